@@ -1,4 +1,7 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+
+const require = createRequire(import.meta.url);
 
 export default defineConfig({
   test: {
@@ -8,5 +11,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     globalSetup: ['test/global-setup.ts'],
+    // Vite would load graphql's ESM build for our code while Pothos and Yoga (run by Node) load
+    // the CommonJS one, and graphql refuses to mix the two; point ours at the same file Node uses.
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
   },
 });

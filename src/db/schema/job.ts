@@ -30,7 +30,10 @@ export const jobs = pgTable(
     currentVersion: integer('current_version').notNull().default(1),
     schedule: text('schedule'),
     timezone: text('timezone'),
-    concurrency: text('concurrency').$type<(typeof CONCURRENCY_POLICIES)[number]>().notNull().default('ALLOW'),
+    concurrency: text('concurrency')
+      .$type<(typeof CONCURRENCY_POLICIES)[number]>()
+      .notNull()
+      .default('ALLOW'),
     retries: integer('retries').notNull().default(0),
     parentJobId: uuid('parent_job_id').references((): AnyPgColumn => jobs.id, { onDelete: 'set null' }),
     tags: jsonb('tags').$type<Record<string, string>>().notNull().default({}),

@@ -73,7 +73,10 @@ export const metricHistory = pgTable(
     value: doublePrecision('value').notNull(),
     at: at('at').notNull().defaultNow(),
   },
-  (t) => [index('metric_history_key_idx').on(t.key, t.name, t.at), index('metric_history_run_idx').on(t.runId, t.id)],
+  (t) => [
+    index('metric_history_key_idx').on(t.key, t.name, t.at),
+    index('metric_history_run_idx').on(t.runId, t.id),
+  ],
 );
 
 /** Runtime events (`run:status`, `checkpoint:completed`, `node:lost`, ...) in one ordered table, so a

@@ -1,0 +1,194 @@
+// jobgate's command line: serve | node | migrate | token create | print-schema.
+import { join, resolve } from 'node:path';
+import { parseConfig, type Config } from '../config.ts';
+import { createDatabase, type Database } from '../db/client.ts';
+import { lockDataDir } from '../db/data-dir-lock.ts';
+import { migrateDatabase } from '../db/migrate.ts';
+import { createApiToken } from '../db/tokens.ts';
+import { printJobgateSchema } from '../graphql/schema.ts';
+import { ConfigError } from '../lib/errors.ts';
+import { createLogger, redactUrl, type Logger } from '../lib/logger.ts';
+import { ROLES, type Role } from '../lib/status.ts';
+import { VERSION } from '../lib/version.ts';
+import { startRuntime } from '../runtime/index.ts';
+import { buildApp } from '../server/app.ts';
+import { parseFlags, settingsFrom } from './settings.ts';
+
+const HELP = `jobgate ${VERSION}: one control plane for data and scheduled jobs
+
+Usage:
+  jobgate serve [--host 127.0.0.1] [--port 4000] [--data-dir ./.jobgate] [--database-url URL]
+                [--auth on|off] [--log-level info] [--no-node] [--cluster default] [--slots 4]
+                [--flink-port 8081] [--seatunnel-port 5801] [--dkron-port 8080] [--nomad-port 4646]
+                [--keeper-port 7700]
+  jobgate node --database-url URL [--cluster default] [--slots 4] [--tag k=v]... [--name NAME]
+  jobgate migrate [--database-url URL | --data-dir DIR]
+  jobgate token create --role viewer|operator|admin [--name NAME] [--database-url URL | --data-dir DIR]
+  jobgate print-schema
+
+Every flag has an environment variable: JOBGATE_HOST, JOBGATE_PORT, JOBGATE_DATA_DIR, DATABASE_URL,
+JOBGATE_AUTH, JOBGATE_LOG_LEVEL, JOBGATE_CLUSTER, JOBGATE_SLOTS, JOBGATE_TAGS (k=v,k=v), ...`;
+
+/** Opens the configured database: PostgreSQL when a URL is set, else PGlite in the data directory
+ * (locked, so a second process on it fails clearly). */
+async function openDatabase(
+  config: Config,
+  logger: Logger,
+): Promise<{ database: Database; release: () => void }> {
+  if (config.databaseUrl) {
+    logger.info({ database: redactUrl(config.databaseUrl) }, 'using PostgreSQL');
+    const database = await createDatabase({ url: config.databaseUrl });
+    await migrateDatabase(database, config.databaseUrl);
+    return { database, release: () => {} };
+  }
+  const dataDir = resolve(config.dataDir);
+  const release = lockDataDir(dataDir);
+  try {
+    logger.info({ dataDir }, 'using the embedded PGlite database');
+    const database = await createDatabase({ dataDir: join(dataDir, 'pgdata') });
+    await migrateDatabase(database);
+    return { database, release };
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+/** Runs `work` until SIGINT/SIGTERM, then `shutdown` once; a second signal exits at once. */
+function onShutdown(logger: Logger, shutdown: () => Promise<void>) {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    shutdown().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+async function serve(config: Config, logger: Logger) {
+  const started = Date.now();
+  const { database, release } = await openDatabase(config, logger);
+  const runtime = await startRuntime({
+    database,
+    logger,
+    cluster: config.cluster,
+    node: config.node ? { slots: config.slots, tags: config.tags } : undefined,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+  });
+  const app = buildApp({
+    database,
+    logger,
+    settings: { authEnabled: config.auth === 'on', heartbeatTimeoutMs: config.heartbeatTimeoutMs },
+    host: config.host,
+    port: config.port,
+  });
+  const url = await app.start();
+  logger.info({ url, auth: config.auth, startupMs: Date.now() - started }, 'jobgate ready');
+  console.log(`jobgate ${VERSION} ready: GraphQL and GraphiQL at ${url}/graphql`);
+  onShutdown(logger, async () => {
+    await app.stop();
+    await runtime.stop();
+    await database.close();
+    release();
+  });
+}
+
+async function node(config: Config, logger: Logger) {
+  if (!config.databaseUrl) {
+    throw new ConfigError(
+      'invalid configuration:\n  --database-url / DATABASE_URL: is required for `jobgate node`',
+    );
+  }
+  const { database, release } = await openDatabase(config, logger);
+  const runtime = await startRuntime({
+    database,
+    logger,
+    cluster: config.cluster,
+    node: { slots: config.slots, tags: config.tags },
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+  });
+  console.log(
+    `jobgate node ${runtime.node?.name} ready in cluster ${config.cluster} (${config.slots} slots)`,
+  );
+  onShutdown(logger, async () => {
+    await runtime.stop();
+    await database.close();
+    release();
+  });
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseFlags(argv);
+  const [command, sub] = positionals;
+  if (values.help || !command || command === 'help') {
+    console.log(HELP);
+    return;
+  }
+  if (command === 'print-schema') {
+    process.stdout.write(printJobgateSchema());
+    return;
+  }
+  if (command === 'version') {
+    console.log(VERSION);
+    return;
+  }
+  const config = parseConfig(settingsFrom(values, process.env));
+  const logger = createLogger({ level: config.logLevel });
+  switch (command) {
+    case 'serve':
+      return serve(config, logger);
+    case 'node':
+      return node(config, logger);
+    case 'migrate': {
+      const { database, release } = await openDatabase(config, logger);
+      await database.close();
+      release();
+      console.log('migrations applied');
+      return;
+    }
+    case 'token': {
+      if (sub !== 'create') throw new ConfigError('usage: jobgate token create --role viewer|operator|admin');
+      const role = values.role as Role | undefined;
+      if (!role || !ROLES.includes(role)) {
+        throw new ConfigError(`invalid configuration:\n  --role: must be one of ${ROLES.join(', ')}`);
+      }
+      const { database, release } = await openDatabase(
+        config,
+        createLogger({ level: 'warn', destination: process.stderr }),
+      );
+      try {
+        const created = await createApiToken(database, role, values.name ?? `${role} token`);
+        console.log(created.token);
+        console.error(`created ${role} token ${created.id}; it is shown only once`);
+      } finally {
+        await database.close();
+        release();
+      }
+      return;
+    }
+    default:
+      throw new ConfigError(`unknown command ${JSON.stringify(command)} (see jobgate --help)`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError || (err as Error).name === 'DataDirInUseError') {
+    console.error(`jobgate: ${(err as Error).message}`);
+  } else {
+    console.error('jobgate: failed to start:', err);
+  }
+  process.exit(1);
+});

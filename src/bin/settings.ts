@@ -1,0 +1,89 @@
+// Reads settings from flags and environment variables into the raw input of the config schema.
+// Flags win over the environment. This is the only place (with bin/) that reads process.env.
+import { parseArgs } from 'node:util';
+import type { ConfigInput } from '../config.ts';
+import { ConfigError } from '../lib/errors.ts';
+
+export const SETTINGS_OPTIONS = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'data-dir': { type: 'string' },
+  'database-url': { type: 'string' },
+  'log-level': { type: 'string' },
+  auth: { type: 'string' },
+  cluster: { type: 'string' },
+  slots: { type: 'string' },
+  tag: { type: 'string', multiple: true },
+  name: { type: 'string' },
+  'no-node': { type: 'boolean' },
+  'no-commands': { type: 'boolean' },
+  'flink-port': { type: 'string' },
+  'seatunnel-port': { type: 'string' },
+  'dkron-port': { type: 'string' },
+  'nomad-port': { type: 'string' },
+  'keeper-port': { type: 'string' },
+  role: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export function parseFlags(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: SETTINGS_OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message} (see jobgate --help)`);
+  }
+}
+
+function parseTags(list: string[] | undefined, source: string): Record<string, string> | undefined {
+  if (!list || list.length === 0) return undefined;
+  const tags: Record<string, string> = {};
+  for (const item of list) {
+    const at = item.indexOf('=');
+    if (at <= 0)
+      throw new ConfigError(`invalid configuration:\n  ${source}: ${JSON.stringify(item)} must be key=value`);
+    tags[item.slice(0, at)] = item.slice(at + 1);
+  }
+  return tags;
+}
+
+function bool(value: string | undefined, source: string): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (['1', 'true', 'yes', 'on'].includes(value.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(value.toLowerCase())) return false;
+  throw new ConfigError(
+    `invalid configuration:\n  ${source}: must be true or false, got ${JSON.stringify(value)}`,
+  );
+}
+
+export function settingsFrom(
+  values: ReturnType<typeof parseFlags>['values'],
+  env: NodeJS.ProcessEnv,
+): ConfigInput {
+  const pick = (flag: string | undefined, name: string) => flag ?? (env[name] === '' ? undefined : env[name]);
+  const port = (flag: string | undefined, name: string, fallback: number) => pick(flag, name) ?? fallback;
+  const input: ConfigInput = {
+    host: pick(values.host, 'JOBGATE_HOST'),
+    port: pick(values.port, 'JOBGATE_PORT'),
+    dataDir: pick(values['data-dir'], 'JOBGATE_DATA_DIR'),
+    databaseUrl: pick(values['database-url'], 'DATABASE_URL'),
+    logLevel: pick(values['log-level'], 'JOBGATE_LOG_LEVEL') as ConfigInput['logLevel'],
+    auth: pick(values.auth, 'JOBGATE_AUTH') as ConfigInput['auth'],
+    cluster: pick(values.cluster, 'JOBGATE_CLUSTER'),
+    slots: pick(values.slots, 'JOBGATE_SLOTS'),
+    tags:
+      parseTags(values.tag, '--tag') ??
+      parseTags(env.JOBGATE_TAGS?.split(',').filter(Boolean), 'JOBGATE_TAGS'),
+    heartbeatIntervalMs: env.JOBGATE_HEARTBEAT_INTERVAL_MS || undefined,
+    heartbeatTimeoutMs: env.JOBGATE_HEARTBEAT_TIMEOUT_MS || undefined,
+    node: values['no-node'] ? false : bool(env.JOBGATE_NODE, 'JOBGATE_NODE'),
+    commandsEnabled: values['no-commands'] ? false : bool(env.JOBGATE_COMMANDS, 'JOBGATE_COMMANDS'),
+    dialectPorts: {
+      flink: port(values['flink-port'], 'JOBGATE_FLINK_PORT', 8081),
+      seatunnel: port(values['seatunnel-port'], 'JOBGATE_SEATUNNEL_PORT', 5801),
+      dkron: port(values['dkron-port'], 'JOBGATE_DKRON_PORT', 8080),
+      nomad: port(values['nomad-port'], 'JOBGATE_NOMAD_PORT', 4646),
+      keeper: port(values['keeper-port'], 'JOBGATE_KEEPER_PORT', 7700),
+    },
+  };
+  return input;
+}

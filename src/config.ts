@@ -1,0 +1,104 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { ConfigError } from './lib/errors.ts';
+
+const port = z.coerce
+  .number({ error: 'must be a port number from 0 to 65535' })
+  .int('must be a whole number')
+  .min(0, 'must be from 0 to 65535')
+  .max(65535, 'must be from 0 to 65535');
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Everything jobgate can be configured with. Parsed once in bin/ and passed down. */
+export const configSchema = z
+  .object({
+    host: z.string().min(1, 'must not be empty').default('127.0.0.1'),
+    port: port.default(4000),
+    dataDir: z.string().min(1, 'must not be empty').default('./.jobgate'),
+    databaseUrl: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+    auth: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+    /** Start an in-process worker node (embedded mode). */
+    node: z.boolean().default(true),
+    cluster: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'must be 1-63 letters, digits, dots, dashes or underscores')
+      .default('default'),
+    slots: z.coerce
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(256, 'must be at most 256')
+      .default(4),
+    tags: z.record(z.string(), z.string()).default({}),
+    heartbeatIntervalMs: z.coerce.number().int().min(50).max(60_000).default(1_000),
+    heartbeatTimeoutMs: z.coerce.number().int().min(200).max(600_000).default(5_000),
+    /** Allow COMMAND vertices (shell commands) at all. */
+    commandsEnabled: z.boolean().default(true),
+    dialectPorts: z
+      .object({ flink: port, seatunnel: port, dkron: port, nomad: port, keeper: port })
+      .default({ flink: 8081, seatunnel: 5801, dkron: 8080, nomad: 4646, keeper: 7700 }),
+  })
+  .superRefine((c, ctx) => {
+    if (c.auth === 'off' && !isLoopback(c.host)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth'],
+        message: `cannot be off when host is ${c.host}: auth may only be off on a loopback address (127.0.0.1, ::1, localhost)`,
+      });
+    }
+    if (c.heartbeatTimeoutMs <= c.heartbeatIntervalMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['heartbeatTimeoutMs'],
+        message: 'must be longer than heartbeatIntervalMs',
+      });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1' || host === '[::1]';
+}
+
+/** Where each setting comes from, for error messages: the flag and the environment variable. */
+const SETTING_SOURCES: Record<string, string> = {
+  host: '--host / JOBGATE_HOST',
+  port: '--port / JOBGATE_PORT',
+  dataDir: '--data-dir / JOBGATE_DATA_DIR',
+  databaseUrl: '--database-url / DATABASE_URL',
+  logLevel: '--log-level / JOBGATE_LOG_LEVEL',
+  auth: '--auth / JOBGATE_AUTH',
+  cluster: '--cluster / JOBGATE_CLUSTER',
+  slots: '--slots / JOBGATE_SLOTS',
+  tags: '--tag / JOBGATE_TAGS',
+  heartbeatIntervalMs: 'JOBGATE_HEARTBEAT_INTERVAL_MS',
+  heartbeatTimeoutMs: 'JOBGATE_HEARTBEAT_TIMEOUT_MS',
+  commandsEnabled: '--no-commands / JOBGATE_COMMANDS',
+  'dialectPorts.flink': '--flink-port / JOBGATE_FLINK_PORT',
+  'dialectPorts.seatunnel': '--seatunnel-port / JOBGATE_SEATUNNEL_PORT',
+  'dialectPorts.dkron': '--dkron-port / JOBGATE_DKRON_PORT',
+  'dialectPorts.nomad': '--nomad-port / JOBGATE_NOMAD_PORT',
+  'dialectPorts.keeper': '--keeper-port / JOBGATE_KEEPER_PORT',
+  node: '--no-node / JOBGATE_NODE',
+};
+
+/** Validates raw settings; a bad value throws a ConfigError naming the setting and what it accepts. */
+export function parseConfig(input: ConfigInput): Config {
+  const result = configSchema.safeParse(input);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const key = issue.path.join('.');
+    const source = SETTING_SOURCES[key] ?? key;
+    return `  ${source}: ${issue.message}`;
+  });
+  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+}

@@ -1,0 +1,38 @@
+import type { Database } from '../db/client.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { Role } from '../lib/status.ts';
+import { createLoaders, type Loaders } from './loaders.ts';
+
+/** Who is calling: a token's id and role, or the loopback user when auth is off. */
+export interface Viewer {
+  tokenId: string | null;
+  name: string;
+  role: Role;
+}
+
+/** Settings the GraphQL layer needs from the process configuration. */
+export interface GraphQLSettings {
+  authEnabled: boolean;
+  heartbeatTimeoutMs: number;
+}
+
+/** Created fresh for every request (and every subscription), never shared between them. */
+export interface GraphQLContext {
+  database: Database;
+  loaders: Loaders;
+  viewer: Viewer | null;
+  /** Why authentication failed, when a token was sent but is not valid. */
+  authError?: string;
+  settings: GraphQLSettings;
+  logger: Logger;
+}
+
+export function createContext(options: {
+  database: Database;
+  viewer: Viewer | null;
+  authError?: string;
+  settings: GraphQLSettings;
+  logger: Logger;
+}): GraphQLContext {
+  return { ...options, loaders: createLoaders(options.database) };
+}

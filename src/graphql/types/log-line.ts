@@ -1,0 +1,83 @@
+import { and, asc, eq, gt, gte, ilike, type SQL } from 'drizzle-orm';
+import { logLines } from '../../db/schema/index.ts';
+import { BadInputError } from '../../lib/errors.ts';
+import { LOG_LEVEL_RANK, LOG_LEVELS, type LogLevel } from '../../lib/status.ts';
+import { builder } from '../builder.ts';
+import { requireRun } from '../lookups.ts';
+import { pageFromRows, pageSize } from '../pagination.ts';
+import { LogLevelEnum } from './enums.ts';
+
+export type LogLineRow = typeof logLines.$inferSelect;
+
+const LEVEL_BY_RANK = new Map(LOG_LEVELS.map((l) => [LOG_LEVEL_RANK[l], l]));
+export const levelName = (rank: number): LogLevel => LEVEL_BY_RANK.get(rank) ?? 'INFO';
+
+/** Log cursors are the seq of the last line seen, as a decimal string: copy-pasteable, and the same
+ * cursor resumes a query page and a subscription. */
+export function parseLogCursor(after: string | null | undefined, path = 'after'): number {
+  if (after === null || after === undefined || after === '') return 0;
+  if (!/^\d{1,15}$/.test(after)) {
+    throw new BadInputError(
+      `${path} must be a log cursor (a line's seq, e.g. "120"), got ${JSON.stringify(after)}`,
+      {
+        path,
+      },
+    );
+  }
+  return Number(after);
+}
+
+export const LogLineRef = builder.objectRef<LogLineRow>('LogLine').implement({
+  description: 'One line of a run log. seq is gap-free per run and follows commit order.',
+  fields: (t) => ({
+    seq: t.float({
+      description: 'Position in the run log: 1, 2, 3, ... with no gaps.',
+      resolve: (l) => Number(l.seq),
+    }),
+    at: t.field({ type: 'DateTime', resolve: (l) => l.at }),
+    level: t.field({ type: LogLevelEnum, resolve: (l) => levelName(l.level) }),
+    message: t.exposeString('message'),
+    vertex: t.exposeString('vertex', { nullable: true }),
+    subtaskIndex: t.exposeInt('subtaskIndex', { nullable: true }),
+    node: t.exposeString('nodeName', { nullable: true, description: 'Name of the node that produced it.' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  logLines: t.connection({
+    type: LogLineRef,
+    description: "A page of a run's log lines after a cursor, oldest first.",
+    args: {
+      runId: t.arg.id({ required: true }),
+      level: t.arg({ type: LogLevelEnum, description: 'Only lines at or above this level.' }),
+      vertex: t.arg.string({ description: 'Only lines of this vertex.' }),
+      subtaskIndex: t.arg.int({ description: 'Only lines of this subtask index.' }),
+      search: t.arg.string({ description: 'Only lines containing this text (case-insensitive).' }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const run = await requireRun(args.runId, ctx, 'runId');
+      const limit = pageSize(args.first, 100);
+      const after = parseLogCursor(args.after);
+      if (args.search && args.search.length > 200) {
+        throw new BadInputError('search must be at most 200 characters', { path: 'search' });
+      }
+      const filters: (SQL | undefined)[] = [
+        eq(logLines.runId, run.id),
+        gt(logLines.seq, after),
+        args.level ? gte(logLines.level, LOG_LEVEL_RANK[args.level]) : undefined,
+        args.vertex ? eq(logLines.vertex, args.vertex) : undefined,
+        args.subtaskIndex !== null && args.subtaskIndex !== undefined
+          ? eq(logLines.subtaskIndex, args.subtaskIndex)
+          : undefined,
+        args.search ? ilike(logLines.message, `%${args.search.replace(/[\\%_]/g, '\\$&')}%`) : undefined,
+      ];
+      const rows = await ctx.database.db
+        .select()
+        .from(logLines)
+        .where(and(...filters))
+        .orderBy(asc(logLines.seq))
+        .limit(limit + 1);
+      return pageFromRows(rows, limit, (l) => String(l.seq), after > 0);
+    },
+  }),
+}));

@@ -1,0 +1,125 @@
+import { and, asc, desc, eq, lt } from 'drizzle-orm';
+import { checkpoints, runStatusHistory } from '../../db/schema/index.ts';
+import { builder } from '../builder.ts';
+import { requireJobByName, requireRun } from '../lookups.ts';
+import { mustExist } from '../must-exist.ts';
+import { decodeKeyCursor, encodeKeyCursor, pageFromRows, pageSize } from '../pagination.ts';
+import { RunStatusEnum, RunTriggerEnum } from './enums.ts';
+import { CheckpointRef, JobRef, RunExceptionRef, RunRef, VertexRef } from './refs.ts';
+import { runsPage } from './run-pages.ts';
+
+const RunStatusChangeRef = builder
+  .objectRef<typeof runStatusHistory.$inferSelect>('RunStatusChange')
+  .implement({
+    description: 'One transition of a run, with its time and cause.',
+    fields: (t) => ({
+      from: t.field({ type: RunStatusEnum, nullable: true, resolve: (h) => h.fromStatus }),
+      to: t.field({ type: RunStatusEnum, resolve: (h) => h.toStatus }),
+      cause: t.exposeString('cause', { nullable: true }),
+      at: t.field({ type: 'DateTime', resolve: (h) => h.at }),
+    }),
+  });
+
+RunExceptionRef.implement({
+  description: 'A failure recorded against a run.',
+  fields: (t) => ({
+    at: t.field({ type: 'DateTime', resolve: (e) => e.at }),
+    message: t.exposeString('message'),
+    stack: t.exposeString('stack', { nullable: true }),
+    vertex: t.exposeString('vertexName', { nullable: true }),
+    subtaskIndex: t.exposeInt('subtaskIndex', { nullable: true }),
+    global: t.exposeBoolean('global', { description: 'Whether this failure ended the run.' }),
+  }),
+});
+
+RunRef.implement({
+  description: 'One execution of a job version. Its id is 32 lowercase hex characters (a Flink JobID).',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    status: t.field({ type: RunStatusEnum, resolve: (r) => r.status }),
+    statusCause: t.exposeString('statusCause', { nullable: true }),
+    trigger: t.field({ type: RunTriggerEnum, resolve: (r) => r.trigger }),
+    attempt: t.exposeInt('attempt', { description: 'Restarts so far (0 for the first attempt).' }),
+    parallelism: t.exposeInt('parallelism'),
+    createdAt: t.field({ type: 'DateTime', resolve: (r) => r.createdAt }),
+    startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (r) => r.startedAt }),
+    endedAt: t.field({ type: 'DateTime', nullable: true, resolve: (r) => r.endedAt }),
+    durationMs: t.int({
+      nullable: true,
+      resolve: (r) => (r.startedAt ? (r.endedAt ?? new Date()).getTime() - r.startedAt.getTime() : null),
+    }),
+    job: t.field({
+      type: JobRef,
+      resolve: async (r, _a, ctx) => mustExist(await ctx.loaders.job.load(r.jobId), 'job', r.jobId),
+    }),
+    jobVersion: t.int({
+      resolve: async (r, _a, ctx) =>
+        mustExist(await ctx.loaders.jobVersion.load(r.jobVersionId), 'job version', r.jobVersionId).version,
+    }),
+    restoredFrom: t.field({
+      type: CheckpointRef,
+      nullable: true,
+      resolve: (r, _a, ctx) => (r.restoredFromId ? ctx.loaders.checkpoint.load(r.restoredFromId) : null),
+    }),
+    previousRun: t.field({
+      type: RunRef,
+      nullable: true,
+      resolve: (r, _a, ctx) => (r.previousRunId ? ctx.loaders.run.load(r.previousRunId) : null),
+    }),
+    vertices: t.field({
+      type: [VertexRef],
+      resolve: async (r, _a, ctx) =>
+        (await ctx.loaders.verticesByVersion.load(r.jobVersionId)).map((vertex) => ({ run: r, vertex })),
+    }),
+    checkpoints: t.connection({
+      type: CheckpointRef,
+      description: 'Checkpoints and savepoints of this run, newest first.',
+      resolve: async (r, args, ctx) => {
+        const limit = pageSize(args.first, 20);
+        const after = decodeKeyCursor<number>(args.after, 'number');
+        const rows = await ctx.database.db
+          .select()
+          .from(checkpoints)
+          .where(
+            and(eq(checkpoints.runId, r.id), after === undefined ? undefined : lt(checkpoints.number, after)),
+          )
+          .orderBy(desc(checkpoints.number))
+          .limit(limit + 1);
+        return pageFromRows(rows, limit, (c) => encodeKeyCursor(c.number), after !== undefined);
+      },
+    }),
+    exceptions: t.field({
+      type: [RunExceptionRef],
+      resolve: (r, _a, ctx) => ctx.loaders.exceptionsByRun.load(r.id),
+    }),
+    statusHistory: t.field({
+      type: [RunStatusChangeRef],
+      resolve: (r, _a, ctx) =>
+        ctx.database.db
+          .select()
+          .from(runStatusHistory)
+          .where(eq(runStatusHistory.runId, r.id))
+          .orderBy(asc(runStatusHistory.id)),
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  run: t.field({
+    type: RunRef,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => requireRun(id, ctx),
+  }),
+  runs: t.connection({
+    type: RunRef,
+    description: 'Runs, newest first.',
+    args: {
+      job: t.arg.string({ description: 'Only the runs of the job with this name.' }),
+      status: t.arg({ type: RunStatusEnum }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const jobId = args.job ? (await requireJobByName(args.job, ctx)).id : undefined;
+      return runsPage(ctx, { jobId, status: args.status, first: args.first, after: args.after });
+    },
+  }),
+}));

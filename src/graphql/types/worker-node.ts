@@ -1,0 +1,79 @@
+import { and, asc, eq, isNull, type SQL } from 'drizzle-orm';
+import { clusters, nodes } from '../../db/schema/index.ts';
+import type { NodeStatus } from '../../lib/status.ts';
+import { mustExist } from '../must-exist.ts';
+import { builder } from '../builder.ts';
+import type { NodeRow } from '../loaders.ts';
+import { NodeStatusEnum } from './enums.ts';
+import { ClusterRef, WorkerNodeRef } from './refs.ts';
+
+/** A node's status as readers see it: one whose heartbeat is older than the timeout is DOWN,
+ * whether or not the coordinator has noticed yet. */
+export function effectiveNodeStatus(node: NodeRow, heartbeatTimeoutMs: number, now = Date.now()): NodeStatus {
+  if (node.status === 'DOWN') return 'DOWN';
+  return now - node.lastHeartbeatAt.getTime() > heartbeatTimeoutMs ? 'DOWN' : node.status;
+}
+
+export const TagRef = builder.objectRef<{ key: string; value: string }>('Tag').implement({
+  fields: (t) => ({ key: t.exposeString('key'), value: t.exposeString('value') }),
+});
+
+WorkerNodeRef.implement({
+  description: 'A worker process that runs assignments: a Flink TaskManager, a Nomad client, a Dkron member.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    host: t.exposeString('host'),
+    status: t.field({
+      type: NodeStatusEnum,
+      resolve: (n, _args, ctx) => effectiveNodeStatus(n, ctx.settings.heartbeatTimeoutMs),
+    }),
+    slots: t.exposeInt('slots'),
+    slotsFree: t.int({
+      resolve: async (n, _args, ctx) => {
+        if (effectiveNodeStatus(n, ctx.settings.heartbeatTimeoutMs) !== 'READY') return 0;
+        return Math.max(0, n.slots - (await ctx.loaders.slotsUsedByNode.load(n.id)));
+      },
+    }),
+    slotsUsed: t.int({ resolve: (n, _args, ctx) => ctx.loaders.slotsUsedByNode.load(n.id) }),
+    tags: t.field({
+      type: [TagRef],
+      resolve: (n) =>
+        Object.entries(n.tags)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([key, value]) => ({ key, value })),
+    }),
+    version: t.exposeString('version'),
+    registeredAt: t.field({ type: 'DateTime', resolve: (n) => n.registeredAt }),
+    lastHeartbeatAt: t.field({ type: 'DateTime', resolve: (n) => n.lastHeartbeatAt }),
+    cluster: t.field({
+      type: ClusterRef,
+      resolve: async (n, _args, ctx) =>
+        mustExist(await ctx.loaders.cluster.load(n.clusterId), 'cluster', n.clusterId),
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  nodes: t.field({
+    type: [WorkerNodeRef],
+    args: {
+      cluster: t.arg.string({ description: 'Only the nodes of this cluster.' }),
+      status: t.arg({ type: NodeStatusEnum, description: 'Only nodes with this (effective) status.' }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const where: SQL[] = [isNull(nodes.deregisteredAt)];
+      if (args.cluster) where.push(eq(clusters.name, args.cluster));
+      const rows = await ctx.database.db
+        .select({ node: nodes })
+        .from(nodes)
+        .innerJoin(clusters, eq(clusters.id, nodes.clusterId))
+        .where(and(...where))
+        .orderBy(asc(nodes.name), asc(nodes.id));
+      const list = rows.map((r) => r.node);
+      return args.status
+        ? list.filter((n) => effectiveNodeStatus(n, ctx.settings.heartbeatTimeoutMs) === args.status)
+        : list;
+    },
+  }),
+}));

@@ -1,0 +1,46 @@
+// Runtime events, named `noun:verb`. They are rows in one ordered table, so every process (every
+// gateway's subscriptions) sees every event; a NOTIFY wakes listeners, the table is the truth.
+import type { Database, Executor } from '../db/client.ts';
+import { events } from '../db/schema/index.ts';
+
+export type RuntimeEventType =
+  | 'run:created'
+  | 'run:status'
+  | 'checkpoint:triggered'
+  | 'checkpoint:completed'
+  | 'checkpoint:failed'
+  | 'node:registered'
+  | 'node:deregistered'
+  | 'node:lost'
+  | 'schedule:fired'
+  | 'schedule:skipped';
+
+export interface RuntimeEvent {
+  type: RuntimeEventType;
+  runId?: string;
+  jobId?: string;
+  nodeId?: string;
+  checkpointId?: string;
+  payload?: Record<string, unknown>;
+}
+
+/** The channel that wakes event readers; the payload is only a hint (the run id). */
+export const EVENTS_CHANNEL = 'jobgate_events';
+
+/** Records an event; pass a transaction as `executor` so the event commits with the change it describes. */
+export async function emitEvent(
+  database: Database,
+  event: RuntimeEvent,
+  executor: Executor = database.db,
+): Promise<void> {
+  await executor.insert(events).values({
+    type: event.type,
+    runId: event.runId,
+    jobId: event.jobId,
+    nodeId: event.nodeId,
+    checkpointId: event.checkpointId,
+    payload: event.payload ?? {},
+  });
+  // A lost wake-up only delays readers until their next poll.
+  await database.notify(EVENTS_CHANNEL, event.runId ?? '').catch(() => {});
+}

@@ -1,0 +1,85 @@
+// A worker node's membership: it registers, heartbeats and deregisters. What it runs is the
+// executor's business (runtime/node/executor.ts); this file only keeps the node visible and alive.
+import { hostname } from 'node:os';
+import { and, eq } from 'drizzle-orm';
+import type { Database } from '../../db/client.ts';
+import { nodes } from '../../db/schema/index.ts';
+import { coerceError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { VERSION } from '../../lib/version.ts';
+import { emitEvent } from '../events.ts';
+
+export interface WorkerNodeOptions {
+  database: Database;
+  logger: Logger;
+  clusterId: string;
+  name?: string;
+  slots: number;
+  tags: Record<string, string>;
+  heartbeatIntervalMs: number;
+}
+
+export interface WorkerNodeMembership {
+  readonly id: string;
+  readonly name: string;
+  /** Marks the node DRAINING: it keeps what it runs but takes nothing new. */
+  drain(): Promise<void>;
+  /** Stops heartbeating and deregisters. */
+  stop(): Promise<void>;
+}
+
+export async function registerWorkerNode(options: WorkerNodeOptions): Promise<WorkerNodeMembership> {
+  const { database, logger } = options;
+  const name = options.name ?? `${hostname()}-${process.pid}`;
+  const [row] = await database.db
+    .insert(nodes)
+    .values({
+      clusterId: options.clusterId,
+      name,
+      host: hostname(),
+      pid: process.pid,
+      slots: options.slots,
+      tags: options.tags,
+      version: VERSION,
+    })
+    .returning({ id: nodes.id });
+  if (!row) throw new Error('registering the node returned no row');
+  const id = row.id;
+  const log = logger.child({ nodeId: id, node: name });
+  await emitEvent(database, { type: 'node:registered', nodeId: id, payload: { name, slots: options.slots } });
+  log.info({ slots: options.slots, tags: options.tags }, 'node registered');
+
+  let stopped = false;
+  const heartbeat = async () => {
+    try {
+      // A node the coordinator declared DOWN that heartbeats again comes back READY.
+      await database.db.update(nodes).set({ lastHeartbeatAt: new Date() }).where(eq(nodes.id, id));
+      await database.db
+        .update(nodes)
+        .set({ status: 'READY' })
+        .where(and(eq(nodes.id, id), eq(nodes.status, 'DOWN')));
+    } catch (err) {
+      if (!stopped) log.warn({ err: coerceError(err) }, 'heartbeat failed');
+    }
+  };
+  const timer = setInterval(() => void heartbeat(), options.heartbeatIntervalMs);
+  timer.unref();
+
+  return {
+    id,
+    name,
+    drain: async () => {
+      await database.db.update(nodes).set({ status: 'DRAINING' }).where(eq(nodes.id, id));
+    },
+    stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      await database.db
+        .update(nodes)
+        .set({ status: 'DOWN', deregisteredAt: new Date() })
+        .where(eq(nodes.id, id));
+      await emitEvent(database, { type: 'node:deregistered', nodeId: id, payload: { name } });
+      log.info('node deregistered');
+    },
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * The plugin contract of the pipeline executor. A pipeline subtask runs one chain
+ * source → transforms → sink in one place, for the splits assigned to it (no shuffle), the way
+ * SeaTunnel's Zeta engine runs parallel pipelines.
+ *
+ * Rows move in batches (arrays) so the per-row cost stays small: the executor asks the source for a
+ * batch, passes it through each transform, and hands it to the sink.
+ */
+import type { Logger } from '../../lib/logger.ts';
+
+export type Row = Record<string, unknown>;
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Where a split's reader is: enough to resume it right after the last row it emitted. */
+export type SplitPosition = { [key: string]: Json };
+
+export interface PluginContext {
+  /** Name of the vertex (from plugin_output or generated), for logs and errors. */
+  vertex: string;
+  /** This subtask's index and the vertex's parallelism. */
+  subtaskIndex: number;
+  parallelism: number;
+  /** A stable identity for exactly-once commit marks: the job lineage and the sink vertex. */
+  commitKey: string;
+  logger: Logger;
+  /** Aborted on cancel; long waits must give up when it fires. */
+  signal: AbortSignal;
+}
+
+/** What a source read returns: a batch of rows, or that nothing is there now, or that it is done. */
+export type ReadResult =
+  | { kind: 'rows'; rows: Row[] }
+  | { kind: 'idle' } // streaming: nothing now, ask again later
+  | { kind: 'end' }; // bounded and exhausted
+
+export interface SourceReader {
+  /** Split ids this reader owns (split % parallelism == subtaskIndex, SeaTunnel-style). */
+  readonly splits: readonly number[];
+  /** Reads up to `max` rows from its splits. */
+  read(max: number): Promise<ReadResult>;
+  /** Positions of every owned split at the current record boundary (for checkpoints). */
+  positions(): Record<number, SplitPosition>;
+  close(): Promise<void>;
+}
+
+export interface SourcePlugin {
+  readonly name: string;
+  /** Validates the plugin's options; throws a PluginConfigError naming the option's path. */
+  validate(options: Record<string, unknown>): void;
+  /** How many splits the source divides its input into (default: the parallelism). */
+  splitCount(options: Record<string, unknown>, parallelism: number): number;
+  open(
+    options: Record<string, unknown>,
+    ctx: PluginContext & {
+      splitCount: number;
+      /** Positions to resume from (from a checkpoint, savepoint or sink commit mark), by split. */
+      restore?: Record<number, SplitPosition>;
+      bounded: boolean;
+    },
+  ): Promise<SourceReader>;
+}
+
+export interface TransformPlugin {
+  readonly name: string;
+  validate(options: Record<string, unknown>): void;
+  /** Returns a function that maps a batch to a batch (may drop, add or reshape rows). */
+  create(options: Record<string, unknown>, ctx: PluginContext): (rows: Row[]) => Row[];
+}
+
+export interface SinkWriter {
+  /** Writes a batch. `positions` are the source positions right after the batch: an exactly-once
+   * sink stores them in the same transaction as the rows. */
+  write(rows: Row[], positions: Record<number, SplitPosition>): Promise<void>;
+  /** Makes everything written so far durable (called at checkpoint barriers and at the end). */
+  flush(positions: Record<number, SplitPosition>): Promise<void>;
+  /** Commit marks the sink already holds for this commitKey, for restore (exactly-once sinks). */
+  committedPositions?(): Promise<Record<number, SplitPosition>>;
+  /** Called once the input is exhausted and flushed; an Assert sink checks its rules here. */
+  finish?(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SinkPlugin {
+  readonly name: string;
+  /** true: each row lands exactly once across restores; false: at-least-once. */
+  readonly exactlyOnce: boolean;
+  validate(options: Record<string, unknown>): void;
+  open(options: Record<string, unknown>, ctx: PluginContext): Promise<SinkWriter>;
+}
+
+/** A plugin option that is missing or wrong. `path` is relative to the plugin's config block,
+ * e.g. `row.num`; the definition validator prefixes `source[0].`. */
+export class PluginConfigError extends Error {
+  readonly path: string;
+  constructor(path: string, message: string) {
+    super(`${path}: ${message}`);
+    this.name = 'PluginConfigError';
+    this.path = path;
+  }
+}
+
+/** A row that breaks a rule at run time (Assert sink, type conversion); fails the subtask. */
+export class PluginRuntimeError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PluginRuntimeError';
+  }
+}

@@ -1,0 +1,129 @@
+// The gateway: one HTTP server for GraphQL (+ GraphiQL), WebSocket subscriptions on the same path,
+// health and metrics. buildApp() is kept apart from main so tests run it in-process.
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import type { ExecutionArgs } from 'graphql';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { useServer } from 'graphql-ws/use/ws';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import type { Database } from '../db/client.ts';
+import { createContext, type GraphQLContext, type GraphQLSettings } from '../graphql/context.ts';
+import { getSchema } from '../graphql/schema.ts';
+import type { Logger } from '../lib/logger.ts';
+import { resolveViewer, tokenFrom, useAuth } from './auth.ts';
+import { createMaskError } from './errors.ts';
+import { useHealth } from './health.ts';
+import { usePrometheus } from './metrics.ts';
+
+export interface AppOptions {
+  database: Database;
+  logger: Logger;
+  settings: GraphQLSettings;
+  host: string;
+  port: number;
+}
+
+export interface App {
+  yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
+  server: Server;
+  /** Listens; resolves to the base URL (http://host:port). */
+  start(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** The enveloped execute/subscribe of yoga, carried to graphql-ws through rootValue (yoga's recipe). */
+type EnvelopedRoot = {
+  execute: (args: ExecutionArgs) => OperationResult;
+  subscribe: (args: ExecutionArgs) => OperationResult;
+};
+type OperationResult = ReturnType<NonNullable<Parameters<typeof useServer>[0]['execute']>>;
+
+/** Limits on what one request may ask for. */
+const MAX_BODY_BYTES = 1_048_576;
+
+export function buildApp(options: AppOptions): App {
+  const { database, logger, settings } = options;
+  const makeContext = async (token: string | undefined): Promise<GraphQLContext> => {
+    const { viewer, authError } = await resolveViewer(database, settings.authEnabled, token);
+    return createContext({ database, viewer, authError, settings, logger });
+  };
+
+  const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
+    schema: getSchema(),
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    renderGraphiQL,
+    graphiql: { title: 'jobgate', subscriptionsProtocol: 'WS' },
+    logging: {
+      debug: (...args) => logger.debug({ args }, 'yoga'),
+      info: (...args) => logger.info({ args }, 'yoga'),
+      warn: (...args) => logger.warn({ args }, 'yoga'),
+      error: (...args) => logger.error({ args }, 'yoga'),
+    },
+    maskedErrors: { maskError: createMaskError(logger) },
+    context: async ({ request, params }) => {
+      const extra = (params as { extensions?: { token?: string } } | undefined)?.extensions;
+      return makeContext(tokenFrom(request.headers, new URL(request.url)) ?? extra?.token);
+    },
+    plugins: [useHealth(database), usePrometheus(database), useAuth()],
+  });
+
+  const server = createServer((req, res) => {
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > MAX_BODY_BYTES) {
+      res.writeHead(413, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ errors: [{ message: `request body over ${MAX_BODY_BYTES} bytes` }] }));
+      return;
+    }
+    void yoga.handle(req, res);
+  });
+
+  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: MAX_BODY_BYTES });
+  const wsServer = useServer(
+    {
+      execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
+      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
+      onSubscribe: async (ctx, _id, payload) => {
+        const req = ctx.extra.request as IncomingMessage;
+        const params = ctx.connectionParams as { authorization?: string; token?: string } | undefined;
+        const fromParams = params?.authorization?.replace(/^Bearer\s+/i, '') ?? params?.token;
+        const headerToken = req.headers.authorization?.replace(/^Bearer\s+/i, '');
+        const { schema, execute, subscribe, parse, validate } = yoga.getEnveloped({ req, params: payload });
+        const args = {
+          schema,
+          operationName: payload.operationName,
+          document: parse(payload.query),
+          variableValues: payload.variables,
+          contextValue: await makeContext(fromParams ?? headerToken),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length) return errors;
+        return args;
+      },
+    },
+    wss,
+  );
+
+  return {
+    yoga,
+    server,
+    start: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(options.port, options.host, () => {
+          server.off('error', reject);
+          const { port } = server.address() as AddressInfo;
+          const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+          resolve(`http://${host}:${port}`);
+        });
+      }),
+    stop: async () => {
+      await wsServer.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

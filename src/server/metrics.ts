@@ -1,0 +1,61 @@
+import { sql } from 'drizzle-orm';
+import type { DocumentNode } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Database } from '../db/client.ts';
+
+/** Prometheus metrics on /metrics: process defaults, GraphQL operations, and jobgate's own gauges
+ * (read from the database on each scrape, one statement). */
+export function usePrometheus(database: Database): Plugin {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'jobgate_' });
+  const operations = new Counter({
+    name: 'jobgate_graphql_operations_total',
+    help: 'GraphQL operations executed, by type and outcome',
+    labelNames: ['operation', 'outcome'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'jobgate_graphql_operation_seconds',
+    help: 'GraphQL operation execution time',
+    labelNames: ['operation'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'jobgate_runs',
+    help: 'Runs by status',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      const rows = await database.execute<{ status: string; n: number }>(
+        sql`select status, count(*)::int as n from runs group by status`,
+      );
+      this.reset();
+      for (const row of rows) this.set({ status: row.status }, Number(row.n));
+    },
+  });
+
+  return {
+    async onRequest({ url, endResponse, fetchAPI }) {
+      if (url.pathname !== '/metrics') return;
+      endResponse(
+        new fetchAPI.Response(await registry.metrics(), {
+          headers: { 'content-type': registry.contentType },
+        }),
+      );
+    },
+    onExecute({ args }) {
+      const op = (args.document as DocumentNode).definitions.find((d) => d.kind === 'OperationDefinition');
+      const operation = op && 'operation' in op ? op.operation : 'unknown';
+      const stop = duration.startTimer({ operation });
+      return {
+        onExecuteDone({ result }) {
+          stop();
+          const failed = 'errors' in result && Array.isArray(result.errors) && result.errors.length > 0;
+          operations.inc({ operation, outcome: failed ? 'error' : 'ok' });
+        },
+      };
+    },
+  };
+}

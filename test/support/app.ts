@@ -1,0 +1,67 @@
+// An in-process jobgate gateway over a fresh test database, called through yoga.fetch (no socket).
+import { pino } from 'pino';
+import type { Database } from '../../src/db/client.ts';
+import { createApiToken } from '../../src/db/tokens.ts';
+import type { Role } from '../../src/lib/status.ts';
+import { ensureCluster } from '../../src/runtime/index.ts';
+import { buildApp, type App } from '../../src/server/app.ts';
+import { contractOperation } from './contract.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
+
+export const silentLogger = pino({ level: 'silent' });
+
+export interface GraphQLResponse<T = Record<string, any>> {
+  data?: T;
+  errors?: { message: string; path?: string[]; extensions?: { code?: string; [k: string]: unknown } }[];
+}
+
+export interface TestApp {
+  testDb: TestDatabase;
+  database: Database;
+  app: App;
+  /** Runs a query (or a contract operation by name, e.g. `contract: 'Run'`). */
+  graphql<T = Record<string, any>>(
+    query: string | { contract: string },
+    variables?: Record<string, unknown>,
+    token?: string,
+  ): Promise<GraphQLResponse<T>>;
+  token(role: Role): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createTestApp(
+  options: { authEnabled?: boolean; heartbeatTimeoutMs?: number; onStatement?: (q: string) => void } = {},
+): Promise<TestApp> {
+  const testDb = await createTestDatabase({ onStatement: options.onStatement });
+  const { database } = testDb;
+  await ensureCluster(database, 'default');
+  const app = buildApp({
+    database,
+    logger: silentLogger,
+    settings: {
+      authEnabled: options.authEnabled ?? false,
+      heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 5_000,
+    },
+    host: '127.0.0.1',
+    port: 0,
+  });
+  return {
+    testDb,
+    database,
+    app,
+    async graphql(query, variables, token) {
+      const text = typeof query === 'string' ? query : contractOperation(query.contract);
+      const response = await app.yoga.fetch('http://localhost/graphql', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify({ query: text, variables }),
+      });
+      return (await response.json()) as GraphQLResponse<any>;
+    },
+    token: async (role) => (await createApiToken(database, role, `test ${role}`)).token,
+    close: () => testDb.close(),
+  };
+}

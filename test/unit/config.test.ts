@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { parseFlags, settingsFrom } from '../../src/bin/settings.ts';
+import { parseConfig } from '../../src/config.ts';
+
+const configFrom = (argv: string[], env: Record<string, string> = {}) =>
+  parseConfig(settingsFrom(parseFlags(argv).values, env));
+
+describe('config', () => {
+  it('has working defaults: loopback, port 4000, PGlite in ./.jobgate, auth on', () => {
+    const c = configFrom([]);
+    expect(c).toMatchObject({
+      host: '127.0.0.1',
+      port: 4000,
+      dataDir: './.jobgate',
+      auth: 'on',
+      node: true,
+      slots: 4,
+    });
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.dialectPorts).toEqual({ flink: 8081, seatunnel: 5801, dkron: 8080, nomad: 4646, keeper: 7700 });
+  });
+
+  it('reads the environment, and flags win over it', () => {
+    const c = configFrom(['--port', '5000', '--tag', 'zone=a', '--tag', 'gpu=yes'], {
+      JOBGATE_PORT: '4001',
+      JOBGATE_LOG_LEVEL: 'debug',
+      DATABASE_URL: 'postgres://u@h/db',
+    });
+    expect(c).toMatchObject({
+      port: 5000,
+      logLevel: 'debug',
+      databaseUrl: 'postgres://u@h/db',
+      tags: { zone: 'a', gpu: 'yes' },
+    });
+  });
+
+  it('names the setting and the accepted values on a bad value', () => {
+    expect(() => configFrom(['--port', 'eighty'])).toThrow(
+      /--port \/ JOBGATE_PORT: must be a port number from 0 to 65535/,
+    );
+    expect(() => configFrom([], { JOBGATE_LOG_LEVEL: 'loud' })).toThrow(
+      /--log-level \/ JOBGATE_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent/,
+    );
+    expect(() => configFrom(['--auth', 'maybe'])).toThrow(/--auth \/ JOBGATE_AUTH: must be on or off/);
+    expect(() => configFrom(['--database-url', 'mysql://x'])).toThrow(
+      /DATABASE_URL: must be a postgres:\/\//,
+    );
+    expect(() => configFrom(['--tag', 'novalue'])).toThrow(/--tag: "novalue" must be key=value/);
+    expect(() => configFrom(['--bogus'])).toThrow(/Unknown option '--bogus'/);
+  });
+
+  it('refuses auth off on a non-loopback host', () => {
+    expect(() => configFrom(['--host', '0.0.0.0', '--auth', 'off'])).toThrow(
+      /--auth \/ JOBGATE_AUTH: cannot be off when host is 0.0.0.0/,
+    );
+    expect(configFrom(['--host', '0.0.0.0']).auth).toBe('on');
+    expect(configFrom(['--host', 'localhost', '--auth', 'off']).auth).toBe('off');
+  });
+});
