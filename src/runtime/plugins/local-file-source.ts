@@ -1,0 +1,279 @@
+/**
+ * LocalFile source: reads files of the node's file system.
+ *
+ * Options: `path` (a file, or a directory read recursively, skipping names that start with `.` or
+ * `_`), `file_format_type` (`json` = JSON lines, `csv`, `text`), `schema.fields` (name → type; csv
+ * columns in order, text fields split by the delimiter, json fields to keep), `field_delimiter` (alias
+ * `delimiter`; `,` for csv, `\u0001` for text), `csv_use_header_line` (column names from the first
+ * line), `skip_header_row_number` (lines skipped before anything else), `file_filter_pattern` (regex on
+ * file names).
+ *
+ * Splits are the files, sorted by path; split s is file s. Position `{ line, file }`: lines of the file
+ * consumed (blank, skipped and header lines included), and the file it belongs to, so a restore onto a
+ * changed directory fails instead of skipping the wrong lines. text without a schema gives `{ content }`.
+ * Empty csv/text fields are null for non-string types. After the last file a streaming read is idle
+ * (new files are not picked up).
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { PluginConfigError, PluginRuntimeError } from './types.ts';
+import type { ReadResult, Row, SourcePlugin, SourceReader, SplitPosition } from './types.ts';
+import {
+  firstPresent,
+  readBoolean,
+  readEnum,
+  readInt,
+  readString,
+  readStringMap,
+  requireString,
+  type Options,
+} from './options.ts';
+import { LineReader } from './line-reader.ts';
+import { parseCsvLine } from './csv.ts';
+
+const FORMATS = ['json', 'csv', 'text'] as const;
+type Format = (typeof FORMATS)[number];
+const FIELD_TYPES = ['string', 'boolean', 'tinyint', 'smallint', 'int', 'bigint', 'float', 'double'];
+
+interface Column {
+  name: string;
+  type: string;
+}
+
+interface LocalFileSourceConfig {
+  path: string;
+  format: Format;
+  columns?: Column[];
+  delimiter: string;
+  useHeader: boolean;
+  skipLines: number;
+  filter?: RegExp;
+}
+
+function parseLocalFileSourceOptions(options: Options): LocalFileSourceConfig {
+  const path = requireString(options, 'path');
+  const format = readEnum(options, 'file_format_type', FORMATS);
+  if (!format) throw new PluginConfigError('file_format_type', `is required (one of ${FORMATS.join(', ')})`);
+  const fields = readStringMap(options, 'schema.fields');
+  const columns = fields
+    ? [...fields].map(([name, type]) => ({ name, type: columnType(name, type) }))
+    : undefined;
+  const delimiterKey = firstPresent(options, ['field_delimiter', 'delimiter']);
+  const delimiter =
+    (delimiterKey && readString(options, delimiterKey)) || (format === 'csv' ? ',' : '\u0001');
+  const useHeader = readBoolean(options, 'csv_use_header_line') ?? false;
+  if (format === 'csv' && !columns && !useHeader) {
+    throw new PluginConfigError(
+      'schema.fields',
+      'is required for csv files unless csv_use_header_line is true',
+    );
+  }
+  const pattern = readString(options, 'file_filter_pattern');
+  let filter: RegExp | undefined;
+  if (pattern !== undefined) {
+    try {
+      filter = new RegExp(pattern);
+    } catch (err) {
+      throw new PluginConfigError(
+        'file_filter_pattern',
+        `is not a valid regular expression: ${(err as Error).message}`,
+      );
+    }
+  }
+  return {
+    path,
+    format,
+    columns,
+    delimiter,
+    useHeader,
+    skipLines: readInt(options, 'skip_header_row_number', { min: 0 }) ?? 0,
+    filter,
+  };
+}
+
+function columnType(name: string, type: string): string {
+  const t = type.trim().toLowerCase();
+  // Types this reader does not convert (decimal, date, timestamp, ...) stay text.
+  if (/^[a-z]+(\(\s*\d+\s*(,\s*\d+\s*)?\))?$/.test(t)) return FIELD_TYPES.includes(t) ? t : 'string';
+  throw new PluginConfigError(`schema.fields.${name}`, `unsupported type "${type}"`);
+}
+
+/** The files of `path`, sorted; each one is a split. */
+export function listSplitFiles(config: Pick<LocalFileSourceConfig, 'path' | 'filter'>): string[] {
+  let stat;
+  try {
+    stat = statSync(config.path);
+  } catch {
+    throw new PluginConfigError('path', `no such file or directory: ${config.path}`);
+  }
+  if (stat.isFile()) return [config.path];
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name.startsWith('.') || entry.name.startsWith('_')) continue;
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile() && (!config.filter || config.filter.test(entry.name))) files.push(full);
+    }
+  };
+  walk(config.path);
+  return files.sort();
+}
+
+interface FileState {
+  split: number;
+  file: string;
+  line: number;
+  /** Lines to consume before emitting (a restore). */
+  resumeAt: number;
+  header?: string[];
+  layout?: { names: string[]; types: string[] };
+  done: boolean;
+  reader?: LineReader;
+}
+
+class LocalFileReader implements SourceReader {
+  readonly splits: readonly number[];
+  private current = 0;
+
+  constructor(
+    private readonly config: LocalFileSourceConfig,
+    private readonly states: FileState[],
+    private readonly bounded: boolean,
+  ) {
+    this.splits = states.map((s) => s.split);
+  }
+
+  async read(max: number): Promise<ReadResult> {
+    const rows: Row[] = [];
+    const want = Math.max(1, max);
+    while (rows.length < want && this.current < this.states.length) {
+      const state = this.states[this.current] as FileState;
+      state.reader ??= new LineReader(state.file);
+      const lines = await state.reader.next(
+        state.line < state.resumeAt ? state.resumeAt - state.line : want - rows.length,
+      );
+      if (lines.length === 0) {
+        state.done = true;
+        await state.reader.close();
+        this.current++;
+        continue;
+      }
+      for (const line of lines) {
+        const index = state.line++;
+        if (index < this.config.skipLines) continue;
+        if (this.config.useHeader && !state.header) {
+          state.header = parseCsvLine(line, this.config.delimiter).map((h) => h.trim());
+          continue;
+        }
+        if (index < state.resumeAt || line.trim() === '') continue;
+        rows.push(this.toRow(line, state));
+      }
+    }
+    if (rows.length > 0) return { kind: 'rows', rows };
+    return this.bounded ? { kind: 'end' } : { kind: 'idle' };
+  }
+
+  private toRow(line: string, state: FileState): Row {
+    const where = () => `${state.file}:${state.line}`;
+    if (this.config.format === 'json') {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch (err) {
+        throw new PluginRuntimeError(`LocalFile ${where()}: invalid JSON: ${(err as Error).message}`);
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new PluginRuntimeError(`LocalFile ${where()}: a JSON line must be an object`);
+      }
+      const columns = this.config.columns;
+      if (!columns) return parsed as Row;
+      const row: Row = {};
+      for (const c of columns) row[c.name] = (parsed as Row)[c.name] ?? null;
+      return row;
+    }
+    if (this.config.format === 'text' && !this.config.columns) return { content: line };
+    const values =
+      this.config.format === 'csv'
+        ? parseCsvLine(line, this.config.delimiter)
+        : line.split(this.config.delimiter);
+    const layout = (state.layout ??= this.layout(state));
+    const row: Row = {};
+    for (let i = 0; i < layout.names.length; i++) {
+      const name = layout.names[i] as string;
+      row[name] = convert(values[i], layout.types[i] as string, () => `${where()}: field "${name}"`);
+    }
+    return row;
+  }
+
+  /** Column names (from the header line or the schema) and their types, once per file. */
+  private layout(state: FileState): { names: string[]; types: string[] } {
+    const columns = this.config.columns;
+    const names = state.header ?? columns?.map((c) => c.name) ?? [];
+    const types = new Map(columns?.map((c) => [c.name, c.type]));
+    return { names, types: names.map((n) => types.get(n) ?? 'string') };
+  }
+
+  positions(): Record<number, SplitPosition> {
+    const out: Record<number, SplitPosition> = {};
+    for (const s of this.states) out[s.split] = { line: Math.max(s.line, s.resumeAt), file: s.file };
+    return out;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.states) await s.reader?.close();
+  }
+}
+
+function convert(raw: string | undefined, type: string, where: () => string): unknown {
+  if (raw === undefined) return null;
+  if (type === 'string') return raw;
+  const text = raw.trim();
+  if (text === '') return null;
+  if (type === 'boolean') {
+    if (text === 'true' || text === 'false') return text === 'true';
+    throw new PluginRuntimeError(`LocalFile ${where()}: "${raw}" is not a boolean`);
+  }
+  const n = Number(text);
+  const integer = type !== 'float' && type !== 'double';
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+    throw new PluginRuntimeError(`LocalFile ${where()}: "${raw}" is not a valid ${type}`);
+  }
+  return n;
+}
+
+export const localFileSource: SourcePlugin = {
+  name: 'LocalFile',
+  validate(options) {
+    parseLocalFileSourceOptions(options);
+  },
+  splitCount(options) {
+    return listSplitFiles(parseLocalFileSourceOptions(options)).length;
+  },
+  async open(options, ctx) {
+    const config = parseLocalFileSourceOptions(options);
+    const files = listSplitFiles(config);
+    if (files.length !== ctx.splitCount) {
+      ctx.logger.warn(
+        { vertex: ctx.vertex, planned: ctx.splitCount, found: files.length },
+        'local file source: the number of files changed since the job was planned',
+      );
+    }
+    const states: FileState[] = [];
+    for (let s = ctx.subtaskIndex; s < Math.min(ctx.splitCount, files.length); s += ctx.parallelism) {
+      const file = files[s] as string;
+      const position = ctx.restore?.[s];
+      const line = position?.line ?? 0;
+      if (typeof line !== 'number' || !Number.isSafeInteger(line) || line < 0) {
+        throw new PluginRuntimeError(`LocalFile cannot restore split ${s} from ${JSON.stringify(position)}`);
+      }
+      if (position?.file !== undefined && position.file !== file) {
+        throw new PluginRuntimeError(
+          `LocalFile cannot restore split ${s}: it was ${JSON.stringify(position.file)}, now ${JSON.stringify(file)} (${relative(config.path, file)})`,
+        );
+      }
+      states.push({ split: s, file, line: 0, resumeAt: line, done: false });
+    }
+    return new LocalFileReader(config, states, ctx.bounded);
+  },
+};
