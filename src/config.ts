@@ -28,6 +28,13 @@ export const configSchema = z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'must be 1-63 letters, digits, dots, dashes or underscores')
       .default('default'),
+    nodeName: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/,
+        'must be 1-100 letters, digits, dots, colons, dashes or underscores',
+      )
+      .optional(),
     slots: z.coerce
       .number()
       .int('must be a whole number')
@@ -79,6 +86,7 @@ const SETTING_SOURCES: Record<string, string> = {
   auth: '--auth / JOBGATE_AUTH',
   cluster: '--cluster / JOBGATE_CLUSTER',
   slots: '--slots / JOBGATE_SLOTS',
+  nodeName: '--name / JOBGATE_NODE_NAME',
   tags: '--tag / JOBGATE_TAGS',
   heartbeatIntervalMs: 'JOBGATE_HEARTBEAT_INTERVAL_MS',
   heartbeatTimeoutMs: 'JOBGATE_HEARTBEAT_TIMEOUT_MS',

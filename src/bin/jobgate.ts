@@ -10,7 +10,8 @@ import { ConfigError } from '../lib/errors.ts';
 import { createLogger, redactUrl, type Logger } from '../lib/logger.ts';
 import { ROLES, type Role } from '../lib/status.ts';
 import { VERSION } from '../lib/version.ts';
-import { startRuntime } from '../runtime/index.ts';
+import { safeBaseEnv, startRuntime, type RuntimeOptions } from '../runtime/index.ts';
+
 import { buildApp } from '../server/app.ts';
 import { parseFlags, settingsFrom } from './settings.ts';
 
@@ -54,6 +55,26 @@ async function openDatabase(
   }
 }
 
+/** Every process hosts a coordinator (only the leader acts) and, unless told not to, a node. */
+function runtimeOptions(
+  config: Config,
+  database: Database,
+  logger: Logger,
+  withNode: boolean,
+): RuntimeOptions {
+  return {
+    database,
+    logger,
+    cluster: config.cluster,
+    node: withNode ? { slots: config.slots, tags: config.tags, name: config.nodeName } : undefined,
+    coordinator: true,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+    commandsEnabled: config.commandsEnabled,
+    commandEnv: safeBaseEnv(process.env),
+  };
+}
+
 /** Runs `work` until SIGINT/SIGTERM, then `shutdown` once; a second signal exits at once. */
 function onShutdown(logger: Logger, shutdown: () => Promise<void>) {
   let stopping = false;
@@ -79,18 +100,15 @@ function onShutdown(logger: Logger, shutdown: () => Promise<void>) {
 async function serve(config: Config, logger: Logger) {
   const started = Date.now();
   const { database, release } = await openDatabase(config, logger);
-  const runtime = await startRuntime({
-    database,
-    logger,
-    cluster: config.cluster,
-    node: config.node ? { slots: config.slots, tags: config.tags } : undefined,
-    heartbeatIntervalMs: config.heartbeatIntervalMs,
-    heartbeatTimeoutMs: config.heartbeatTimeoutMs,
-  });
+  const runtime = await startRuntime(runtimeOptions(config, database, logger, config.node));
   const app = buildApp({
     database,
     logger,
-    settings: { authEnabled: config.auth === 'on', heartbeatTimeoutMs: config.heartbeatTimeoutMs },
+    settings: {
+      authEnabled: config.auth === 'on',
+      heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+      commandsEnabled: config.commandsEnabled,
+    },
     host: config.host,
     port: config.port,
   });
@@ -112,14 +130,7 @@ async function node(config: Config, logger: Logger) {
     );
   }
   const { database, release } = await openDatabase(config, logger);
-  const runtime = await startRuntime({
-    database,
-    logger,
-    cluster: config.cluster,
-    node: { slots: config.slots, tags: config.tags },
-    heartbeatIntervalMs: config.heartbeatIntervalMs,
-    heartbeatTimeoutMs: config.heartbeatTimeoutMs,
-  });
+  const runtime = await startRuntime(runtimeOptions(config, database, logger, true));
   console.log(
     `jobgate node ${runtime.node?.name} ready in cluster ${config.cluster} (${config.slots} slots)`,
   );

@@ -70,6 +70,7 @@ export function settingsFrom(
     auth: pick(values.auth, 'JOBGATE_AUTH') as ConfigInput['auth'],
     cluster: pick(values.cluster, 'JOBGATE_CLUSTER'),
     slots: pick(values.slots, 'JOBGATE_SLOTS'),
+    nodeName: pick(values.name, 'JOBGATE_NODE_NAME'),
     tags:
       parseTags(values.tag, '--tag') ??
       parseTags(env.JOBGATE_TAGS?.split(',').filter(Boolean), 'JOBGATE_TAGS'),

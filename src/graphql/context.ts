@@ -14,6 +14,8 @@ export interface Viewer {
 export interface GraphQLSettings {
   authEnabled: boolean;
   heartbeatTimeoutMs: number;
+  /** Whether jobs with shell commands may be created (config `commandsEnabled`; default true). */
+  commandsEnabled?: boolean;
 }
 
 /** Created fresh for every request (and every subscription), never shared between them. */

@@ -13,6 +13,8 @@ import './types/subtask.ts';
 import './types/checkpoint.ts';
 import './types/metric.ts';
 import './types/log-line.ts';
+import './types/job-mutations.ts';
+import './types/run-mutations.ts';
 
 let built: GraphQLSchema | undefined;
 

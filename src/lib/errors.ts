@@ -23,7 +23,10 @@ export class JobgateError extends Error {
 }
 
 export class BadInputError extends JobgateError {
-  constructor(message: string, options?: { cause?: unknown; path?: string; details?: Record<string, unknown> }) {
+  constructor(
+    message: string,
+    options?: { cause?: unknown; path?: string; details?: Record<string, unknown> },
+  ) {
     super('BAD_USER_INPUT', message, options);
   }
 }

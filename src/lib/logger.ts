@@ -3,13 +3,24 @@ import { pino, type Logger, type LevelWithSilent } from 'pino';
 export type { Logger };
 
 /** The one structured logger. Created in bin/, injected everywhere else; secrets are redacted. */
-export function createLogger(options: { level: LevelWithSilent; destination?: NodeJS.WritableStream }): Logger {
+export function createLogger(options: {
+  level: LevelWithSilent;
+  destination?: NodeJS.WritableStream;
+}): Logger {
   return pino(
     {
       level: options.level,
       base: { pid: process.pid },
       redact: {
-        paths: ['token', '*.token', 'authorization', '*.authorization', 'databaseUrl', '*.databaseUrl', 'password'],
+        paths: [
+          'token',
+          '*.token',
+          'authorization',
+          '*.authorization',
+          'databaseUrl',
+          '*.databaseUrl',
+          'password',
+        ],
         censor: '[redacted]',
       },
     },

@@ -32,6 +32,8 @@ export const RUN_TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
   CANCELED: [],
   SUSPENDED: [],
 };
+// restartJob(mode: FAILED) re-runs a FAILED or CANCELED run in place; transitionRun allows exactly
+// that move out of a terminal status, and only when asked to (allowRetryOfFailed).
 
 export function isTerminalRunStatus(status: RunStatus): boolean {
   return TERMINAL_RUN_STATUSES.includes(status);
@@ -78,7 +80,13 @@ export type CheckpointStatus = (typeof CHECKPOINT_STATUSES)[number];
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 /** Levels are stored as numbers so "at or above a level" is one comparison. */
-export const LOG_LEVEL_RANK: Record<LogLevel, number> = { TRACE: 10, DEBUG: 20, INFO: 30, WARN: 40, ERROR: 50 };
+export const LOG_LEVEL_RANK: Record<LogLevel, number> = {
+  TRACE: 10,
+  DEBUG: 20,
+  INFO: 30,
+  WARN: 40,
+  ERROR: 50,
+};
 
 export const METRIC_SCOPES = ['CLUSTER', 'NODE', 'RUN', 'VERTEX', 'SUBTASK'] as const;
 export type MetricScope = (typeof METRIC_SCOPES)[number];

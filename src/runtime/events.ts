@@ -1,5 +1,6 @@
 // Runtime events, named `noun:verb`. They are rows in one ordered table, so every process (every
 // gateway's subscriptions) sees every event; a NOTIFY wakes listeners, the table is the truth.
+import { sql } from 'drizzle-orm';
 import type { Database, Executor } from '../db/client.ts';
 import { events } from '../db/schema/index.ts';
 
@@ -41,6 +42,7 @@ export async function emitEvent(
     checkpointId: event.checkpointId,
     payload: event.payload ?? {},
   });
-  // A lost wake-up only delays readers until their next poll.
-  await database.notify(EVENTS_CHANNEL, event.runId ?? '').catch(() => {});
+  // Sent on the same executor, so inside a transaction it goes out at commit (and PGlite, which runs
+  // one statement at a time, is not asked to run it beside the open transaction).
+  await executor.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${event.runId ?? ''})`);
 }

@@ -2,10 +2,18 @@
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../lib/logger.ts';
 import { ensureCluster } from './clusters.ts';
+import { startCoordinator, type Coordinator } from './coordinator/coordinator.ts';
+import { createLogAppender, type LogAppender } from './logs/log-appender.ts';
+import { startExecutor, type Executor } from './node/executor.ts';
 import { registerWorkerNode, type WorkerNodeMembership } from './node/worker-node.ts';
 
 export { ensureCluster } from './clusters.ts';
 export { emitEvent, EVENTS_CHANNEL, type RuntimeEvent, type RuntimeEventType } from './events.ts';
+export { createJob, updateJob, deleteJob, type JobSettingsInput } from './jobs/save-job.ts';
+export { startRun } from './runs/start-run.ts';
+export { requestStop, restartWhole, restartFailed, type StopMode } from './runs/control.ts';
+export { normalizeDefinition } from './definition/job-definition.ts';
+export { safeBaseEnv } from './executors/run-command.ts';
 
 export interface RuntimeOptions {
   database: Database;
@@ -13,32 +21,74 @@ export interface RuntimeOptions {
   cluster: string;
   /** Run a worker node in this process (embedded mode, or `jobgate node`). */
   node?: { name?: string; slots: number; tags: Record<string, string> };
+  /** Host a coordinator for the cluster (it acts only while it holds the leader lock). */
+  coordinator?: boolean;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
+  commandsEnabled: boolean;
+  /** Environment for shell commands; the process's own is never passed on. */
+  commandEnv: Record<string, string>;
+  /** Poll intervals (tests shorten them). */
+  pollMs?: number;
 }
 
 export interface Runtime {
   readonly clusterId: string;
   readonly node?: WorkerNodeMembership;
+  readonly coordinator?: Coordinator;
+  readonly executor?: Executor;
+  readonly logs: LogAppender;
   stop(): Promise<void>;
 }
 
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
-  const clusterId = await ensureCluster(options.database, options.cluster);
-  const node = options.node
-    ? await registerWorkerNode({
-        database: options.database,
-        logger: options.logger,
+  const { database, logger } = options;
+  const clusterId = await ensureCluster(database, options.cluster);
+  const logs = createLogAppender({ database, logger, node: { id: null, name: null } });
+  const coordinator = options.coordinator
+    ? await startCoordinator({
+        database,
+        logger,
+        logs,
         clusterId,
-        heartbeatIntervalMs: options.heartbeatIntervalMs,
-        ...options.node,
+        heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+        tickMs: options.pollMs,
       })
     : undefined;
+  let node: WorkerNodeMembership | undefined;
+  let executor: Executor | undefined;
+  let nodeLogs: LogAppender | undefined;
+  if (options.node) {
+    node = await registerWorkerNode({
+      database,
+      logger,
+      clusterId,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      ...options.node,
+    });
+    nodeLogs = createLogAppender({ database, logger, node: { id: node.id, name: node.name } });
+    executor = await startExecutor({
+      database,
+      logger,
+      logs: nodeLogs,
+      node: { id: node.id, name: node.name, slots: options.node.slots },
+      commandEnv: options.commandEnv,
+      commandsEnabled: options.commandsEnabled,
+      pollMs: options.pollMs,
+    });
+  }
   return {
     clusterId,
     node,
+    coordinator,
+    executor,
+    logs,
     stop: async () => {
+      await executor?.stop();
+      await nodeLogs?.close();
       await node?.stop();
+      await coordinator?.stop();
+      await logs.close();
     },
   };
 }

@@ -14,6 +14,7 @@ import { consoleSink } from './console-sink.ts';
 import { jdbcSink } from './jdbc-sink.ts';
 import { localFileSink } from './local-file-sink.ts';
 import { assertSink } from './assert-sink.ts';
+import { blackholeSink } from './blackhole-sink.ts';
 
 function byLowerCaseName<T extends { name: string }>(plugins: T[]): ReadonlyMap<string, T> {
   return new Map(plugins.map((p) => [p.name.toLowerCase(), p]));
@@ -21,7 +22,13 @@ function byLowerCaseName<T extends { name: string }>(plugins: T[]): ReadonlyMap<
 
 export const sourcePlugins = byLowerCaseName<SourcePlugin>([fakeSource, jdbcSource, localFileSource]);
 export const transformPlugins = byLowerCaseName<TransformPlugin>([fieldMapper, filter, replace, copy]);
-export const sinkPlugins = byLowerCaseName<SinkPlugin>([consoleSink, jdbcSink, localFileSink, assertSink]);
+export const sinkPlugins = byLowerCaseName<SinkPlugin>([
+  consoleSink,
+  jdbcSink,
+  localFileSink,
+  assertSink,
+  blackholeSink,
+]);
 
 export function findSource(name: string): SourcePlugin | undefined {
   return sourcePlugins.get(name.toLowerCase());

@@ -1,0 +1,125 @@
+import { BadInputError, ForbiddenError } from '../../lib/errors.ts';
+import { createJob, deleteJob, updateJob, type JobSettingsInput } from '../../runtime/index.ts';
+import { requireRole } from '../auth.ts';
+import { builder } from '../builder.ts';
+import type { GraphQLContext } from '../context.ts';
+import { ConcurrencyEnum, JobModeEnum } from './enums.ts';
+import { JobRef } from './refs.ts';
+
+const CommandInput = builder.inputType('CommandInput', {
+  description: 'A single shell step.',
+  fields: (t) => ({
+    command: t.string({ required: true, description: 'Run with /bin/sh -c.' }),
+    timeoutSeconds: t.int({ description: 'Killed (SIGTERM, then SIGKILL) after this long.' }),
+  }),
+});
+
+const StepInput = builder.inputType('StepInput', {
+  description: 'One named shell command of a steps DAG.',
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    command: t.string({ required: true }),
+    dependsOn: t.stringList({ description: 'Steps that must finish first.' }),
+    timeoutSeconds: t.int(),
+  }),
+});
+
+const CreateJobInput = builder.inputType('CreateJobInput', {
+  description: 'Exactly one of pipeline, command or steps.',
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    cluster: t.string({ description: 'Default: default.' }),
+    mode: t.field({ type: JobModeEnum, description: 'Default: env job.mode of a pipeline, else BATCH.' }),
+    schedule: t.string({ description: 'Cron (5 or 6 fields), @every <duration>, @at <time>, @manually.' }),
+    timezone: t.string({ description: 'IANA time zone of the cron schedule.' }),
+    parallelism: t.int(),
+    checkpointIntervalMs: t.int(),
+    retries: t.int({ description: 'Times a failed scheduled run is retried.' }),
+    concurrency: t.field({ type: ConcurrencyEnum }),
+    parentJob: t.string({ description: 'Start this job when the parent succeeds.' }),
+    tags: t.field({ type: 'JSON', description: 'An object of string values.' }),
+    metadata: t.field({ type: 'JSON', description: 'An object of string values.' }),
+    disabled: t.boolean(),
+    restartStrategy: t.field({
+      type: 'JSON',
+      description: '{ type: none|fixed-delay|exponential-delay, attempts, delayMs, maxDelayMs }',
+    }),
+    pipeline: t.field({
+      type: 'JSON',
+      description: 'SeaTunnel-style { env, source[], transform[], sink[] }.',
+    }),
+    command: t.field({ type: CommandInput }),
+    steps: t.field({ type: [StepInput] }),
+  }),
+});
+
+const UpdateJobInput = builder.inputType('UpdateJobInput', {
+  description:
+    'Settings to change; a new pipeline, command or steps makes a new version (running runs keep theirs).',
+  fields: (t) => ({
+    name: t.string({ required: true, description: 'The job to change.' }),
+    mode: t.field({ type: JobModeEnum }),
+    schedule: t.string(),
+    timezone: t.string(),
+    parallelism: t.int(),
+    checkpointIntervalMs: t.int(),
+    retries: t.int(),
+    concurrency: t.field({ type: ConcurrencyEnum }),
+    parentJob: t.string(),
+    tags: t.field({ type: 'JSON' }),
+    metadata: t.field({ type: 'JSON' }),
+    disabled: t.boolean(),
+    restartStrategy: t.field({ type: 'JSON' }),
+    pipeline: t.field({ type: 'JSON' }),
+    command: t.field({ type: CommandInput }),
+    steps: t.field({ type: [StepInput] }),
+  }),
+});
+
+const JobPayload = builder.objectRef<{ job: Awaited<ReturnType<typeof createJob>> }>('JobPayload').implement({
+  fields: (t) => ({ job: t.field({ type: JobRef, resolve: (p) => p.job }) }),
+});
+
+/** Shell commands run on the nodes: only admins define them, and the config can forbid them. */
+function checkCommandRights(ctx: GraphQLContext, input: { command?: unknown; steps?: unknown }) {
+  if (input.command == null && input.steps == null) return;
+  if (ctx.settings.commandsEnabled === false) {
+    throw new BadInputError('shell commands are disabled on this installation (commandsEnabled is off)', {
+      path: input.command != null ? 'input.command' : 'input.steps',
+    });
+  }
+  const viewer = requireRole(ctx, 'operator');
+  if (viewer.role !== 'admin')
+    throw new ForbiddenError('only admins may define jobs that run shell commands');
+}
+
+builder.mutationFields((t) => ({
+  createJob: t.field({
+    type: JobPayload,
+    args: { input: t.arg({ type: CreateJobInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const viewer = requireRole(ctx, 'operator');
+      checkCommandRights(ctx, input);
+      return { job: await createJob(ctx.database, input as JobSettingsInput, viewer.name) };
+    },
+  }),
+  updateJob: t.field({
+    type: JobPayload,
+    args: { input: t.arg({ type: UpdateJobInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const viewer = requireRole(ctx, 'operator');
+      checkCommandRights(ctx, input);
+      return {
+        job: await updateJob(ctx.database, input.name, input as Partial<JobSettingsInput>, viewer.name),
+      };
+    },
+  }),
+  deleteJob: t.field({
+    type: JobPayload,
+    args: { name: t.arg.string({ required: true }) },
+    resolve: async (_root, { name }, ctx) => {
+      const viewer = requireRole(ctx, 'operator');
+      return { job: await deleteJob(ctx.database, name, viewer.name) };
+    },
+  }),
+}));

@@ -1,0 +1,134 @@
+// Placement: each waiting run gets all the slots it needs at once (or waits, saying why), on READY
+// nodes with free slots whose tags match, spreading over the nodes with the most free slots.
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Database } from '../../db/client.ts';
+import { assignments, subtaskAttempts, subtasks } from '../../db/schema/index.ts';
+import type { LogAppender } from '../logs/log-appender.ts';
+import { lockRun, transitionRun } from '../runs/transition-run.ts';
+
+interface Candidate {
+  id: string;
+  run_id: string;
+  name: string;
+  required_tags: Record<string, string> | string;
+}
+
+interface FreeNode {
+  id: string;
+  name: string;
+  tags: Record<string, string> | string;
+  free: number;
+}
+
+const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
+
+export async function placeAssignments(
+  database: Database,
+  options: { clusterId: string; heartbeatTimeoutMs: number; logs: LogAppender },
+): Promise<number> {
+  const waiting = await database.execute<Candidate>(sql`
+    select a.id, a.run_id, a.name, a.required_tags
+    from assignments a join runs r on r.id = a.run_id join jobs j on j.id = r.job_id
+    where a.status = 'CREATED' and j.cluster_id = ${options.clusterId}::uuid
+      and r.status in ('CREATED', 'RESTARTING', 'INITIALIZING', 'RUNNING')
+    order by r.num, a.index
+    limit 500`);
+  if (waiting.length === 0) return 0;
+  const nodes = (
+    await database.execute<FreeNode>(sql`
+      select n.id, n.name, n.tags,
+        n.slots - (select count(*) from assignments x
+                   where x.node_id = n.id and x.status in ('SCHEDULED', 'DEPLOYING', 'RUNNING', 'CANCELING'))::int as free
+      from nodes n
+      where n.cluster_id = ${options.clusterId}::uuid and n.status = 'READY' and n.deregistered_at is null
+        and n.last_heartbeat_at > now() - ${options.heartbeatTimeoutMs}::int * interval '1 millisecond'`)
+  ).map((n) => ({ ...n, free: Number(n.free), tags: json<Record<string, string>>(n.tags) }));
+
+  const byRun = new Map<string, Candidate[]>();
+  for (const c of waiting) byRun.set(c.run_id, [...(byRun.get(c.run_id) ?? []), c]);
+  let placed = 0;
+  for (const [runId, list] of byRun) {
+    const plan = new Map<string, FreeNode>();
+    const free = new Map(nodes.map((n) => [n.id, n.free]));
+    for (const assignment of list) {
+      const required = json<Record<string, string>>(assignment.required_tags);
+      const fits = nodes
+        .filter(
+          (n) => (free.get(n.id) ?? 0) > 0 && Object.entries(required).every(([k, v]) => n.tags[k] === v),
+        )
+        .sort((a, b) => (free.get(b.id) ?? 0) - (free.get(a.id) ?? 0));
+      const node = fits[0];
+      if (!node) break;
+      plan.set(assignment.id, node);
+      free.set(node.id, (free.get(node.id) ?? 0) - 1);
+    }
+    if (plan.size < list.length) {
+      const total = nodes.reduce((s, n) => s + n.free, 0);
+      const reason =
+        nodes.length === 0
+          ? 'no READY node in the cluster'
+          : `needs ${list.length} free slot(s) on nodes with the required tags; ${total} free in the cluster`;
+      await database.db
+        .update(assignments)
+        .set({ waitingReason: reason })
+        .where(
+          inArray(
+            assignments.id,
+            list.map((a) => a.id),
+          ),
+        );
+      continue;
+    }
+    const ok = await database.db.transaction(async (tx) => {
+      const run = await lockRun(tx, runId);
+      if (!run || !['CREATED', 'RESTARTING', 'INITIALIZING', 'RUNNING'].includes(run.status)) return false;
+      for (const [assignmentId, node] of plan) {
+        const updated = await tx
+          .update(assignments)
+          .set({ status: 'SCHEDULED', nodeId: node.id, waitingReason: null })
+          .where(and(eq(assignments.id, assignmentId), eq(assignments.status, 'CREATED')))
+          .returning({ attempt: assignments.attempt });
+        if (updated.length === 0) continue;
+        const subs = await tx
+          .update(subtasks)
+          .set({ status: 'SCHEDULED', nodeId: node.id })
+          .where(and(eq(subtasks.assignmentId, assignmentId), eq(subtasks.status, 'CREATED')))
+          .returning({ id: subtasks.id, attempt: subtasks.attempt });
+        if (subs.length) {
+          await tx
+            .insert(subtaskAttempts)
+            .values(
+              subs.map((s) => ({
+                subtaskId: s.id,
+                attempt: s.attempt,
+                nodeId: node.id,
+                status: 'SCHEDULED' as const,
+              })),
+            )
+            .onConflictDoUpdate({
+              target: [subtaskAttempts.subtaskId, subtaskAttempts.attempt],
+              set: {
+                nodeId: node.id,
+                status: 'SCHEDULED',
+                startedAt: null,
+                endedAt: null,
+                failure: null,
+                exitCode: null,
+              },
+            });
+        }
+      }
+      if (run.status === 'CREATED' || run.status === 'RESTARTING') {
+        await transitionRun(database, tx, run, 'INITIALIZING', `placed ${plan.size} assignment(s)`);
+      }
+      return true;
+    });
+    if (!ok) continue;
+    placed += plan.size;
+    for (const [assignmentId, node] of plan) {
+      const name = list.find((a) => a.id === assignmentId)?.name;
+      options.logs.append(runId, 'INFO', `${name} placed on node ${node.name}`);
+    }
+  }
+  return placed;
+}

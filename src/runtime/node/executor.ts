@@ -1,0 +1,219 @@
+// A node's executor: claims the assignments placed on it, runs them, watches for stop and cancel
+// requests, and reports metrics. LISTEN/NOTIFY wakes it; the poll is the guarantee.
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Database } from '../../db/client.ts';
+import { assignments } from '../../db/schema/index.ts';
+import { coerceError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type { LogAppender } from '../logs/log-appender.ts';
+import { settleAssignment, type AssignmentOutcome } from '../runs/settle.ts';
+import { WORK_CHANNEL } from '../runs/start-run.ts';
+import { claimAssignments } from '../sql/claim-assignments.ts';
+import { writeMetrics, type SubtaskMetricSample } from '../sql/write-metrics.ts';
+import { loadAssignmentContext } from './assignment-context.ts';
+import { markAssignmentRunning } from './mark-running.ts';
+import { runCommandAssignment, runStepsAssignment } from './run-command-assignment.ts';
+import { PipelineRunner } from './run-pipeline.ts';
+
+export interface ExecutorOptions {
+  database: Database;
+  logger: Logger;
+  logs: LogAppender;
+  node: { id: string; name: string; slots: number };
+  /** Environment for shell commands (never the process's own). */
+  commandEnv: Record<string, string>;
+  commandsEnabled: boolean;
+  pollMs?: number;
+  metricsIntervalMs?: number;
+}
+
+interface Running {
+  assignmentId: string;
+  runId: string;
+  cancel: AbortController;
+  stop: AbortController;
+  done: Promise<void>;
+  /** The run or assignment asked for the cancel (as opposed to this node shutting down). */
+  cancelRequested?: boolean;
+  samples?: () => SubtaskMetricSample[];
+  previous?: Map<string, number>;
+}
+
+export interface Executor {
+  readonly running: number;
+  wake(): void;
+  /** Stops taking work; cancels what runs and waits for it to settle. */
+  stop(): Promise<void>;
+}
+
+export async function startExecutor(options: ExecutorOptions): Promise<Executor> {
+  const { database, logger, logs, node } = options;
+  const log = logger.child({ component: 'executor', nodeId: node.id });
+  const running = new Map<string, Running>();
+  let stopping = false;
+  let ticking: Promise<void> | null = null;
+
+  const execute = async (assignmentId: string, entry: Running) => {
+    let outcome: AssignmentOutcome;
+    try {
+      const ctx = await loadAssignmentContext(database, assignmentId);
+      if (!ctx) return;
+      await markAssignmentRunning(database, assignmentId, ctx.run.id);
+      const commandOpts = {
+        database,
+        logger: log,
+        logs,
+        baseEnv: options.commandEnv,
+        signal: entry.cancel.signal,
+      };
+      // A graceful stop of a shell command is a SIGTERM, same as a cancel.
+      entry.stop.signal.addEventListener('abort', () => entry.cancel.abort(), { once: true });
+      if (ctx.version.kind !== 'PIPELINE' && !options.commandsEnabled) {
+        outcome = {
+          status: 'FAILED',
+          failure: { message: 'shell commands are disabled on this node (--no-commands)' },
+        };
+      } else if (ctx.version.kind === 'COMMAND') {
+        outcome = await runCommandAssignment(ctx, commandOpts);
+      } else if (ctx.version.kind === 'STEPS') {
+        outcome = await runStepsAssignment(ctx, commandOpts);
+      } else {
+        const runner = new PipelineRunner(ctx, {
+          logger: log,
+          logs,
+          cancel: entry.cancel.signal,
+          stop: entry.stop.signal,
+        });
+        entry.samples = () => runner.samples();
+        logs.append(ctx.run.id, 'INFO', `${ctx.assignment.name} running on ${node.name}`, {
+          subtaskIndex: ctx.assignment.index,
+        });
+        outcome = await runner.run();
+        await reportMetrics([entry]);
+      }
+    } catch (err) {
+      const error = coerceError(err);
+      log.error({ err: error, assignmentId }, 'assignment crashed');
+      outcome = { status: 'FAILED', failure: { message: error.message, stack: error.stack } };
+    }
+    if (stopping && outcome.status === 'CANCELED' && !entry.cancelRequested) {
+      // Killed because this node is shutting down, not because anyone asked: a failure, so the
+      // run's restart strategy can run it elsewhere.
+      outcome = { status: 'FAILED', failure: { message: `node ${node.name} shut down while running` } };
+    }
+    await logs.flush();
+    await settleAssignment(database, assignmentId, { ...outcome, nodeId: node.id });
+  };
+
+  /** Subtask metrics of running pipelines, with per-second rates from the previous report. */
+  const reportMetrics = async (entries: Running[]) => {
+    const samples: SubtaskMetricSample[] = [];
+    const seconds = (options.metricsIntervalMs ?? 1000) / 1000;
+    for (const entry of entries) {
+      const current = entry.samples?.() ?? [];
+      const previous = entry.previous ?? new Map<string, number>();
+      entry.previous = new Map();
+      for (const s of current) {
+        samples.push(s);
+        const key = `${s.vertexId}:${s.name}`;
+        entry.previous.set(key, s.value);
+        if (s.name === 'numRecordsIn' || s.name === 'numRecordsOut') {
+          samples.push({
+            ...s,
+            name: `${s.name}PerSecond`,
+            value: Math.max(0, (s.value - (previous.get(key) ?? 0)) / seconds),
+          });
+        }
+      }
+    }
+    if (samples.length)
+      await writeMetrics(database, samples).catch((err: unknown) =>
+        log.warn({ err: coerceError(err) }, 'metrics write failed'),
+      );
+  };
+
+  const watch = async () => {
+    if (running.size === 0) return;
+    const rows = await database.execute<{ id: string; status: string; stop_requested: string | null }>(sql`
+      select a.id, a.status, r.stop_requested from assignments a join runs r on r.id = a.run_id
+      where a.id in (select jsonb_array_elements_text(${JSON.stringify([...running.keys()])}::jsonb)::uuid)`);
+    for (const row of rows) {
+      const entry = running.get(row.id);
+      if (!entry) continue;
+      if (row.status === 'CANCELING' || row.stop_requested === 'CANCEL') {
+        entry.cancelRequested = true;
+        entry.cancel.abort();
+      } else if (row.stop_requested) {
+        entry.cancelRequested = true;
+        entry.stop.abort();
+      }
+    }
+  };
+
+  const claim = async () => {
+    if (stopping) return;
+    const free = node.slots - running.size;
+    const claimed = await claimAssignments(database, node.id, free);
+    for (const a of claimed) {
+      const entry: Running = {
+        assignmentId: a.id,
+        runId: a.run_id,
+        cancel: new AbortController(),
+        stop: new AbortController(),
+        done: Promise.resolve(),
+      };
+      running.set(a.id, entry);
+      entry.done = execute(a.id, entry).finally(() => {
+        running.delete(a.id);
+        void tick();
+      });
+    }
+  };
+
+  const tick = (): Promise<void> => {
+    if (ticking) return ticking;
+    ticking = (async () => {
+      try {
+        await watch();
+        await claim();
+      } catch (err) {
+        if (!stopping) log.warn({ err: coerceError(err) }, 'executor tick failed');
+      }
+    })().finally(() => {
+      ticking = null;
+    });
+    return ticking;
+  };
+
+  const timer = setInterval(() => void tick(), options.pollMs ?? 200);
+  timer.unref();
+  const metricsTimer = setInterval(
+    () => void reportMetrics([...running.values()]),
+    options.metricsIntervalMs ?? 1000,
+  );
+  metricsTimer.unref();
+  const unlisten = await database.listen(WORK_CHANNEL, () => void tick());
+  void tick();
+
+  return {
+    get running() {
+      return running.size;
+    },
+    wake: () => void tick(),
+    stop: async () => {
+      stopping = true;
+      clearInterval(timer);
+      clearInterval(metricsTimer);
+      await unlisten().catch(() => {});
+      await ticking;
+      for (const entry of running.values()) entry.cancel.abort();
+      await Promise.all([...running.values()].map((e) => e.done));
+      // Anything claimed but not started is handed back for placement elsewhere.
+      await database.db
+        .update(assignments)
+        .set({ status: 'CREATED', nodeId: null })
+        .where(and(eq(assignments.nodeId, node.id), inArray(assignments.status, ['SCHEDULED'])))
+        .catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,167 @@
+// Stop, cancel and restart: each one transaction under the run's lock.
+import { and, desc, eq, inArray, notInArray } from 'drizzle-orm';
+import type { Database } from '../../db/client.ts';
+import {
+  assignments,
+  auditEvents,
+  checkpoints,
+  runs,
+  subtaskAttempts,
+  subtasks,
+} from '../../db/schema/index.ts';
+import { ConflictError, NotFoundError } from '../../lib/errors.ts';
+import { isTerminalRunStatus } from '../../lib/status.ts';
+import { cancelLiveAssignments, settleRun } from './settle.ts';
+import { startRun, WORK_CHANNEL } from './start-run.ts';
+import { lockRun, transitionRun, type RunRow } from './transition-run.ts';
+
+export type StopMode = 'STOP' | 'DRAIN' | 'CANCEL' | 'SUSPEND';
+
+/**
+ * Asks a run to end. CANCEL kills its subtasks at once; STOP and DRAIN let sources stop and
+ * in-flight records reach the sinks (the run ends CANCELED, or FINISHED for DRAIN); SUSPEND is the
+ * end of a stop-with-savepoint. Unplaced assignments end immediately.
+ */
+export async function requestStop(
+  database: Database,
+  runId: string,
+  mode: StopMode,
+  actor: string,
+): Promise<RunRow> {
+  const run = await database.db.transaction(async (tx) => {
+    const run = await lockRun(tx, runId);
+    if (!run) throw new NotFoundError('run', runId);
+    if (isTerminalRunStatus(run.status)) {
+      throw new ConflictError(`run ${runId} has already ended (${run.status})`, {
+        details: { status: run.status },
+      });
+    }
+    // A cancel may follow a graceful stop (to hurry it); nothing weaker replaces a cancel.
+    const stopRequested = run.stopRequested === 'CANCEL' ? 'CANCEL' : mode;
+    const [updated] = await tx.update(runs).set({ stopRequested }).where(eq(runs.id, runId)).returning();
+    let current = updated!;
+    if (mode === 'CANCEL') {
+      await cancelLiveAssignments(tx, runId);
+    } else {
+      const now = new Date();
+      await tx
+        .update(assignments)
+        .set({ status: 'CANCELED', endedAt: now })
+        .where(and(eq(assignments.runId, runId), eq(assignments.status, 'CREATED')));
+      await tx
+        .update(subtasks)
+        .set({ status: 'CANCELED', endedAt: now })
+        .where(and(eq(subtasks.runId, runId), eq(subtasks.status, 'CREATED')));
+    }
+    if (
+      current.status === 'RUNNING' ||
+      current.status === 'INITIALIZING' ||
+      current.status === 'RESTARTING'
+    ) {
+      const moved = await transitionRun(
+        database,
+        tx,
+        current,
+        'CANCELLING',
+        `${mode.toLowerCase()} requested by ${actor}`,
+      );
+      if (moved.ok) current = moved.run;
+    }
+    await tx.insert(auditEvents).values({ actor, action: `run:${mode.toLowerCase()}`, target: runId });
+    await settleRun(database, tx, current);
+    return (await lockRun(tx, runId))!;
+  });
+  await database.notify(WORK_CHANNEL, runId).catch(() => {});
+  return run;
+}
+
+/** The newest completed checkpoint or savepoint of a run, to restore from. */
+export async function latestCompletedCheckpoint(database: Database, runId: string) {
+  const [row] = await database.db
+    .select()
+    .from(checkpoints)
+    .where(and(eq(checkpoints.runId, runId), eq(checkpoints.status, 'COMPLETED')))
+    .orderBy(desc(checkpoints.number))
+    .limit(1);
+  return row;
+}
+
+/** WHOLE: a new run of the same job version (from the old run's latest completed checkpoint, if
+ * any); a run still going is canceled first. */
+export async function restartWhole(database: Database, runId: string, actor: string): Promise<RunRow> {
+  const [old] = await database.db.select().from(runs).where(eq(runs.id, runId));
+  if (!old) throw new NotFoundError('run', runId);
+  if (!isTerminalRunStatus(old.status)) await requestStop(database, runId, 'CANCEL', actor);
+  const checkpoint = await latestCompletedCheckpoint(database, runId);
+  return startRun(database, {
+    jobId: old.jobId,
+    jobVersionId: old.jobVersionId,
+    trigger: 'RESTART',
+    actor,
+    previousRunId: old.id,
+    restoredFromId: checkpoint?.id,
+    parallelism: old.parallelism,
+  });
+}
+
+/** FAILED: the same run runs again, but only what failed or never ran. The one transition out of a
+ * terminal status jobgate allows (FAILED → RESTARTING), recorded like any other. */
+export async function restartFailed(database: Database, runId: string, actor: string): Promise<RunRow> {
+  const run = await database.db.transaction(async (tx) => {
+    const run = await lockRun(tx, runId);
+    if (!run) throw new NotFoundError('run', runId);
+    if (run.status !== 'FAILED' && run.status !== 'CANCELED') {
+      throw new ConflictError(
+        `restart FAILED needs a FAILED or CANCELED run; run ${runId} is ${run.status}`,
+        {
+          details: { status: run.status },
+        },
+      );
+    }
+    const attempt = run.attempt + 1;
+    const reopen = await tx
+      .update(subtasks)
+      .set({ status: 'CREATED', attempt, nodeId: null, startedAt: null, endedAt: null })
+      .where(and(eq(subtasks.runId, runId), notInArray(subtasks.status, ['FINISHED'])))
+      .returning({ id: subtasks.id, assignmentId: subtasks.assignmentId });
+    const assignmentIds = [
+      ...new Set(reopen.map((s) => s.assignmentId).filter((id): id is string => id !== null)),
+    ];
+    if (assignmentIds.length === 0)
+      throw new ConflictError(`run ${runId} has nothing that failed or did not run`);
+    await tx
+      .update(assignments)
+      .set({ status: 'CREATED', nodeId: null, attempt, startedAt: null, endedAt: null, waitingReason: null })
+      .where(inArray(assignments.id, assignmentIds));
+    await tx.delete(subtaskAttempts).where(
+      and(
+        inArray(
+          subtaskAttempts.subtaskId,
+          reopen.map((s) => s.id),
+        ),
+        eq(subtaskAttempts.attempt, attempt),
+      ),
+    );
+    const [updated] = await tx
+      .update(runs)
+      .set({ attempt, stopRequested: null })
+      .where(eq(runs.id, runId))
+      .returning();
+    const moved = await transitionRun(
+      database,
+      tx,
+      updated!,
+      'RESTARTING',
+      `restart of failed parts requested by ${actor}`,
+      {
+        allowRetryOfFailed: true,
+      },
+    );
+    await tx
+      .insert(auditEvents)
+      .values({ actor, action: 'run:restart-failed', target: runId, details: { attempt } });
+    return moved.ok ? moved.run : updated!;
+  });
+  await database.notify(WORK_CHANNEL, runId).catch(() => {});
+  return run;
+}

@@ -1,0 +1,114 @@
+// Starting a run: the run row, its subtasks and its assignments (what slots run), in one transaction.
+import { and, asc, eq, isNull } from 'drizzle-orm';
+import type { Database, Tx } from '../../db/client.ts';
+import {
+  assignments,
+  auditEvents,
+  jobs,
+  jobVersions,
+  runs,
+  runStatusHistory,
+  subtasks,
+  vertices,
+} from '../../db/schema/index.ts';
+import { newRunId } from '../../lib/ids.ts';
+import type { RunTrigger } from '../../lib/status.ts';
+import { emitEvent } from '../events.ts';
+import type { RunRow } from './transition-run.ts';
+
+/** The channel that wakes coordinators when there is something to place. */
+export const WORK_CHANNEL = 'jobgate_work';
+
+export interface StartRunOptions {
+  jobId: string;
+  trigger: RunTrigger;
+  actor: string;
+  /** Run this version instead of the job's current one (restarts keep their version). */
+  jobVersionId?: string;
+  previousRunId?: string;
+  restoredFromId?: string;
+  parallelism?: number;
+  attempt?: number;
+}
+
+/** The assignments of a run: a pipeline has one per parallel index (the chain's subtasks with that
+ * index run together in one slot); a command or a steps DAG runs as one assignment. */
+export async function createAssignments(tx: Tx, run: RunRow, kind: string, vertexRows: { id: string }[]) {
+  const count = kind === 'PIPELINE' ? run.parallelism : 1;
+  const rows = await tx
+    .insert(assignments)
+    .values(
+      Array.from({ length: count }, (_, index) => ({
+        runId: run.id,
+        name: kind === 'PIPELINE' ? `pipeline-${index}` : kind.toLowerCase(),
+        index,
+        attempt: run.attempt,
+      })),
+    )
+    .returning({ id: assignments.id, index: assignments.index });
+  await tx.insert(subtasks).values(
+    vertexRows.flatMap((v) =>
+      Array.from({ length: kind === 'PIPELINE' ? run.parallelism : 1 }, (_, index) => ({
+        runId: run.id,
+        vertexId: v.id,
+        index,
+        attempt: run.attempt,
+        assignmentId: (rows[index] ?? rows[0]!).id,
+      })),
+    ),
+  );
+}
+
+export async function startRun(database: Database, options: StartRunOptions): Promise<RunRow> {
+  const run = await database.db.transaction(async (tx) => {
+    const [job] = await tx
+      .select()
+      .from(jobs)
+      .where(and(eq(jobs.id, options.jobId), isNull(jobs.deletedAt)));
+    if (!job) throw new Error(`job ${options.jobId} is gone`);
+    const [version] = options.jobVersionId
+      ? await tx.select().from(jobVersions).where(eq(jobVersions.id, options.jobVersionId))
+      : await tx
+          .select()
+          .from(jobVersions)
+          .where(and(eq(jobVersions.jobId, job.id), eq(jobVersions.version, job.currentVersion)));
+    if (!version) throw new Error(`job ${job.name} has no version ${job.currentVersion}`);
+    const vertexRows = await tx
+      .select({ id: vertices.id })
+      .from(vertices)
+      .where(eq(vertices.jobVersionId, version.id))
+      .orderBy(asc(vertices.position));
+    const [row] = await tx
+      .insert(runs)
+      .values({
+        id: newRunId(),
+        jobId: job.id,
+        jobVersionId: version.id,
+        trigger: options.trigger,
+        parallelism: options.parallelism ?? version.parallelism,
+        attempt: options.attempt ?? 0,
+        previousRunId: options.previousRunId,
+        restoredFromId: options.restoredFromId,
+      })
+      .returning();
+    await tx
+      .insert(runStatusHistory)
+      .values({
+        runId: row!.id,
+        toStatus: 'CREATED',
+        cause: `started by ${options.actor} (${options.trigger})`,
+      });
+    await createAssignments(tx, row!, version.kind, vertexRows);
+    await tx
+      .insert(auditEvents)
+      .values({ actor: options.actor, action: 'run:start', target: row!.id, details: { job: job.name } });
+    await emitEvent(
+      database,
+      { type: 'run:created', runId: row!.id, jobId: job.id, payload: { trigger: options.trigger } },
+      tx,
+    );
+    return row!;
+  });
+  await database.notify(WORK_CHANNEL, run.id).catch(() => {});
+  return run;
+}

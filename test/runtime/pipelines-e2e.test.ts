@@ -1,0 +1,249 @@
+// Pipelines through the GraphQL API, run by a real in-process node: records really flow.
+import { readFileSync, mkdtempSync, rmSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobs } from '../../src/db/schema/index.ts';
+import { usingPostgres } from '../support/db.ts';
+import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
+
+let t: TestRuntime;
+const dir = mkdtempSync(join(tmpdir(), 'jobgate-pipe-'));
+beforeAll(async () => {
+  t = await createTestRuntime({ slots: 8 });
+});
+afterAll(async () => {
+  await t.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const runMetrics = async (runId: string) => {
+  const res = await t.graphql(
+    `query($id: ID!) { run(id: $id) { vertices { name metrics { name value } } } }`,
+    { id: runId },
+  );
+  return Object.fromEntries(
+    res.data!.run.vertices.map((v: any) => [
+      v.name,
+      Object.fromEntries(v.metrics.map((m: any) => [m.name, m.value])),
+    ]),
+  ) as Record<string, Record<string, number>>;
+};
+
+describe.skipIf(!usingPostgres)('FakeSource → Jdbc sink (needs TEST_DATABASE_URL)', () => {
+  it('100,000 rows at parallelism 4 land exactly once and numRecordsOut says 100,000', async () => {
+    const url = t.testDb.url!;
+    await t.createJob({
+      name: 'fake-to-pg',
+      pipeline: {
+        env: { 'job.mode': 'BATCH', parallelism: 4 },
+        source: [{ plugin_name: 'FakeSource', 'row.num': 25_000, seed: 7, plugin_output: 'fake' }],
+        sink: [{ plugin_name: 'Jdbc', url, table: 'fake_rows', plugin_input: 'fake', batch_size: 2000 }],
+      },
+    });
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      await sql`create table fake_rows (id bigint, name text, value double precision)`;
+      const runId = await t.start('fake-to-pg');
+      const run = await t.waitForRun(runId, ['FINISHED', 'FAILED'], 60_000);
+      expect(run.status).toBe('FINISHED');
+      const [counts] =
+        await sql`select count(*)::int as n, count(distinct id)::int as d, min(id)::int as lo, max(id)::int as hi from fake_rows`;
+      expect(counts).toEqual({ n: 100_000, d: 100_000, lo: 0, hi: 99_999 });
+      await new Promise((r) => setTimeout(r, 100));
+      const res = await t.graphql(
+        `query($id: ID!) { run(id: $id) { vertices { subtasks { node { name } } } } }`,
+        { id: runId },
+      );
+      expect(res.data!.run.vertices[0].subtasks).toHaveLength(4);
+      const metrics = await runMetrics(runId);
+      expect(metrics.fake!.numRecordsOut).toBe(100_000);
+      expect(metrics['sink-0']!.numRecordsOut).toBe(100_000);
+      const runLevel = await t.database.execute<{ value: number }>(
+        (await import('drizzle-orm'))
+          .sql`select value from metrics_current where key = ${`run:${runId}`} and name = 'numRecordsOut'`,
+      );
+      expect(Number(runLevel[0]!.value)).toBe(100_000);
+    } finally {
+      await sql.end();
+    }
+  });
+});
+if (!usingPostgres) {
+  it.skip('FakeSource → Jdbc sink is skipped: set TEST_DATABASE_URL to run it against PostgreSQL', () => {});
+}
+
+describe('pipelines on any database', () => {
+  it('FakeSource → FieldMapper → LocalFile writes every row once per split', async () => {
+    const out = join(dir, 'out');
+    await t.createJob({
+      name: 'fake-to-file',
+      pipeline: {
+        env: { 'job.mode': 'BATCH', parallelism: 2 },
+        source: [{ plugin_name: 'FakeSource', 'row.num': 500, seed: 1 }],
+        transform: [{ plugin_name: 'FieldMapper', field_mapper: { id: 'key', name: 'label' } }],
+        sink: [{ plugin_name: 'LocalFile', path: out, file_format_type: 'json' }],
+      },
+    });
+    const runId = await t.start('fake-to-file');
+    expect((await t.waitForRun(runId, ['FINISHED', 'FAILED'])).status).toBe('FINISHED');
+    const rows = readdirSync(out).flatMap((f) =>
+      readFileSync(join(out, f), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    );
+    expect(rows).toHaveLength(1000);
+    expect(new Set(rows.map((r) => r.key)).size).toBe(1000);
+    expect(Object.keys(rows[0]).sort()).toEqual(['key', 'label']);
+  });
+
+  it('an Assert violation fails the run with the rule in the message', async () => {
+    await t.createJob({
+      name: 'assert-fails',
+      pipeline: {
+        env: { 'job.mode': 'BATCH' },
+        source: [{ plugin_name: 'FakeSource', 'row.num': 10 }],
+        sink: [{ plugin_name: 'Assert', rules: { row_rules: [{ rule_type: 'MIN_ROW', rule_value: 11 }] } }],
+      },
+    });
+    const runId = await t.start('assert-fails');
+    expect((await t.waitForRun(runId, ['FINISHED', 'FAILED'])).status).toBe('FAILED');
+    const res = await t.graphql({ contract: 'Run' }, { id: runId });
+    expect(res.data!.run.exceptions[0].message).toMatch(/MIN_ROW/);
+    expect(res.data!.run.exceptions[0].vertex).toBe('sink-0');
+  });
+
+  it('a STREAMING run keeps RUNNING until stopJob, then ends CANCELED; cancelJob ends another within 5 s', async () => {
+    await t.createJob({
+      name: 'stream-console',
+      pipeline: {
+        env: { 'job.mode': 'STREAMING', parallelism: 2 },
+        source: [{ plugin_name: 'FakeSource', 'row.num': 1_000_000, 'rows.per.second': 2000 }],
+        sink: [{ plugin_name: 'Console', 'log.print.data': false }],
+      },
+    });
+    const runId = await t.start('stream-console');
+    await t.waitForRun(runId, ['RUNNING']);
+    await new Promise((r) => setTimeout(r, 1500));
+    const [still] = await t.database.db.select().from((await import('../../src/db/schema/index.ts')).runs);
+    expect(still).toBeDefined();
+    expect((await t.waitForRun(runId, ['RUNNING'])).status).toBe('RUNNING');
+    const metrics = await runMetrics(runId);
+    expect(metrics['source-0']!.numRecordsOut).toBeGreaterThan(0);
+    const stop = await t.graphql({ contract: 'StopJob' }, { runId, withSavepoint: false });
+    expect(stop.errors).toBeUndefined();
+    expect((await t.waitForRun(runId, ['CANCELED', 'FINISHED', 'FAILED'], 10_000)).status).toBe('CANCELED');
+
+    const second = await t.start('stream-console');
+    await t.waitForRun(second, ['RUNNING']);
+    const started = Date.now();
+    await t.graphql({ contract: 'CancelJob' }, { runId: second });
+    expect((await t.waitForRun(second, ['CANCELED'], 5_000)).status).toBe('CANCELED');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const subtasks = await t.graphql({ contract: 'Run' }, { id: second });
+    for (const v of subtasks.data!.run.vertices)
+      for (const s of v.subtasks) expect(s.status).toBe('CANCELED');
+  });
+
+  it('stopJob with drain ends a streaming run FINISHED', async () => {
+    const runId = await t.start('stream-console');
+    await t.waitForRun(runId, ['RUNNING']);
+    const res = await t.graphql(
+      `mutation($id: ID!) { stopJob(input: { runId: $id, drain: true }) { run { status } } }`,
+      { id: runId },
+    );
+    expect(res.errors).toBeUndefined();
+    expect((await t.waitForRun(runId, ['CANCELED', 'FINISHED', 'FAILED'], 10_000)).status).toBe('FINISHED');
+  });
+});
+
+describe('bad definitions get a precise error and store nothing', () => {
+  const cases: [string, Record<string, unknown>, RegExp, string][] = [
+    [
+      'unknown plugin',
+      { pipeline: { source: [{ plugin_name: 'NoSuchSource' }], sink: [{ plugin_name: 'Console' }] } },
+      /unknown source plugin "NoSuchSource"/,
+      'input.pipeline.source[0].plugin_name',
+    ],
+    [
+      'bad option',
+      {
+        pipeline: {
+          source: [{ plugin_name: 'FakeSource', 'row.num': -5 }],
+          sink: [{ plugin_name: 'Console' }],
+        },
+      },
+      /must be a positive integer/,
+      'input.pipeline.source[0].row.num',
+    ],
+    [
+      'missing option',
+      {
+        pipeline: {
+          source: [{ plugin_name: 'FakeSource' }],
+          sink: [{ plugin_name: 'Jdbc', url: 'postgresql://x/y' }],
+        },
+      },
+      /is required/,
+      'input.pipeline.sink[0].table',
+    ],
+    [
+      'dangling input',
+      {
+        pipeline: {
+          source: [{ plugin_name: 'FakeSource', plugin_output: 'a' }],
+          sink: [{ plugin_name: 'Console', plugin_input: 'b' }],
+        },
+      },
+      /no source or transform outputs the table "b"/,
+      'input.pipeline.sink[0].plugin_input',
+    ],
+    [
+      'cycle',
+      {
+        steps: [
+          { name: 'x', command: 'true', dependsOn: ['y'] },
+          { name: 'y', command: 'true', dependsOn: ['x'] },
+        ],
+      },
+      /cycle: /,
+      'input.steps',
+    ],
+    [
+      'two definitions',
+      { command: { command: 'true' }, steps: [{ name: 'a', command: 'true' }] },
+      /exactly one of pipeline, command or steps/,
+      'input',
+    ],
+    [
+      'bad schedule',
+      { command: { command: 'true' }, schedule: '* * *' },
+      /is not a schedule/,
+      'input.schedule',
+    ],
+  ];
+  for (const [what, input, message, path] of cases) {
+    it(what, async () => {
+      const before = (await t.database.db.select().from(jobs)).length;
+      const res = await t.graphql(
+        { contract: 'CreateJob' },
+        { input: { name: `bad-${what.replace(/ /g, '-')}`, ...input } },
+      );
+      expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(res.errors![0]!.message).toMatch(message);
+      expect(String(res.errors![0]!.extensions!.inputPath)).toContain(path);
+      expect((await t.database.db.select().from(jobs)).length).toBe(before);
+    });
+  }
+
+  it('a duplicate name is a CONFLICT', async () => {
+    await t.createJob({ name: 'twice', command: { command: 'true' } });
+    const res = await t.graphql(
+      { contract: 'CreateJob' },
+      { input: { name: 'twice', command: { command: 'true' } } },
+    );
+    expect(res.errors![0]!.extensions!.code).toBe('CONFLICT');
+  });
+});

@@ -1,0 +1,65 @@
+// A gateway plus a runtime (coordinator and, optionally, an in-process node) over a test database.
+import { eq } from 'drizzle-orm';
+import { expect } from 'vitest';
+import { runs } from '../../src/db/schema/index.ts';
+import { safeBaseEnv, startRuntime, type Runtime } from '../../src/runtime/index.ts';
+import { createTestApp, silentLogger, type TestApp } from './app.ts';
+
+export interface TestRuntime extends TestApp {
+  runtime: Runtime;
+  /** Waits until the run reaches one of `statuses`; fails with the run's history otherwise. */
+  waitForRun(runId: string, statuses: string[], timeoutMs?: number): Promise<typeof runs.$inferSelect>;
+  start(job: string): Promise<string>;
+  createJob(input: Record<string, unknown>): Promise<void>;
+}
+
+export async function createTestRuntime(
+  options: { node?: boolean; slots?: number; heartbeatTimeoutMs?: number } = {},
+): Promise<TestRuntime> {
+  const app = await createTestApp({ heartbeatTimeoutMs: options.heartbeatTimeoutMs });
+  const runtime = await startRuntime({
+    database: app.database,
+    logger: silentLogger,
+    cluster: 'default',
+    node: options.node === false ? undefined : { slots: options.slots ?? 8, tags: {}, name: 'test-node' },
+    coordinator: true,
+    heartbeatIntervalMs: 200,
+    heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 3_000,
+    commandsEnabled: true,
+    commandEnv: safeBaseEnv(process.env),
+    pollMs: 50,
+  });
+  const waitForRun = async (runId: string, statuses: string[], timeoutMs = 30_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const [run] = await app.database.db.select().from(runs).where(eq(runs.id, runId));
+      if (run && statuses.includes(run.status)) return run;
+      if (Date.now() > deadline) {
+        const res = await app.graphql(
+          `query($id: ID!) { run(id: $id) { status statusHistory { from to cause } exceptions { message } } }`,
+          { id: runId },
+        );
+        throw new Error(`run ${runId} did not reach ${statuses.join('/')}: ${JSON.stringify(res.data)}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return {
+    ...app,
+    runtime,
+    waitForRun,
+    async start(job) {
+      const res = await app.graphql({ contract: 'StartJob' }, { job });
+      expect(res.errors).toBeUndefined();
+      return res.data!.startJob.run.id as string;
+    },
+    async createJob(input) {
+      const res = await app.graphql({ contract: 'CreateJob' }, { input });
+      expect(res.errors).toBeUndefined();
+    },
+    close: async () => {
+      await runtime.stop();
+      await app.close();
+    },
+  };
+}
