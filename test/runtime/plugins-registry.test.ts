@@ -19,7 +19,7 @@ describe('plugin registry', () => {
       'Replace',
       'Copy',
     ]);
-    expect([...sinkPlugins.values()].map((p) => p.name)).toEqual(['Console', 'Jdbc', 'LocalFile', 'Assert']);
+    expect([...sinkPlugins.values()].map((p) => p.name)).toEqual(['Console', 'Jdbc', 'LocalFile', 'Assert', 'Blackhole']);
     expect(findSource('jdbc')).toBe(findSource('Jdbc'));
     expect(findSource('FAKESOURCE')?.name).toBe('FakeSource');
     expect(findSink('jdbc')?.exactlyOnce).toBe(true);
