@@ -6,6 +6,9 @@ import { startCoordinator, type Coordinator } from './coordinator/coordinator.ts
 import { createLogAppender, type LogAppender } from './logs/log-appender.ts';
 import { startExecutor, type Executor } from './node/executor.ts';
 import { registerWorkerNode, type WorkerNodeMembership } from './node/worker-node.ts';
+import { abandonCheckpointsOfStoppedRuns, expireCheckpoints, triggerDueCheckpoints } from './checkpoints/trigger-checkpoints.ts';
+import { WORK_CHANNEL } from './runs/start-run.ts';
+import { fireFollowUps, fireSchedules } from './schedule/fire-schedules.ts';
 
 export { ensureCluster } from './clusters.ts';
 export { emitEvent, EVENTS_CHANNEL, type RuntimeEvent, type RuntimeEventType } from './events.ts';
@@ -14,6 +17,8 @@ export { startRun } from './runs/start-run.ts';
 export { requestStop, restartWhole, restartFailed, type StopMode } from './runs/control.ts';
 export { normalizeDefinition } from './definition/job-definition.ts';
 export { safeBaseEnv } from './executors/run-command.ts';
+export { triggerSavepoint, waitForCheckpoint } from './checkpoints/savepoints.ts';
+export { checkpointPositions } from './checkpoints/ack-checkpoint.ts';
 
 export interface RuntimeOptions {
   database: Database;
@@ -30,6 +35,8 @@ export interface RuntimeOptions {
   commandEnv: Record<string, string>;
   /** Poll intervals (tests shorten them). */
   pollMs?: number;
+  /** A checkpoint not completed within this long fails (default 60 s). */
+  checkpointTimeoutMs?: number;
 }
 
 export interface Runtime {
@@ -53,6 +60,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         clusterId,
         heartbeatTimeoutMs: options.heartbeatTimeoutMs,
         tickMs: options.pollMs,
+        onTick: async () => {
+          const triggered = await triggerDueCheckpoints(database, clusterId);
+          if (triggered.length) await database.notify(WORK_CHANNEL, triggered[0]!.run_id).catch(() => {});
+          await expireCheckpoints(database, clusterId, options.checkpointTimeoutMs ?? 60_000);
+          await abandonCheckpointsOfStoppedRuns(database);
+          await fireSchedules(database, { clusterId, logger });
+          await fireFollowUps(database, { clusterId, logger });
+        },
       })
     : undefined;
   let node: WorkerNodeMembership | undefined;

@@ -96,6 +96,8 @@ export const assignments = pgTable(
     nodeId: uuid('node_id').references(() => nodes.id, { onDelete: 'set null' }),
     /** Tags a node must carry to take this assignment. */
     requiredTags: jsonb('required_tags').$type<Record<string, string>>().notNull().default({}),
+    /** Not to be placed before this time (restart strategy delays). */
+    notBefore: at('not_before'),
     /** Why it is not placed yet (no free slot, no node with the tags), for people looking at it. */
     waitingReason: text('waiting_reason'),
     createdAt: createdAt(),

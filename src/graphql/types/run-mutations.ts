@@ -1,9 +1,14 @@
-import { BadInputError } from '../../lib/errors.ts';
-import { requestStop, restartFailed, restartWhole, startRun } from '../../runtime/index.ts';
+import { eq } from 'drizzle-orm';
+import { runs } from '../../db/schema/index.ts';
+import { BadInputError, ConflictError, NotFoundError } from '../../lib/errors.ts';
+import { isUuid } from '../../lib/ids.ts';
+import { isTerminalRunStatus } from '../../lib/status.ts';
+import { checkpointPositions, requestStop, restartFailed, restartWhole, startRun, triggerSavepoint } from '../../runtime/index.ts';
+import type { GraphQLContext } from '../context.ts';
 import { requireRole } from '../auth.ts';
 import { builder } from '../builder.ts';
 import { requireJobByName, requireRun } from '../lookups.ts';
-import type { RunRow } from '../loaders.ts';
+import type { CheckpointRow, JobRow, RunRow } from '../loaders.ts';
 import { CheckpointRef, RunRef } from './refs.ts';
 
 const RestartModeEnum = builder.enumType('RestartMode', {
@@ -47,14 +52,71 @@ const RestartJobInput = builder.inputType('RestartJobInput', {
 const RunPayload = builder.objectRef<{ run: RunRow }>('RunPayload').implement({
   fields: (t) => ({ run: t.field({ type: RunRef, resolve: (p) => p.run }) }),
 });
-const StopJobPayload = builder.objectRef<{ run: RunRow; savepoint: null }>('StopJobPayload').implement({
+const StopJobPayload = builder.objectRef<{ run: RunRow; savepoint: CheckpointRow | null }>('StopJobPayload').implement({
   fields: (t) => ({
     run: t.field({ type: RunRef, resolve: (p) => p.run }),
     savepoint: t.field({ type: CheckpointRef, nullable: true, resolve: (p) => p.savepoint }),
   }),
 });
 
+const TriggerSavepointInput = builder.inputType('TriggerSavepointInput', {
+  fields: (t) => ({
+    runId: t.id({ required: true }),
+    requestId: t.string({ description: 'Client-chosen id: the same one never yields a second savepoint.' }),
+  }),
+});
+
+const SavepointPayload = builder.objectRef<{ savepoint: CheckpointRow }>('SavepointPayload').implement({
+  fields: (t) => ({ savepoint: t.field({ type: CheckpointRef, resolve: (p) => p.savepoint }) }),
+});
+
+/** The run once it has ended (a stop-with-savepoint takes a moment after the savepoint). */
+async function waitForRunEnd(ctx: GraphQLContext, runId: string, waitMs: number): Promise<RunRow> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const [run] = await ctx.database.db.select().from(runs).where(eq(runs.id, runId));
+    if (!run || isTerminalRunStatus(run.status) || Date.now() > deadline) return run!;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** A savepoint or checkpoint a new run of `job` may start from; returns its id. */
+async function checkRestorePoint(ctx: GraphQLContext, job: JobRow, id: string, allowNonRestoredState: boolean): Promise<string> {
+  const path = 'input.fromSavepoint';
+  if (!isUuid(id)) throw new BadInputError(`${path}: ${JSON.stringify(id)} is not a savepoint id`, { path });
+  const checkpoint = await ctx.loaders.checkpoint.load(id);
+  if (!checkpoint) throw new NotFoundError('savepoint', id);
+  if (checkpoint.status !== 'COMPLETED') {
+    throw new BadInputError(`${path}: savepoint ${id} is ${checkpoint.status}, not COMPLETED`, { path });
+  }
+  const run = await ctx.loaders.run.load(checkpoint.runId);
+  if (run?.jobId !== job.id) throw new BadInputError(`${path}: savepoint ${id} belongs to another job`, { path });
+  const positions = await checkpointPositions(ctx.database, id);
+  const version = await ctx.loaders.currentVersionOfJob.load(job.id);
+  const sources = new Set(
+    (await ctx.loaders.verticesByVersion.load(version!.id)).filter((v) => v.kind === 'SOURCE').map((v) => v.name),
+  );
+  const orphaned = Object.keys(positions).filter((name) => !sources.has(name));
+  if (orphaned.length && !allowNonRestoredState) {
+    throw new BadInputError(
+      `${path}: the savepoint holds state for ${orphaned.map((n) => JSON.stringify(n)).join(', ')}, which the job no longer has; pass allowNonRestoredState: true to start without it`,
+      { path },
+    );
+  }
+  return id;
+}
+
 builder.mutationFields((t) => ({
+  triggerSavepoint: t.field({
+    type: SavepointPayload,
+    description: 'Triggers a savepoint on a running run and waits briefly for it; the same requestId never yields a second one.',
+    args: { input: t.arg({ type: TriggerSavepointInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const viewer = requireRole(ctx, 'operator');
+      await requireRun(input.runId, ctx, 'input.runId');
+      return { savepoint: await triggerSavepoint(ctx.database, input.runId, { requestId: input.requestId, actor: viewer.name }) };
+    },
+  }),
   startJob: t.field({
     type: RunPayload,
     description:
@@ -63,11 +125,9 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const viewer = requireRole(ctx, 'operator');
       const job = await requireJobByName(input.job, ctx);
-      if (input.fromSavepoint) {
-        throw new BadInputError('input.fromSavepoint: restoring from savepoints is not available yet', {
-          path: 'input.fromSavepoint',
-        });
-      }
+      const restoredFromId = input.fromSavepoint
+        ? await checkRestorePoint(ctx, job, input.fromSavepoint, input.allowNonRestoredState ?? false)
+        : undefined;
       if (
         input.parallelism != null &&
         (!Number.isInteger(input.parallelism) || input.parallelism < 1 || input.parallelism > 256)
@@ -81,6 +141,7 @@ builder.mutationFields((t) => ({
         trigger: 'API',
         actor: viewer.name,
         parallelism: input.parallelism ?? undefined,
+        restoredFromId,
       });
       return { run };
     },
@@ -94,9 +155,19 @@ builder.mutationFields((t) => ({
       const viewer = requireRole(ctx, 'operator');
       await requireRun(input.runId, ctx, 'input.runId');
       if (input.withSavepoint) {
-        throw new BadInputError('input.withSavepoint: stop-with-savepoint is not available yet', {
-          path: 'input.withSavepoint',
+        const savepoint = await triggerSavepoint(ctx.database, input.runId, {
+          stopAfter: true,
+          actor: viewer.name,
+          waitMs: 30_000,
         });
+        if (savepoint.status !== 'COMPLETED') {
+          const why = savepoint.failureReason ? `: ${savepoint.failureReason}` : '';
+          throw new ConflictError(
+            `the savepoint ${savepoint.id} did not complete (${savepoint.status}${why}); the run keeps running`,
+            { details: { savepoint: savepoint.id } },
+          );
+        }
+        return { run: await waitForRunEnd(ctx, input.runId, 30_000), savepoint };
       }
       const run = await requestStop(ctx.database, input.runId, input.drain ? 'DRAIN' : 'STOP', viewer.name);
       return { run, savepoint: null };

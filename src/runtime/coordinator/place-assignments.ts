@@ -30,6 +30,7 @@ export async function placeAssignments(
     select a.id, a.run_id, a.name, a.required_tags
     from assignments a join runs r on r.id = a.run_id join jobs j on j.id = r.job_id
     where a.status = 'CREATED' and j.cluster_id = ${options.clusterId}::uuid
+      and (a.not_before is null or a.not_before <= now())
       and r.status in ('CREATED', 'RESTARTING', 'INITIALIZING', 'RUNNING')
     order by r.num, a.index
     limit 500`);

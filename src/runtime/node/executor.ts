@@ -14,6 +14,8 @@ import { loadAssignmentContext } from './assignment-context.ts';
 import { markAssignmentRunning } from './mark-running.ts';
 import { runCommandAssignment, runStepsAssignment } from './run-command-assignment.ts';
 import { PipelineRunner } from './run-pipeline.ts';
+import { ackCheckpoint, checkpointPositions, pendingCheckpoints, restoreCheckpointFor } from '../checkpoints/ack-checkpoint.ts';
+import { waitForCheckpoint } from '../checkpoints/savepoints.ts';
 
 export interface ExecutorOptions {
   database: Database;
@@ -37,6 +39,9 @@ interface Running {
   cancelRequested?: boolean;
   samples?: () => SubtaskMetricSample[];
   previous?: Map<string, number>;
+  /** Checkpoints this assignment still has to snapshot and acknowledge, oldest first. */
+  pending: { id: string; stopAfter: boolean }[];
+  seen: Set<string>;
 }
 
 export interface Executor {
@@ -78,12 +83,41 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
       } else if (ctx.version.kind === 'STEPS') {
         outcome = await runStepsAssignment(ctx, commandOpts);
       } else {
+        const checkpointId = await restoreCheckpointFor(database, ctx.run.id, ctx.run.restoredFromId);
+        const restore = checkpointId ? await checkpointPositions(database, checkpointId) : undefined;
+        const source = ctx.vertices.find((v) => v.kind === 'SOURCE');
+        const ackAs = ctx.subtasks.find((st) => st.vertexId === source?.id) ?? ctx.subtasks[0]!;
         const runner = new PipelineRunner(ctx, {
           logger: log,
           logs,
           cancel: entry.cancel.signal,
           stop: entry.stop.signal,
+          restore,
+          atBoundary: async (snapshot) => {
+            while (entry.pending.length > 0) {
+              const checkpoint = entry.pending.shift()!;
+              const sources = await snapshot();
+              await ackCheckpoint(database, checkpoint.id, ackAs.id, { index: ctx.assignment.index, sources });
+              if (!checkpoint.stopAfter) continue;
+              // Stop-with-savepoint: read nothing more until the savepoint settles; stop if it
+              // completed, carry on if it failed.
+              let settled = await waitForCheckpoint(database, checkpoint.id, 0);
+              while (settled.status === 'IN_PROGRESS' && !entry.cancel.signal.aborted) {
+                settled = await waitForCheckpoint(database, checkpoint.id, 1_000);
+              }
+              if (settled.status === 'COMPLETED') {
+                entry.cancelRequested = true;
+                entry.stop.abort();
+                return;
+              }
+            }
+          },
         });
+        if (restore) {
+          logs.append(ctx.run.id, 'INFO', `${ctx.assignment.name} restores from checkpoint ${checkpointId}`, {
+            subtaskIndex: ctx.assignment.index,
+          });
+        }
         entry.samples = () => runner.samples();
         logs.append(ctx.run.id, 'INFO', `${ctx.assignment.name} running on ${node.name}`, {
           subtaskIndex: ctx.assignment.index,
@@ -150,6 +184,19 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
     }
   };
 
+  /** Queues the checkpoints in progress for the pipelines this node runs. */
+  const collectCheckpoints = async () => {
+    const pipelines = [...running.values()].filter((e) => e.samples);
+    const pending = await pendingCheckpoints(database, [...new Set(pipelines.map((e) => e.runId))]);
+    for (const checkpoint of pending) {
+      for (const entry of pipelines) {
+        if (entry.runId !== checkpoint.runId || entry.seen.has(checkpoint.id)) continue;
+        entry.seen.add(checkpoint.id);
+        entry.pending.push({ id: checkpoint.id, stopAfter: checkpoint.stopAfter });
+      }
+    }
+  };
+
   const claim = async () => {
     if (stopping) return;
     const free = node.slots - running.size;
@@ -161,6 +208,8 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
         cancel: new AbortController(),
         stop: new AbortController(),
         done: Promise.resolve(),
+        pending: [],
+        seen: new Set(),
       };
       running.set(a.id, entry);
       entry.done = execute(a.id, entry).finally(() => {
@@ -175,6 +224,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
     ticking = (async () => {
       try {
         await watch();
+        await collectCheckpoints();
         await claim();
       } catch (err) {
         if (!stopping) log.warn({ err: coerceError(err) }, 'executor tick failed');

@@ -40,7 +40,7 @@ type Stage =
       next: Stage[];
       counters: Counters;
     }
-  | { kind: 'sink'; name: string; vertexId: string; writer: SinkWriter; counters: Counters };
+  | { kind: 'sink'; name: string; vertexId: string; writer: SinkWriter; exactlyOnce: boolean; counters: Counters };
 
 interface Chain {
   source: { name: string; vertexId: string; reader: SourceReader; counters: Counters; done: boolean };
@@ -119,12 +119,14 @@ export class PipelineRunner {
             counters: this.counter(v.id),
           });
         } else if (v.kind === 'SINK') {
-          const writer = await findSink(v.plugin!)!.open(v.config, pluginCtx(v));
+          const plugin = findSink(v.plugin!)!;
+          const writer = await plugin.open(v.config, pluginCtx(v));
           const stage = {
             kind: 'sink' as const,
             name: v.name,
             vertexId: v.id,
             writer,
+            exactlyOnce: plugin.exactlyOnce,
             counters: this.counter(v.id),
           };
           stages.push(stage);
@@ -134,23 +136,24 @@ export class PipelineRunner {
       return stages;
     };
     for (const v of ctx.vertices.filter((x) => x.kind === 'SOURCE')) {
+      // Sinks open first: an exactly-once sink knows how far its writes got, which beats any
+      // checkpoint (it commits positions with its rows).
+      const before = sinks.length;
+      const next = await build(v.id);
+      const chainSinks = sinks.slice(before);
+      const restore = { ...(controls.restore?.[v.name] ?? {}) };
+      if (chainSinks.length > 0 && chainSinks.every((sink) => sink.exactlyOnce && sink.writer.committedPositions)) {
+        for (const sink of chainSinks) Object.assign(restore, await sink.writer.committedPositions!());
+      }
       this.failureVertex = v.name;
       const plugin = findSource(v.plugin!)!;
       const reader = await plugin.open(v.config, {
         ...pluginCtx(v),
         splitCount: plugin.splitCount(v.config, parallelism),
-        restore: controls.restore?.[v.name],
+        restore: Object.keys(restore).length ? restore : undefined,
         bounded: ctx.version.mode === 'BATCH',
       });
-      const chainSinks: Extract<Stage, { kind: 'sink' }>[] = [];
-      const before = sinks.length;
-      const next = await build(v.id);
-      chainSinks.push(...sinks.slice(before));
-      this.chains.push({
-        source: { name: v.name, vertexId: v.id, reader, counters: this.counter(v.id), done: false },
-        next,
-        sinks: chainSinks,
-      });
+      this.chains.push({ source: { name: v.name, vertexId: v.id, reader, counters: this.counter(v.id), done: false }, next, sinks: chainSinks });
     }
     this.failureVertex = null;
   }

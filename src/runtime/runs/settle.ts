@@ -2,7 +2,8 @@
 // the run's row lock, so nodes that finish at the same moment cannot both decide.
 import { and, eq, inArray, notInArray } from 'drizzle-orm';
 import type { Database, Tx } from '../../db/client.ts';
-import { assignments, runExceptions, subtaskAttempts, subtasks } from '../../db/schema/index.ts';
+import { assignments, jobVersions, runExceptions, runs, subtaskAttempts, subtasks } from '../../db/schema/index.ts';
+import type { RestartStrategy } from '../jobs/save-job.ts';
 import { TERMINAL_SUBTASK_STATUSES, type RunStatus, type SubtaskStatus } from '../../lib/status.ts';
 import { lockRun, transitionRun, type RunRow } from './transition-run.ts';
 
@@ -73,6 +74,7 @@ export async function settleAssignment(
         nodeId: outcome.nodeId ?? null,
       });
     }
+    if (outcome.status === 'FAILED' && (await restartAssignment(database, tx, run, assignment.id, outcome))) return;
     await settleRun(
       database,
       tx,
@@ -80,6 +82,53 @@ export async function settleAssignment(
       outcome.status === 'FAILED' ? (outcome.failure?.message ?? 'a subtask failed') : undefined,
     );
   });
+}
+
+/** The delay before restart attempt `attempt` (1-based) under a strategy. */
+export function restartDelayMs(strategy: RestartStrategy, attempt: number): number {
+  if (strategy.type === 'exponential-delay') return Math.min(strategy.delayMs * 2 ** (attempt - 1), strategy.maxDelayMs);
+  return strategy.delayMs;
+}
+
+/**
+ * Under the job's restart strategy, a failed assignment runs again (after the strategy's delay,
+ * anywhere a slot is free) instead of failing the run; the run is RESTARTING meanwhile. Pipeline
+ * sources resume from the sinks' commit marks or the latest completed checkpoint. Returns false when
+ * no attempt is left (or the run is being stopped), so the failure stands.
+ */
+async function restartAssignment(
+  database: Database,
+  tx: Tx,
+  run: RunRow,
+  assignmentId: string,
+  outcome: AssignmentOutcome,
+): Promise<boolean> {
+  if (run.stopRequested || run.status === 'FAILING') return false;
+  const [version] = await tx
+    .select({ strategy: jobVersions.restartStrategy })
+    .from(jobVersions)
+    .where(eq(jobVersions.id, run.jobVersionId));
+  const strategy = version?.strategy as RestartStrategy | undefined;
+  if (!strategy || strategy.type === 'none' || run.attempt >= strategy.attempts) return false;
+  const attempt = run.attempt + 1;
+  const delay = restartDelayMs(strategy, attempt);
+  await tx
+    .update(assignments)
+    .set({ status: 'CREATED', nodeId: null, attempt, startedAt: null, endedAt: null, notBefore: new Date(Date.now() + delay) })
+    .where(eq(assignments.id, assignmentId));
+  await tx
+    .update(subtasks)
+    .set({ status: 'CREATED', nodeId: null, attempt, startedAt: null, endedAt: null })
+    .where(and(eq(subtasks.assignmentId, assignmentId), notInArray(subtasks.status, ['FINISHED'])));
+  const [updated] = await tx.update(runs).set({ attempt }).where(eq(runs.id, run.id)).returning();
+  await transitionRun(
+    database,
+    tx,
+    updated!,
+    'RESTARTING',
+    `restart ${attempt} of ${strategy.attempts} in ${delay} ms after: ${outcome.failure?.message ?? 'a failure'}`,
+  );
+  return true;
 }
 
 /**

@@ -1,0 +1,1 @@
+ALTER TABLE "assignments" ADD COLUMN "not_before" timestamp with time zone;

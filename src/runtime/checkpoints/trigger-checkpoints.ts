@@ -1,0 +1,57 @@
+import { sql } from 'drizzle-orm';
+import type { Database } from '../../db/client.ts';
+import { emitEvent } from '../events.ts';
+
+/**
+ * Periodic checkpoints, one statement: every RUNNING pipeline run of the cluster whose interval has
+ * passed since its last checkpoint (or its start), with every assignment running and no checkpoint
+ * in progress, gets a new IN_PROGRESS checkpoint that each assignment must acknowledge.
+ */
+export async function triggerDueCheckpoints(database: Database, clusterId: string): Promise<{ id: string; run_id: string }[]> {
+  const created = await database.execute<{ id: string; run_id: string; number: number }>(sql`
+    insert into checkpoints (run_id, number, kind, expected_acks)
+    select r.id,
+      coalesce((select max(c.number) from checkpoints c where c.run_id = r.id), 0) + 1,
+      'CHECKPOINT',
+      (select count(*) from assignments a where a.run_id = r.id)
+    from runs r
+      join job_versions v on v.id = r.job_version_id
+      join jobs j on j.id = r.job_id
+    where j.cluster_id = ${clusterId}::uuid
+      and r.status = 'RUNNING' and r.stop_requested is null
+      and v.kind = 'PIPELINE' and v.checkpoint_interval_ms is not null
+      and not exists (select 1 from assignments a where a.run_id = r.id and a.status <> 'RUNNING')
+      and not exists (select 1 from checkpoints c where c.run_id = r.id and c.status = 'IN_PROGRESS')
+      and coalesce((select max(c.triggered_at) from checkpoints c where c.run_id = r.id), r.started_at)
+          < now() - v.checkpoint_interval_ms * interval '1 millisecond'
+    on conflict do nothing
+    returning id, run_id, number`);
+  for (const c of created) {
+    await emitEvent(database, { type: 'checkpoint:triggered', runId: c.run_id, checkpointId: c.id, payload: { number: Number(c.number) } });
+  }
+  return created;
+}
+
+/** Checkpoints that did not complete in time fail, saying how many acknowledgements came. */
+export async function expireCheckpoints(database: Database, clusterId: string, timeoutMs: number): Promise<void> {
+  const expired = await database.execute<{ id: string; run_id: string; reason: string }>(sql`
+    update checkpoints c set status = 'FAILED',
+      failure_reason = 'timed out after ' || ${timeoutMs}::int || ' ms: '
+        || (select count(*) from checkpoint_acks k where k.checkpoint_id = c.id) || ' of ' || c.expected_acks
+        || ' subtasks acknowledged'
+    from runs r join jobs j on j.id = r.job_id
+    where r.id = c.run_id and j.cluster_id = ${clusterId}::uuid and c.status = 'IN_PROGRESS'
+      and c.triggered_at < now() - ${timeoutMs}::int * interval '1 millisecond'
+    returning c.id, c.run_id, c.failure_reason as reason`);
+  for (const c of expired) {
+    await emitEvent(database, { type: 'checkpoint:failed', runId: c.run_id, checkpointId: c.id, payload: { reason: c.reason } });
+  }
+}
+
+/** Runs whose checkpoint is in progress but no longer completable (a subtask stopped running) fail it. */
+export async function abandonCheckpointsOfStoppedRuns(database: Database): Promise<void> {
+  await database.execute(sql`
+    update checkpoints c set status = 'FAILED', failure_reason = 'the run stopped before every subtask acknowledged'
+    from runs r where r.id = c.run_id and c.status = 'IN_PROGRESS'
+      and r.status in ('FINISHED', 'FAILED', 'CANCELED', 'SUSPENDED')`);
+}

@@ -1,0 +1,170 @@
+// Schedules, retries of failed scheduled runs, and dependent jobs. Each firing first inserts a row
+// into schedule_ticks, whose primary key (job, tick time) lets exactly one coordinator fire it.
+import { and, eq, inArray, isNotNull, isNull, max, sql } from 'drizzle-orm';
+import type { Database } from '../../db/client.ts';
+import { jobs, runs, scheduleTicks } from '../../db/schema/index.ts';
+import { coerceError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type { RunTrigger } from '../../lib/status.ts';
+import { emitEvent } from '../events.ts';
+import { startRun } from '../runs/start-run.ts';
+import { parseSchedule } from './parse-schedule.ts';
+
+type JobRow = typeof jobs.$inferSelect;
+
+/** Postgres prints `2026-11-21 13:03:46.434+00`; Date wants a `T` and a full offset. */
+const parsePgTimestamp = (text: string) => new Date(text.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
+
+/** The latest tick of a schedule that is due (after `since`, at or before `now`), if any. */
+export function dueTick(job: Pick<JobRow, 'schedule' | 'timezone' | 'updatedAt'>, since: Date | null, now: Date): Date | null {
+  const schedule = parseSchedule(job.schedule ?? '', job.timezone);
+  const after = since ?? job.updatedAt;
+  switch (schedule.kind) {
+    case 'manual':
+      return null;
+    case 'at':
+      return !since && schedule.at <= now ? schedule.at : null;
+    case 'every': {
+      const anchor = since ?? job.updatedAt;
+      const steps = Math.floor((now.getTime() - anchor.getTime()) / schedule.everyMs);
+      return steps >= 1 ? new Date(anchor.getTime() + steps * schedule.everyMs) : null;
+    }
+    case 'cron': {
+      let due: Date | null = null;
+      let next = schedule.cron.nextRun(after);
+      // Missed ticks (the coordinator was down) collapse into the latest one, as cron does.
+      for (let i = 0; next && next <= now && i < 10_000; i++) {
+        due = next;
+        next = schedule.cron.nextRun(next);
+      }
+      return due;
+    }
+  }
+}
+
+async function recordTick(
+  database: Database,
+  jobId: string,
+  tickAt: Date,
+  decide: () => Promise<{ outcome: 'FIRED' | 'SKIPPED'; reason?: string }>,
+  reason?: 'retry' | 'dependent',
+): Promise<{ outcome: 'FIRED' | 'SKIPPED'; reason?: string } | null> {
+  return database.db.transaction(async (tx) => {
+    const inserted = await tx
+      .insert(scheduleTicks)
+      .values({ jobId, tickAt, outcome: 'FIRED', reason })
+      .onConflictDoNothing()
+      .returning({ jobId: scheduleTicks.jobId });
+    if (inserted.length === 0) return null; // another coordinator fired it
+    const decision = await decide();
+    if (decision.outcome === 'SKIPPED') {
+      await tx
+        .update(scheduleTicks)
+        .set({ outcome: 'SKIPPED', reason: decision.reason })
+        .where(and(eq(scheduleTicks.jobId, jobId), eq(scheduleTicks.tickAt, tickAt)));
+    }
+    return decision;
+  });
+}
+
+async function fire(database: Database, logger: Logger, job: JobRow, tickAt: Date, trigger: RunTrigger, previousRunId?: string, reason?: string) {
+  try {
+    const run = await startRun(database, { jobId: job.id, trigger, actor: 'scheduler', previousRunId });
+    await database.db
+      .update(scheduleTicks)
+      .set({ runId: run.id, reason: reason ?? null })
+      .where(and(eq(scheduleTicks.jobId, job.id), eq(scheduleTicks.tickAt, tickAt)));
+    await emitEvent(database, { type: 'schedule:fired', jobId: job.id, runId: run.id, payload: { tickAt: tickAt.toISOString(), trigger } });
+  } catch (err) {
+    logger.error({ err: coerceError(err), job: job.name }, 'could not start a scheduled run');
+  }
+}
+
+export async function fireSchedules(database: Database, options: { clusterId: string; logger: Logger; now?: Date }): Promise<void> {
+  const now = options.now ?? new Date();
+  const { db } = database;
+  const scheduled = await db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.clusterId, options.clusterId), isNull(jobs.deletedAt), eq(jobs.disabled, false), isNotNull(jobs.schedule)));
+  if (scheduled.length === 0) return;
+  const last = new Map(
+    (
+      await db
+        .select({ jobId: scheduleTicks.jobId, last: max(scheduleTicks.tickAt) })
+        .from(scheduleTicks)
+        .where(
+          and(
+            inArray(scheduleTicks.jobId, scheduled.map((j) => j.id)),
+            sql`(${scheduleTicks.reason} is null or ${scheduleTicks.reason} not in ('retry', 'dependent'))`,
+          ),
+        )
+        .groupBy(scheduleTicks.jobId)
+    ).map((r) => [r.jobId, r.last]),
+  );
+  for (const job of scheduled) {
+    let tick: Date | null;
+    try {
+      tick = dueTick(job, last.get(job.id) ?? null, now);
+    } catch {
+      continue; // validated when saved; a time zone may have vanished since
+    }
+    if (!tick) continue;
+    const decision = await recordTick(database, job.id, tick, async () => {
+      if (job.concurrency !== 'FORBID') return { outcome: 'FIRED' };
+      const [active] = await db
+        .select({ id: runs.id })
+        .from(runs)
+        .where(and(eq(runs.jobId, job.id), sql`${runs.status} not in ('FINISHED', 'FAILED', 'CANCELED', 'SUSPENDED')`))
+        .limit(1);
+      return active ? { outcome: 'SKIPPED', reason: `run ${active.id} is still active (concurrency FORBID)` } : { outcome: 'FIRED' };
+    });
+    if (!decision) continue;
+    if (decision.outcome === 'SKIPPED') {
+      await emitEvent(database, { type: 'schedule:skipped', jobId: job.id, payload: { tickAt: tick.toISOString(), reason: decision.reason } });
+      continue;
+    }
+    await fire(database, options.logger, job, tick, 'SCHEDULE');
+  }
+}
+
+/** Failed scheduled runs are retried up to the job's `retries`; a finished run starts the jobs that
+ * name its job as parent. Ticks keyed on the triggering run's end make each happen once. */
+export async function fireFollowUps(database: Database, options: { clusterId: string; logger: Logger }): Promise<void> {
+  const failed = await database.execute<{ run_id: string; job_id: string; ended_at: string; retries: number }>(sql`
+    select r.id as run_id, r.job_id, date_trunc('milliseconds', r.ended_at)::text as ended_at, j.retries
+    from runs r join jobs j on j.id = r.job_id
+    where j.cluster_id = ${options.clusterId}::uuid and j.retries > 0 and j.deleted_at is null and not j.disabled
+      and r.status = 'FAILED' and r.trigger in ('SCHEDULE', 'RETRY') and r.ended_at > now() - interval '1 day'
+      and not exists (select 1 from schedule_ticks t where t.job_id = j.id and t.tick_at = date_trunc('milliseconds', r.ended_at))`);
+  for (const row of failed) {
+    // How many retries already led here: walk back through RETRY runs.
+    let depth = 0;
+    let cursor: string | null = row.run_id;
+    for (; cursor && depth <= row.retries; depth++) {
+      const [prev] = await database.db.select({ trigger: runs.trigger, previous: runs.previousRunId }).from(runs).where(eq(runs.id, cursor));
+      if (!prev || prev.trigger !== 'RETRY') break;
+      cursor = prev.previous;
+    }
+    if (depth >= row.retries) continue;
+    const [job] = await database.db.select().from(jobs).where(eq(jobs.id, row.job_id));
+    if (!job) continue;
+    const tickAt = parsePgTimestamp(row.ended_at);
+    const decision = await recordTick(database, job.id, tickAt, async () => ({ outcome: 'FIRED' }), 'retry');
+    if (decision) await fire(database, options.logger, job, tickAt, 'RETRY', row.run_id, 'retry');
+  }
+
+  const dependents = await database.execute<{ run_id: string; child_id: string; ended_at: string }>(sql`
+    select r.id as run_id, c.id as child_id, date_trunc('milliseconds', r.ended_at)::text as ended_at
+    from runs r join jobs c on c.parent_job_id = r.job_id
+    where c.cluster_id = ${options.clusterId}::uuid and c.deleted_at is null and not c.disabled
+      and r.status = 'FINISHED' and r.ended_at > now() - interval '1 hour'
+      and not exists (select 1 from schedule_ticks t where t.job_id = c.id and t.tick_at = date_trunc('milliseconds', r.ended_at))`);
+  for (const row of dependents) {
+    const [child] = await database.db.select().from(jobs).where(eq(jobs.id, row.child_id));
+    if (!child) continue;
+    const tickAt = parsePgTimestamp(row.ended_at);
+    const decision = await recordTick(database, child.id, tickAt, async () => ({ outcome: 'FIRED' }), 'dependent');
+    if (decision) await fire(database, options.logger, child, tickAt, 'DEPENDENT', row.run_id, 'dependent');
+  }
+}

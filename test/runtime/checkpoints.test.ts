@@ -1,0 +1,177 @@
+// Checkpoints, savepoints and restores through the GraphQL API on the in-process runtime.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkpoints } from '../../src/db/schema/index.ts';
+import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
+
+let t: TestRuntime;
+const dir = mkdtempSync(join(tmpdir(), 'jobgate-ckpt-'));
+beforeAll(async () => {
+  t = await createTestRuntime({ slots: 8 });
+});
+afterAll(async () => {
+  await t.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const readIds = (path: string) =>
+  readdirSync(path).flatMap((f) =>
+    readFileSync(join(path, f), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l).id as number),
+  );
+
+const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 20_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+describe('checkpoints', () => {
+  it('a streaming run checkpoints on its interval; every subtask acknowledges; old ones are retained to 3', async () => {
+    await t.createJob({
+      name: 'ckpt-stream',
+      pipeline: {
+        env: { 'job.mode': 'STREAMING', parallelism: 2, 'checkpoint.interval': 200 },
+        source: [{ plugin_name: 'FakeSource', 'row.num': 1_000_000, 'rows.per.second': 5000 }],
+        sink: [{ plugin_name: 'Blackhole' }],
+      },
+    });
+    const runId = await t.start('ckpt-stream');
+    await t.waitForRun(runId, ['RUNNING']);
+    await until('5 completed checkpoints', async () => {
+      const rows = await t.database.db.select().from(checkpoints).where(eq(checkpoints.runId, runId));
+      return Math.max(0, ...rows.map((r) => r.number)) >= 5 && rows.some((r) => r.status === 'COMPLETED' && r.number >= 5);
+    });
+    const res = await t.graphql({ contract: 'Run' }, { id: runId });
+    const completed = res.data!.run.checkpoints.nodes.filter((c: any) => c.status === 'COMPLETED');
+    expect(completed.length).toBeGreaterThanOrEqual(1);
+    expect(completed.length).toBeLessThanOrEqual(3);
+    for (const c of completed) {
+      expect(c.kind).toBe('CHECKPOINT');
+      expect(c.stateSize).toBeGreaterThan(0);
+      expect(c.durationMs).toBeGreaterThanOrEqual(0);
+      expect(c.completedAt).not.toBeNull();
+    }
+    await t.graphql({ contract: 'CancelJob' }, { runId });
+    await t.waitForRun(runId, ['CANCELED']);
+  });
+});
+
+describe('savepoints', () => {
+  it('a triggerSavepoint retried three times with one requestId yields one savepoint', async () => {
+    await t.createJob({
+      name: 'sp-idem',
+      pipeline: {
+        env: { 'job.mode': 'STREAMING', parallelism: 2 },
+        source: [{ plugin_name: 'FakeSource', 'row.num': 1_000_000, 'rows.per.second': 2000 }],
+        sink: [{ plugin_name: 'Blackhole' }],
+      },
+    });
+    const runId = await t.start('sp-idem');
+    await t.waitForRun(runId, ['RUNNING']);
+    const results = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await t.graphql({ contract: 'TriggerSavepoint' }, { runId, requestId: 'nightly-2026-11-21' });
+      expect(res.errors).toBeUndefined();
+      results.push(res.data!.triggerSavepoint.savepoint);
+    }
+    expect(new Set(results.map((r) => r.id)).size).toBe(1);
+    expect(results[2]).toMatchObject({ status: 'COMPLETED', location: `jobgate://savepoints/${results[0].id}` });
+    const rows = await t.database.db
+      .select()
+      .from(checkpoints)
+      .where(and(eq(checkpoints.runId, runId), eq(checkpoints.kind, 'SAVEPOINT')));
+    expect(rows).toHaveLength(1);
+    // A different request id is a different savepoint.
+    const other = await t.graphql({ contract: 'TriggerSavepoint' }, { runId, requestId: 'another' });
+    expect(other.data!.triggerSavepoint.savepoint.id).not.toBe(results[0].id);
+    await t.graphql({ contract: 'CancelJob' }, { runId });
+    await t.waitForRun(runId, ['CANCELED']);
+  });
+
+  it('a savepoint of a run that is not RUNNING is a CONFLICT', async () => {
+    await t.createJob({ name: 'sp-done', command: { command: 'true' } });
+    const runId = await t.start('sp-done');
+    await t.waitForRun(runId, ['FINISHED']);
+    const res = await t.graphql({ contract: 'TriggerSavepoint' }, { runId, requestId: 'x' });
+    expect(res.errors![0]!.extensions!.code).toBe('CONFLICT');
+  });
+
+  it('stop with savepoint ends SUSPENDED; a run from it at another parallelism completes the input exactly', async () => {
+    const out = join(dir, 'sp-files');
+    await t.createJob({
+      name: 'sp-rescale',
+      pipeline: {
+        env: { 'job.mode': 'STREAMING', parallelism: 2 },
+        source: [{ plugin_name: 'FakeSource', 'row.num': 3000, 'split.num': 4, 'rows.per.second': 2000, plugin_output: 'src' }],
+        sink: [{ plugin_name: 'LocalFile', path: out, file_format_type: 'json' }],
+      },
+    });
+    const first = await t.start('sp-rescale');
+    await t.waitForRun(first, ['RUNNING']);
+    await new Promise((r) => setTimeout(r, 1200));
+    const stop = await t.graphql({ contract: 'StopJob' }, { runId: first, withSavepoint: true });
+    expect(stop.errors).toBeUndefined();
+    expect(stop.data!.stopJob.run.status).toBe('SUSPENDED');
+    const savepoint = stop.data!.stopJob.savepoint;
+    expect(savepoint).toMatchObject({ status: 'COMPLETED' });
+    const afterFirst = readIds(out);
+    expect(afterFirst.length).toBeGreaterThan(0);
+    expect(afterFirst.length).toBeLessThan(12_000);
+
+    const res = await t.graphql(
+      `mutation($job: String!, $sp: ID!) { startJob(input: { job: $job, fromSavepoint: $sp, parallelism: 3 }) { run { id restoredFrom { id } } } }`,
+      { job: 'sp-rescale', sp: savepoint.id },
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.startJob.run.restoredFrom.id).toBe(savepoint.id);
+    const second = res.data!.startJob.run.id;
+    await until('all 12,000 rows', async () => readIds(out).length >= 12_000, 30_000);
+    await t.graphql({ contract: 'StopJob' }, { runId: second, withSavepoint: false });
+    await t.waitForRun(second, ['CANCELED']);
+    const ids = readIds(out);
+    expect(ids.length).toBe(12_000);
+    expect(new Set(ids).size).toBe(12_000);
+  });
+
+  it('startJob from an unknown savepoint is NOT_FOUND, from a malformed id BAD_USER_INPUT', async () => {
+    const unknown = await t.graphql({ contract: 'StartFromSavepoint' }, { job: 'sp-rescale', savepoint: '00000000-0000-4000-8000-000000000000' });
+    expect(unknown.errors![0]!.extensions!.code).toBe('NOT_FOUND');
+    const bad = await t.graphql({ contract: 'StartFromSavepoint' }, { job: 'sp-rescale', savepoint: 'nope' });
+    expect(bad.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', inputPath: 'input.fromSavepoint' });
+  });
+});
+
+describe('recovery', () => {
+  it('a failed subtask restarts under a fixed-delay strategy and the run finishes, with the restart in its history', async () => {
+    const mark = join(dir, 'fails-once');
+    await t.createJob({
+      name: 'flaky',
+      command: { command: `if [ -f ${mark} ]; then echo second-try; else touch ${mark}; exit 1; fi` },
+      restartStrategy: { type: 'fixed-delay', attempts: 2, delayMs: 100 },
+    });
+    const runId = await t.start('flaky');
+    expect((await t.waitForRun(runId, ['FINISHED', 'FAILED'])).status).toBe('FINISHED');
+    const res = await t.graphql(`query($id: ID!) { run(id: $id) { attempt statusHistory { to cause } exceptions { message global } } }`, { id: runId });
+    expect(res.data!.run.attempt).toBe(1);
+    const restart = res.data!.run.statusHistory.find((h: any) => h.to === 'RESTARTING');
+    expect(restart.cause).toMatch(/restart 1 of 2 in 100 ms after: command exited with code 1/);
+  });
+
+  it('when attempts run out the run FAILS with the cause', async () => {
+    await t.createJob({ name: 'always-fails', command: { command: 'exit 7' }, restartStrategy: { type: 'exponential-delay', attempts: 2, delayMs: 50 } });
+    const runId = await t.start('always-fails');
+    expect((await t.waitForRun(runId, ['FINISHED', 'FAILED'])).status).toBe('FAILED');
+    const res = await t.graphql(`query($id: ID!) { run(id: $id) { attempt statusHistory { to cause } } }`, { id: runId });
+    expect(res.data!.run.attempt).toBe(2);
+    expect(res.data!.run.statusHistory.filter((h: any) => h.to === 'RESTARTING')).toHaveLength(2);
+    expect(res.data!.run.statusHistory.at(-1)).toMatchObject({ to: 'FAILED', cause: 'command exited with code 7' });
+  });
+});
