@@ -1,7 +1,7 @@
 // Schedules, retries of failed scheduled runs, and dependent jobs. Each firing first inserts a row
 // into schedule_ticks, whose primary key (job, tick time) lets exactly one coordinator fire it.
 import { and, eq, inArray, isNotNull, isNull, max, sql } from 'drizzle-orm';
-import type { Database } from '../../db/client.ts';
+import type { Database, Tx } from '../../db/client.ts';
 import { jobs, runs, scheduleTicks } from '../../db/schema/index.ts';
 import { coerceError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -46,7 +46,7 @@ async function recordTick(
   database: Database,
   jobId: string,
   tickAt: Date,
-  decide: () => Promise<{ outcome: 'FIRED' | 'SKIPPED'; reason?: string }>,
+  decide: (tx: Tx) => Promise<{ outcome: 'FIRED' | 'SKIPPED'; reason?: string }>,
   reason?: 'retry' | 'dependent',
 ): Promise<{ outcome: 'FIRED' | 'SKIPPED'; reason?: string } | null> {
   return database.db.transaction(async (tx) => {
@@ -56,7 +56,7 @@ async function recordTick(
       .onConflictDoNothing()
       .returning({ jobId: scheduleTicks.jobId });
     if (inserted.length === 0) return null; // another coordinator fired it
-    const decision = await decide();
+    const decision = await decide(tx);
     if (decision.outcome === 'SKIPPED') {
       await tx
         .update(scheduleTicks)
@@ -110,9 +110,11 @@ export async function fireSchedules(database: Database, options: { clusterId: st
       continue; // validated when saved; a time zone may have vanished since
     }
     if (!tick) continue;
-    const decision = await recordTick(database, job.id, tick, async () => {
+    // Inside the tick's transaction: PGlite runs one statement at a time, so nothing may wait on the
+    // outer handle while the transaction is open.
+    const decision = await recordTick(database, job.id, tick, async (tx) => {
       if (job.concurrency !== 'FORBID') return { outcome: 'FIRED' };
-      const [active] = await db
+      const [active] = await tx
         .select({ id: runs.id })
         .from(runs)
         .where(and(eq(runs.jobId, job.id), sql`${runs.status} not in ('FINISHED', 'FAILED', 'CANCELED', 'SUSPENDED')`))

@@ -1,0 +1,125 @@
+// Schedules fire exactly once per tick, even with two coordinators acting on one database.
+import { asc, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobs, runs, scheduleTicks } from '../../src/db/schema/index.ts';
+import { dueTick } from '../../src/runtime/schedule/fire-schedules.ts';
+import { safeBaseEnv, startRuntime, type Runtime } from '../../src/runtime/index.ts';
+import { silentLogger } from '../support/app.ts';
+import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
+
+let t: TestRuntime;
+let second: Runtime;
+beforeAll(async () => {
+  t = await createTestRuntime({ slots: 4 });
+  // A second coordinator on the same database. On PGlite both act (one process, the advisory lock
+  // is not contended), so only the tick table's primary key stands between them and a double fire.
+  second = await startRuntime({
+    database: t.database,
+    logger: silentLogger,
+    cluster: 'default',
+    coordinator: true,
+    heartbeatIntervalMs: 200,
+    heartbeatTimeoutMs: 3000,
+    commandsEnabled: true,
+    commandEnv: safeBaseEnv(process.env),
+    pollMs: 50,
+  });
+});
+afterAll(async () => {
+  await second.stop();
+  await t.close();
+});
+
+const ticksOf = async (name: string) => {
+  const [job] = await t.database.db.select().from(jobs).where(eq(jobs.name, name));
+  return t.database.db.select().from(scheduleTicks).where(eq(scheduleTicks.jobId, job!.id)).orderBy(asc(scheduleTicks.tickAt));
+};
+
+describe('schedules', () => {
+  it('@every 1s with FORBID and a 2.5 s command fires every third tick and records the skips', async () => {
+    await t.createJob({ name: 'every-second', schedule: '@every 1s', concurrency: 'FORBID', command: { command: 'sleep 2.5' } });
+    await new Promise((r) => setTimeout(r, 7_400));
+    await t.graphql(`mutation { updateJob(input: { name: "every-second", disabled: true }) { job { disabled } } }`);
+    const ticks = await ticksOf('every-second');
+    const fired = ticks.filter((k) => k.outcome === 'FIRED');
+    const skipped = ticks.filter((k) => k.outcome === 'SKIPPED');
+    // ticks at 1..7 s: fires at 1 and 4 (each run takes ~2.5 s), maybe 7; the rest are skipped
+    expect(fired.length).toBeGreaterThanOrEqual(2);
+    expect(fired.length).toBeLessThanOrEqual(3);
+    expect(skipped.length).toBeGreaterThanOrEqual(3);
+    expect(fired.length + skipped.length).toBe(ticks.length);
+    expect(new Set(ticks.map((k) => k.tickAt.getTime())).size).toBe(ticks.length);
+    for (const k of skipped) expect(k.reason).toMatch(/still active \(concurrency FORBID\)/);
+    const [job] = await t.database.db.select().from(jobs).where(eq(jobs.name, 'every-second'));
+    const scheduledRuns = await t.database.db.select().from(runs).where(eq(runs.jobId, job!.id));
+    expect(scheduledRuns).toHaveLength(fired.length);
+    expect(scheduledRuns.every((r) => r.trigger === 'SCHEDULE')).toBe(true);
+    expect(new Set(fired.map((k) => k.runId))).toEqual(new Set(scheduledRuns.map((r) => r.id)));
+  });
+
+  it('a failed scheduled run is retried up to retries times', async () => {
+    const at = new Date(Date.now() + 500).toISOString();
+    await t.createJob({ name: 'retried', schedule: `@at ${at}`, retries: 2, command: { command: 'exit 2' } });
+    const [job] = await t.database.db.select().from(jobs).where(eq(jobs.name, 'retried'));
+    const deadline = Date.now() + 15_000;
+    let list: (typeof runs.$inferSelect)[] = [];
+    while (Date.now() < deadline) {
+      list = await t.database.db.select().from(runs).where(eq(runs.jobId, job!.id)).orderBy(asc(runs.num));
+      if (list.length === 3 && list.every((r) => r.status === 'FAILED')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 800)); // no fourth run comes
+    list = await t.database.db.select().from(runs).where(eq(runs.jobId, job!.id)).orderBy(asc(runs.num));
+    expect(list.map((r) => [r.trigger, r.status])).toEqual([
+      ['SCHEDULE', 'FAILED'],
+      ['RETRY', 'FAILED'],
+      ['RETRY', 'FAILED'],
+    ]);
+    expect(list[1]!.previousRunId).toBe(list[0]!.id);
+    expect(list[2]!.previousRunId).toBe(list[1]!.id);
+  });
+
+  it('a dependent job starts once when its parent succeeds', async () => {
+    await t.createJob({ name: 'parent', command: { command: 'true' } });
+    await t.createJob({ name: 'child', parentJob: 'parent', command: { command: 'echo child' } });
+    const parentRun = await t.start('parent');
+    await t.waitForRun(parentRun, ['FINISHED']);
+    const [child] = await t.database.db.select().from(jobs).where(eq(jobs.name, 'child'));
+    const deadline = Date.now() + 10_000;
+    let childRuns: (typeof runs.$inferSelect)[] = [];
+    while (Date.now() < deadline && childRuns.length === 0) {
+      childRuns = await t.database.db.select().from(runs).where(eq(runs.jobId, child!.id));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 600));
+    childRuns = await t.database.db.select().from(runs).where(eq(runs.jobId, child!.id));
+    expect(childRuns).toHaveLength(1);
+    expect(childRuns[0]).toMatchObject({ trigger: 'DEPENDENT', previousRunId: parentRun });
+  });
+
+  it('a disabled job does not fire', async () => {
+    await t.createJob({ name: 'off', schedule: '@every 1s', disabled: true, command: { command: 'true' } });
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await ticksOf('off')).toEqual([]);
+  });
+});
+
+describe('dueTick', () => {
+  const base = { timezone: null, updatedAt: new Date('2026-01-01T00:00:00Z') };
+  it('takes the latest due cron tick, collapsing missed ones', () => {
+    expect(dueTick({ ...base, schedule: '*/5 * * * *' }, null, new Date('2026-01-01T00:17:00Z'))).toEqual(new Date('2026-01-01T00:15:00Z'));
+    expect(dueTick({ ...base, schedule: '*/5 * * * *' }, new Date('2026-01-01T00:15:00Z'), new Date('2026-01-01T00:17:00Z'))).toBeNull();
+  });
+  it('understands 6-field cron with seconds and a time zone', () => {
+    expect(dueTick({ ...base, schedule: '30 0 9 * * *', timezone: 'Asia/Shanghai' }, null, new Date('2026-01-01T02:00:00Z'))).toEqual(
+      new Date('2026-01-01T01:00:30Z'),
+    );
+  });
+  it('@at fires once, @manually never', () => {
+    expect(dueTick({ ...base, schedule: '@at 2026-01-01T00:10:00Z' }, null, new Date('2026-01-01T00:11:00Z'))).toEqual(
+      new Date('2026-01-01T00:10:00Z'),
+    );
+    expect(dueTick({ ...base, schedule: '@at 2026-01-01T00:10:00Z' }, new Date('2026-01-01T00:10:00Z'), new Date('2026-01-02T00:00:00Z'))).toBeNull();
+    expect(dueTick({ ...base, schedule: '@manually' }, null, new Date('2027-01-01T00:00:00Z'))).toBeNull();
+  });
+});
