@@ -6,7 +6,11 @@ import { startCoordinator, type Coordinator } from './coordinator/coordinator.ts
 import { createLogAppender, type LogAppender } from './logs/log-appender.ts';
 import { startExecutor, type Executor } from './node/executor.ts';
 import { registerWorkerNode, type WorkerNodeMembership } from './node/worker-node.ts';
-import { abandonCheckpointsOfStoppedRuns, expireCheckpoints, triggerDueCheckpoints } from './checkpoints/trigger-checkpoints.ts';
+import {
+  abandonCheckpointsOfStoppedRuns,
+  expireCheckpoints,
+  triggerDueCheckpoints,
+} from './checkpoints/trigger-checkpoints.ts';
 import { WORK_CHANNEL } from './runs/start-run.ts';
 import { fireFollowUps, fireSchedules } from './schedule/fire-schedules.ts';
 

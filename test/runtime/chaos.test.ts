@@ -74,7 +74,8 @@ describe.skipIf(!usingPostgres)('chaos on PostgreSQL (TEST_DATABASE_URL)', () =>
         await new Promise((r) => setTimeout(r, 200));
       }
       await new Promise((r) => setTimeout(r, 1000)); // anything extra would arrive now
-      const [counts] = await sql`select count(*)::int as n, count(distinct id)::int as d, min(id)::int as lo, max(id)::int as hi from chaos_rows`;
+      const [counts] =
+        await sql`select count(*)::int as n, count(distinct id)::int as d, min(id)::int as lo, max(id)::int as hi from chaos_rows`;
       expect(counts).toEqual({ n: TOTAL, d: TOTAL, lo: 0, hi: TOTAL - 1 });
 
       const history = await t.database.db
@@ -96,4 +97,5 @@ describe.skipIf(!usingPostgres)('chaos on PostgreSQL (TEST_DATABASE_URL)', () =>
     }
   }, 240_000);
 });
-if (!usingPostgres) it.skip('the chaos test is skipped: set TEST_DATABASE_URL to run node processes on PostgreSQL', () => {});
+if (!usingPostgres)
+  it.skip('the chaos test is skipped: set TEST_DATABASE_URL to run node processes on PostgreSQL', () => {});

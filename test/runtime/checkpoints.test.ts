@@ -47,7 +47,10 @@ describe('checkpoints', () => {
     await t.waitForRun(runId, ['RUNNING']);
     await until('5 completed checkpoints', async () => {
       const rows = await t.database.db.select().from(checkpoints).where(eq(checkpoints.runId, runId));
-      return Math.max(0, ...rows.map((r) => r.number)) >= 5 && rows.some((r) => r.status === 'COMPLETED' && r.number >= 5);
+      return (
+        Math.max(0, ...rows.map((r) => r.number)) >= 5 &&
+        rows.some((r) => r.status === 'COMPLETED' && r.number >= 5)
+      );
     });
     const res = await t.graphql({ contract: 'Run' }, { id: runId });
     const completed = res.data!.run.checkpoints.nodes.filter((c: any) => c.status === 'COMPLETED');
@@ -78,12 +81,18 @@ describe('savepoints', () => {
     await t.waitForRun(runId, ['RUNNING']);
     const results = [];
     for (let i = 0; i < 3; i++) {
-      const res = await t.graphql({ contract: 'TriggerSavepoint' }, { runId, requestId: 'nightly-2026-11-21' });
+      const res = await t.graphql(
+        { contract: 'TriggerSavepoint' },
+        { runId, requestId: 'nightly-2026-11-21' },
+      );
       expect(res.errors).toBeUndefined();
       results.push(res.data!.triggerSavepoint.savepoint);
     }
     expect(new Set(results.map((r) => r.id)).size).toBe(1);
-    expect(results[2]).toMatchObject({ status: 'COMPLETED', location: `jobgate://savepoints/${results[0].id}` });
+    expect(results[2]).toMatchObject({
+      status: 'COMPLETED',
+      location: `jobgate://savepoints/${results[0].id}`,
+    });
     const rows = await t.database.db
       .select()
       .from(checkpoints)
@@ -110,7 +119,15 @@ describe('savepoints', () => {
       name: 'sp-rescale',
       pipeline: {
         env: { 'job.mode': 'STREAMING', parallelism: 2 },
-        source: [{ plugin_name: 'FakeSource', 'row.num': 3000, 'split.num': 4, 'rows.per.second': 2000, plugin_output: 'src' }],
+        source: [
+          {
+            plugin_name: 'FakeSource',
+            'row.num': 3000,
+            'split.num': 4,
+            'rows.per.second': 2000,
+            plugin_output: 'src',
+          },
+        ],
         sink: [{ plugin_name: 'LocalFile', path: out, file_format_type: 'json' }],
       },
     });
@@ -142,10 +159,16 @@ describe('savepoints', () => {
   });
 
   it('startJob from an unknown savepoint is NOT_FOUND, from a malformed id BAD_USER_INPUT', async () => {
-    const unknown = await t.graphql({ contract: 'StartFromSavepoint' }, { job: 'sp-rescale', savepoint: '00000000-0000-4000-8000-000000000000' });
+    const unknown = await t.graphql(
+      { contract: 'StartFromSavepoint' },
+      { job: 'sp-rescale', savepoint: '00000000-0000-4000-8000-000000000000' },
+    );
     expect(unknown.errors![0]!.extensions!.code).toBe('NOT_FOUND');
     const bad = await t.graphql({ contract: 'StartFromSavepoint' }, { job: 'sp-rescale', savepoint: 'nope' });
-    expect(bad.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', inputPath: 'input.fromSavepoint' });
+    expect(bad.errors![0]!.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      inputPath: 'input.fromSavepoint',
+    });
   });
 });
 
@@ -159,19 +182,31 @@ describe('recovery', () => {
     });
     const runId = await t.start('flaky');
     expect((await t.waitForRun(runId, ['FINISHED', 'FAILED'])).status).toBe('FINISHED');
-    const res = await t.graphql(`query($id: ID!) { run(id: $id) { attempt statusHistory { to cause } exceptions { message global } } }`, { id: runId });
+    const res = await t.graphql(
+      `query($id: ID!) { run(id: $id) { attempt statusHistory { to cause } exceptions { message global } } }`,
+      { id: runId },
+    );
     expect(res.data!.run.attempt).toBe(1);
     const restart = res.data!.run.statusHistory.find((h: any) => h.to === 'RESTARTING');
     expect(restart.cause).toMatch(/restart 1 of 2 in 100 ms after: command exited with code 1/);
   });
 
   it('when attempts run out the run FAILS with the cause', async () => {
-    await t.createJob({ name: 'always-fails', command: { command: 'exit 7' }, restartStrategy: { type: 'exponential-delay', attempts: 2, delayMs: 50 } });
+    await t.createJob({
+      name: 'always-fails',
+      command: { command: 'exit 7' },
+      restartStrategy: { type: 'exponential-delay', attempts: 2, delayMs: 50 },
+    });
     const runId = await t.start('always-fails');
     expect((await t.waitForRun(runId, ['FINISHED', 'FAILED'])).status).toBe('FAILED');
-    const res = await t.graphql(`query($id: ID!) { run(id: $id) { attempt statusHistory { to cause } } }`, { id: runId });
+    const res = await t.graphql(`query($id: ID!) { run(id: $id) { attempt statusHistory { to cause } } }`, {
+      id: runId,
+    });
     expect(res.data!.run.attempt).toBe(2);
     expect(res.data!.run.statusHistory.filter((h: any) => h.to === 'RESTARTING')).toHaveLength(2);
-    expect(res.data!.run.statusHistory.at(-1)).toMatchObject({ to: 'FAILED', cause: 'command exited with code 7' });
+    expect(res.data!.run.statusHistory.at(-1)).toMatchObject({
+      to: 'FAILED',
+      cause: 'command exited with code 7',
+    });
   });
 });

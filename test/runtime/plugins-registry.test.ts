@@ -19,7 +19,13 @@ describe('plugin registry', () => {
       'Replace',
       'Copy',
     ]);
-    expect([...sinkPlugins.values()].map((p) => p.name)).toEqual(['Console', 'Jdbc', 'LocalFile', 'Assert', 'Blackhole']);
+    expect([...sinkPlugins.values()].map((p) => p.name)).toEqual([
+      'Console',
+      'Jdbc',
+      'LocalFile',
+      'Assert',
+      'Blackhole',
+    ]);
     expect(findSource('jdbc')).toBe(findSource('Jdbc'));
     expect(findSource('FAKESOURCE')?.name).toBe('FakeSource');
     expect(findSink('jdbc')?.exactlyOnce).toBe(true);

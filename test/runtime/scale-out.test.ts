@@ -38,4 +38,5 @@ describe.skipIf(!usingPostgres)('scale-out on PostgreSQL (TEST_DATABASE_URL)', (
     expect(clusters.data!.clusters[0].nodes).toEqual([]);
   });
 });
-if (!usingPostgres) it.skip('scale-out is skipped: set TEST_DATABASE_URL to run two node processes on PostgreSQL', () => {});
+if (!usingPostgres)
+  it.skip('scale-out is skipped: set TEST_DATABASE_URL to run two node processes on PostgreSQL', () => {});

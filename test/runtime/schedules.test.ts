@@ -32,14 +32,25 @@ afterAll(async () => {
 
 const ticksOf = async (name: string) => {
   const [job] = await t.database.db.select().from(jobs).where(eq(jobs.name, name));
-  return t.database.db.select().from(scheduleTicks).where(eq(scheduleTicks.jobId, job!.id)).orderBy(asc(scheduleTicks.tickAt));
+  return t.database.db
+    .select()
+    .from(scheduleTicks)
+    .where(eq(scheduleTicks.jobId, job!.id))
+    .orderBy(asc(scheduleTicks.tickAt));
 };
 
 describe('schedules', () => {
   it('@every 1s with FORBID and a 2.5 s command fires every third tick and records the skips', async () => {
-    await t.createJob({ name: 'every-second', schedule: '@every 1s', concurrency: 'FORBID', command: { command: 'sleep 2.5' } });
+    await t.createJob({
+      name: 'every-second',
+      schedule: '@every 1s',
+      concurrency: 'FORBID',
+      command: { command: 'sleep 2.5' },
+    });
     await new Promise((r) => setTimeout(r, 7_400));
-    await t.graphql(`mutation { updateJob(input: { name: "every-second", disabled: true }) { job { disabled } } }`);
+    await t.graphql(
+      `mutation { updateJob(input: { name: "every-second", disabled: true }) { job { disabled } } }`,
+    );
     const ticks = await ticksOf('every-second');
     const fired = ticks.filter((k) => k.outcome === 'FIRED');
     const skipped = ticks.filter((k) => k.outcome === 'SKIPPED');
@@ -107,19 +118,37 @@ describe('schedules', () => {
 describe('dueTick', () => {
   const base = { timezone: null, updatedAt: new Date('2026-01-01T00:00:00Z') };
   it('takes the latest due cron tick, collapsing missed ones', () => {
-    expect(dueTick({ ...base, schedule: '*/5 * * * *' }, null, new Date('2026-01-01T00:17:00Z'))).toEqual(new Date('2026-01-01T00:15:00Z'));
-    expect(dueTick({ ...base, schedule: '*/5 * * * *' }, new Date('2026-01-01T00:15:00Z'), new Date('2026-01-01T00:17:00Z'))).toBeNull();
+    expect(dueTick({ ...base, schedule: '*/5 * * * *' }, null, new Date('2026-01-01T00:17:00Z'))).toEqual(
+      new Date('2026-01-01T00:15:00Z'),
+    );
+    expect(
+      dueTick(
+        { ...base, schedule: '*/5 * * * *' },
+        new Date('2026-01-01T00:15:00Z'),
+        new Date('2026-01-01T00:17:00Z'),
+      ),
+    ).toBeNull();
   });
   it('understands 6-field cron with seconds and a time zone', () => {
-    expect(dueTick({ ...base, schedule: '30 0 9 * * *', timezone: 'Asia/Shanghai' }, null, new Date('2026-01-01T02:00:00Z'))).toEqual(
-      new Date('2026-01-01T01:00:30Z'),
-    );
+    expect(
+      dueTick(
+        { ...base, schedule: '30 0 9 * * *', timezone: 'Asia/Shanghai' },
+        null,
+        new Date('2026-01-01T02:00:00Z'),
+      ),
+    ).toEqual(new Date('2026-01-01T01:00:30Z'));
   });
   it('@at fires once, @manually never', () => {
-    expect(dueTick({ ...base, schedule: '@at 2026-01-01T00:10:00Z' }, null, new Date('2026-01-01T00:11:00Z'))).toEqual(
-      new Date('2026-01-01T00:10:00Z'),
-    );
-    expect(dueTick({ ...base, schedule: '@at 2026-01-01T00:10:00Z' }, new Date('2026-01-01T00:10:00Z'), new Date('2026-01-02T00:00:00Z'))).toBeNull();
+    expect(
+      dueTick({ ...base, schedule: '@at 2026-01-01T00:10:00Z' }, null, new Date('2026-01-01T00:11:00Z')),
+    ).toEqual(new Date('2026-01-01T00:10:00Z'));
+    expect(
+      dueTick(
+        { ...base, schedule: '@at 2026-01-01T00:10:00Z' },
+        new Date('2026-01-01T00:10:00Z'),
+        new Date('2026-01-02T00:00:00Z'),
+      ),
+    ).toBeNull();
     expect(dueTick({ ...base, schedule: '@manually' }, null, new Date('2027-01-01T00:00:00Z'))).toBeNull();
   });
 });

@@ -3,7 +3,14 @@ import { runs } from '../../db/schema/index.ts';
 import { BadInputError, ConflictError, NotFoundError } from '../../lib/errors.ts';
 import { isUuid } from '../../lib/ids.ts';
 import { isTerminalRunStatus } from '../../lib/status.ts';
-import { checkpointPositions, requestStop, restartFailed, restartWhole, startRun, triggerSavepoint } from '../../runtime/index.ts';
+import {
+  checkpointPositions,
+  requestStop,
+  restartFailed,
+  restartWhole,
+  startRun,
+  triggerSavepoint,
+} from '../../runtime/index.ts';
 import type { GraphQLContext } from '../context.ts';
 import { requireRole } from '../auth.ts';
 import { builder } from '../builder.ts';
@@ -52,12 +59,14 @@ const RestartJobInput = builder.inputType('RestartJobInput', {
 const RunPayload = builder.objectRef<{ run: RunRow }>('RunPayload').implement({
   fields: (t) => ({ run: t.field({ type: RunRef, resolve: (p) => p.run }) }),
 });
-const StopJobPayload = builder.objectRef<{ run: RunRow; savepoint: CheckpointRow | null }>('StopJobPayload').implement({
-  fields: (t) => ({
-    run: t.field({ type: RunRef, resolve: (p) => p.run }),
-    savepoint: t.field({ type: CheckpointRef, nullable: true, resolve: (p) => p.savepoint }),
-  }),
-});
+const StopJobPayload = builder
+  .objectRef<{ run: RunRow; savepoint: CheckpointRow | null }>('StopJobPayload')
+  .implement({
+    fields: (t) => ({
+      run: t.field({ type: RunRef, resolve: (p) => p.run }),
+      savepoint: t.field({ type: CheckpointRef, nullable: true, resolve: (p) => p.savepoint }),
+    }),
+  });
 
 const TriggerSavepointInput = builder.inputType('TriggerSavepointInput', {
   fields: (t) => ({
@@ -81,7 +90,12 @@ async function waitForRunEnd(ctx: GraphQLContext, runId: string, waitMs: number)
 }
 
 /** A savepoint or checkpoint a new run of `job` may start from; returns its id. */
-async function checkRestorePoint(ctx: GraphQLContext, job: JobRow, id: string, allowNonRestoredState: boolean): Promise<string> {
+async function checkRestorePoint(
+  ctx: GraphQLContext,
+  job: JobRow,
+  id: string,
+  allowNonRestoredState: boolean,
+): Promise<string> {
   const path = 'input.fromSavepoint';
   if (!isUuid(id)) throw new BadInputError(`${path}: ${JSON.stringify(id)} is not a savepoint id`, { path });
   const checkpoint = await ctx.loaders.checkpoint.load(id);
@@ -90,11 +104,14 @@ async function checkRestorePoint(ctx: GraphQLContext, job: JobRow, id: string, a
     throw new BadInputError(`${path}: savepoint ${id} is ${checkpoint.status}, not COMPLETED`, { path });
   }
   const run = await ctx.loaders.run.load(checkpoint.runId);
-  if (run?.jobId !== job.id) throw new BadInputError(`${path}: savepoint ${id} belongs to another job`, { path });
+  if (run?.jobId !== job.id)
+    throw new BadInputError(`${path}: savepoint ${id} belongs to another job`, { path });
   const positions = await checkpointPositions(ctx.database, id);
   const version = await ctx.loaders.currentVersionOfJob.load(job.id);
   const sources = new Set(
-    (await ctx.loaders.verticesByVersion.load(version!.id)).filter((v) => v.kind === 'SOURCE').map((v) => v.name),
+    (await ctx.loaders.verticesByVersion.load(version!.id))
+      .filter((v) => v.kind === 'SOURCE')
+      .map((v) => v.name),
   );
   const orphaned = Object.keys(positions).filter((name) => !sources.has(name));
   if (orphaned.length && !allowNonRestoredState) {
@@ -109,12 +126,18 @@ async function checkRestorePoint(ctx: GraphQLContext, job: JobRow, id: string, a
 builder.mutationFields((t) => ({
   triggerSavepoint: t.field({
     type: SavepointPayload,
-    description: 'Triggers a savepoint on a running run and waits briefly for it; the same requestId never yields a second one.',
+    description:
+      'Triggers a savepoint on a running run and waits briefly for it; the same requestId never yields a second one.',
     args: { input: t.arg({ type: TriggerSavepointInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const viewer = requireRole(ctx, 'operator');
       await requireRun(input.runId, ctx, 'input.runId');
-      return { savepoint: await triggerSavepoint(ctx.database, input.runId, { requestId: input.requestId, actor: viewer.name }) };
+      return {
+        savepoint: await triggerSavepoint(ctx.database, input.runId, {
+          requestId: input.requestId,
+          actor: viewer.name,
+        }),
+      };
     },
   }),
   startJob: t.field({

@@ -23,11 +23,20 @@ export async function ackCheckpoint(
 ): Promise<{ ok: boolean; completed: boolean }> {
   const json = JSON.stringify(state);
   return database.db.transaction(async (tx) => {
-    const [checkpoint] = await tx.select().from(checkpoints).where(eq(checkpoints.id, checkpointId)).for('update');
+    const [checkpoint] = await tx
+      .select()
+      .from(checkpoints)
+      .where(eq(checkpoints.id, checkpointId))
+      .for('update');
     if (!checkpoint || checkpoint.status !== 'IN_PROGRESS') return { ok: false, completed: false };
     await tx
       .insert(checkpointAcks)
-      .values({ checkpointId, subtaskId, state: state as unknown as Record<string, unknown>, stateSize: json.length })
+      .values({
+        checkpointId,
+        subtaskId,
+        state: state as unknown as Record<string, unknown>,
+        stateSize: json.length,
+      })
       .onConflictDoNothing();
     const [acks] = await tx
       .select({ n: count(), size: sql<number>`coalesce(sum(${checkpointAcks.stateSize}), 0)::int` })
@@ -58,24 +67,36 @@ export async function ackCheckpoint(
       const keep = await tx
         .select({ id: checkpoints.id })
         .from(checkpoints)
-        .where(and(eq(checkpoints.runId, checkpoint.runId), eq(checkpoints.kind, 'CHECKPOINT'), eq(checkpoints.status, 'COMPLETED')))
-        .orderBy(desc(checkpoints.number))
-        .limit(RETAINED_CHECKPOINTS);
-      await tx
-        .delete(checkpoints)
         .where(
           and(
             eq(checkpoints.runId, checkpoint.runId),
             eq(checkpoints.kind, 'CHECKPOINT'),
             eq(checkpoints.status, 'COMPLETED'),
-            sql`${checkpoints.id} not in (${sql.join(keep.map((k) => sql`${k.id}::uuid`), sql`, `)})`,
-            sql`${checkpoints.id} <> all(select restored_from_id from runs where restored_from_id is not null)`,
           ),
-        );
+        )
+        .orderBy(desc(checkpoints.number))
+        .limit(RETAINED_CHECKPOINTS);
+      await tx.delete(checkpoints).where(
+        and(
+          eq(checkpoints.runId, checkpoint.runId),
+          eq(checkpoints.kind, 'CHECKPOINT'),
+          eq(checkpoints.status, 'COMPLETED'),
+          sql`${checkpoints.id} not in (${sql.join(
+            keep.map((k) => sql`${k.id}::uuid`),
+            sql`, `,
+          )})`,
+          sql`${checkpoints.id} <> all(select restored_from_id from runs where restored_from_id is not null)`,
+        ),
+      );
     }
     await emitEvent(
       database,
-      { type: 'checkpoint:completed', runId: checkpoint.runId, checkpointId, payload: { number: checkpoint.number, kind: checkpoint.kind } },
+      {
+        type: 'checkpoint:completed',
+        runId: checkpoint.runId,
+        checkpointId,
+        payload: { number: checkpoint.number, kind: checkpoint.kind },
+      },
       tx,
     );
     return { ok: true, completed: true };
@@ -85,7 +106,10 @@ export async function ackCheckpoint(
 /** The source positions a checkpoint holds, merged over its acknowledgements: by source vertex
  * name, then by split (splits are disjoint between subtasks, so the merge works for any new
  * parallelism). */
-export async function checkpointPositions(database: Database, checkpointId: string): Promise<Record<string, Record<number, SplitPosition>>> {
+export async function checkpointPositions(
+  database: Database,
+  checkpointId: string,
+): Promise<Record<string, Record<number, SplitPosition>>> {
   const acks = await database.db
     .select({ state: checkpointAcks.state })
     .from(checkpointAcks)
@@ -102,7 +126,11 @@ export async function checkpointPositions(database: Database, checkpointId: stri
 
 /** The checkpoint a pipeline assignment of this run resumes from: the run's latest completed one,
  * else the savepoint or checkpoint the run was started from. */
-export async function restoreCheckpointFor(database: Database, runId: string, restoredFromId: string | null): Promise<string | null> {
+export async function restoreCheckpointFor(
+  database: Database,
+  runId: string,
+  restoredFromId: string | null,
+): Promise<string | null> {
   const [latest] = await database.db
     .select({ id: checkpoints.id })
     .from(checkpoints)

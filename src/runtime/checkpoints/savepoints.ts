@@ -3,7 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { and, count, eq, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import { assignments, auditEvents, checkpoints, runs } from '../../db/schema/index.ts';
-import { BadInputError, ConflictError, NotFoundError, PG_UNIQUE_VIOLATION, pgErrorCode } from '../../lib/errors.ts';
+import {
+  BadInputError,
+  ConflictError,
+  NotFoundError,
+  PG_UNIQUE_VIOLATION,
+  pgErrorCode,
+} from '../../lib/errors.ts';
 import { emitEvent } from '../events.ts';
 import { WORK_CHANNEL } from '../runs/start-run.ts';
 
@@ -20,20 +26,26 @@ export async function triggerSavepoint(
   options: { requestId?: string | null; stopAfter?: boolean; actor: string; waitMs?: number },
 ): Promise<CheckpointRow> {
   const requestId = options.requestId ?? randomUUID();
-  if (requestId.length > 200) throw new BadInputError('input.requestId: must be at most 200 characters', { path: 'input.requestId' });
+  if (requestId.length > 200)
+    throw new BadInputError('input.requestId: must be at most 200 characters', { path: 'input.requestId' });
   const existing = await findByRequest(database, runId, requestId);
   if (existing) return existing;
 
   const [run] = await database.db.select().from(runs).where(eq(runs.id, runId));
   if (!run) throw new NotFoundError('run', runId);
   if (run.status !== 'RUNNING' || run.stopRequested) {
-    throw new ConflictError(`a savepoint needs a RUNNING run; run ${runId} is ${run.status}${run.stopRequested ? ' and stopping' : ''}`);
+    throw new ConflictError(
+      `a savepoint needs a RUNNING run; run ${runId} is ${run.status}${run.stopRequested ? ' and stopping' : ''}`,
+    );
   }
   const [notRunning] = await database.db
     .select({ n: count() })
     .from(assignments)
     .where(and(eq(assignments.runId, runId), ne(assignments.status, 'RUNNING')));
-  const [all] = await database.db.select({ n: count() }).from(assignments).where(eq(assignments.runId, runId));
+  const [all] = await database.db
+    .select({ n: count() })
+    .from(assignments)
+    .where(eq(assignments.runId, runId));
   if (Number(notRunning!.n) > 0) {
     throw new ConflictError(`a savepoint needs every subtask running; ${notRunning!.n} of ${all!.n} are not`);
   }
@@ -44,16 +56,27 @@ export async function triggerSavepoint(
       values (${runId}, coalesce((select max(number) from checkpoints where run_id = ${runId}), 0) + 1,
               'SAVEPOINT', ${requestId}, ${options.stopAfter ?? false}, ${Number(all!.n)}::int)
       returning id`);
-    [created] = (await database.db.select().from(checkpoints).where(eq(checkpoints.id, row!.id))) as [CheckpointRow];
+    [created] = (await database.db.select().from(checkpoints).where(eq(checkpoints.id, row!.id))) as [
+      CheckpointRow,
+    ];
   } catch (err) {
     if (pgErrorCode(err) !== PG_UNIQUE_VIOLATION) throw err;
     // Raced with the same request (or a periodic checkpoint took the number): the request's row wins.
     const again = await findByRequest(database, runId, requestId);
     if (again) return again;
-    throw new ConflictError('another checkpoint was being triggered at the same moment; try again', { cause: err });
+    throw new ConflictError('another checkpoint was being triggered at the same moment; try again', {
+      cause: err,
+    });
   }
-  await database.db.insert(auditEvents).values({ actor: options.actor, action: 'run:savepoint', target: runId, details: { requestId } });
-  await emitEvent(database, { type: 'checkpoint:triggered', runId, checkpointId: created.id, payload: { kind: 'SAVEPOINT', requestId } });
+  await database.db
+    .insert(auditEvents)
+    .values({ actor: options.actor, action: 'run:savepoint', target: runId, details: { requestId } });
+  await emitEvent(database, {
+    type: 'checkpoint:triggered',
+    runId,
+    checkpointId: created.id,
+    payload: { kind: 'SAVEPOINT', requestId },
+  });
   await database.notify(WORK_CHANNEL, runId).catch(() => {});
   return waitForCheckpoint(database, created.id, options.waitMs ?? 10_000);
 }
@@ -67,7 +90,11 @@ async function findByRequest(database: Database, runId: string, requestId: strin
 }
 
 /** Polls a checkpoint until it is no longer IN_PROGRESS or the wait is over. */
-export async function waitForCheckpoint(database: Database, id: string, waitMs: number): Promise<CheckpointRow> {
+export async function waitForCheckpoint(
+  database: Database,
+  id: string,
+  waitMs: number,
+): Promise<CheckpointRow> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     const [row] = await database.db.select().from(checkpoints).where(eq(checkpoints.id, id));

@@ -7,7 +7,10 @@ import { emitEvent } from '../events.ts';
  * passed since its last checkpoint (or its start), with every assignment running and no checkpoint
  * in progress, gets a new IN_PROGRESS checkpoint that each assignment must acknowledge.
  */
-export async function triggerDueCheckpoints(database: Database, clusterId: string): Promise<{ id: string; run_id: string }[]> {
+export async function triggerDueCheckpoints(
+  database: Database,
+  clusterId: string,
+): Promise<{ id: string; run_id: string }[]> {
   const created = await database.execute<{ id: string; run_id: string; number: number }>(sql`
     insert into checkpoints (run_id, number, kind, expected_acks)
     select r.id,
@@ -27,13 +30,22 @@ export async function triggerDueCheckpoints(database: Database, clusterId: strin
     on conflict do nothing
     returning id, run_id, number`);
   for (const c of created) {
-    await emitEvent(database, { type: 'checkpoint:triggered', runId: c.run_id, checkpointId: c.id, payload: { number: Number(c.number) } });
+    await emitEvent(database, {
+      type: 'checkpoint:triggered',
+      runId: c.run_id,
+      checkpointId: c.id,
+      payload: { number: Number(c.number) },
+    });
   }
   return created;
 }
 
 /** Checkpoints that did not complete in time fail, saying how many acknowledgements came. */
-export async function expireCheckpoints(database: Database, clusterId: string, timeoutMs: number): Promise<void> {
+export async function expireCheckpoints(
+  database: Database,
+  clusterId: string,
+  timeoutMs: number,
+): Promise<void> {
   const expired = await database.execute<{ id: string; run_id: string; reason: string }>(sql`
     update checkpoints c set status = 'FAILED',
       failure_reason = 'timed out after ' || ${timeoutMs}::int || ' ms: '
@@ -44,7 +56,12 @@ export async function expireCheckpoints(database: Database, clusterId: string, t
       and c.triggered_at < now() - ${timeoutMs}::int * interval '1 millisecond'
     returning c.id, c.run_id, c.failure_reason as reason`);
   for (const c of expired) {
-    await emitEvent(database, { type: 'checkpoint:failed', runId: c.run_id, checkpointId: c.id, payload: { reason: c.reason } });
+    await emitEvent(database, {
+      type: 'checkpoint:failed',
+      runId: c.run_id,
+      checkpointId: c.id,
+      payload: { reason: c.reason },
+    });
   }
 }
 

@@ -14,7 +14,12 @@ import { loadAssignmentContext } from './assignment-context.ts';
 import { markAssignmentRunning } from './mark-running.ts';
 import { runCommandAssignment, runStepsAssignment } from './run-command-assignment.ts';
 import { PipelineRunner } from './run-pipeline.ts';
-import { ackCheckpoint, checkpointPositions, pendingCheckpoints, restoreCheckpointFor } from '../checkpoints/ack-checkpoint.ts';
+import {
+  ackCheckpoint,
+  checkpointPositions,
+  pendingCheckpoints,
+  restoreCheckpointFor,
+} from '../checkpoints/ack-checkpoint.ts';
 import { waitForCheckpoint } from '../checkpoints/savepoints.ts';
 
 export interface ExecutorOptions {
@@ -97,7 +102,10 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
             while (entry.pending.length > 0) {
               const checkpoint = entry.pending.shift()!;
               const sources = await snapshot();
-              await ackCheckpoint(database, checkpoint.id, ackAs.id, { index: ctx.assignment.index, sources });
+              await ackCheckpoint(database, checkpoint.id, ackAs.id, {
+                index: ctx.assignment.index,
+                sources,
+              });
               if (!checkpoint.stopAfter) continue;
               // Stop-with-savepoint: read nothing more until the savepoint settles; stop if it
               // completed, carry on if it failed.

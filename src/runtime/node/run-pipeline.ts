@@ -40,7 +40,14 @@ type Stage =
       next: Stage[];
       counters: Counters;
     }
-  | { kind: 'sink'; name: string; vertexId: string; writer: SinkWriter; exactlyOnce: boolean; counters: Counters };
+  | {
+      kind: 'sink';
+      name: string;
+      vertexId: string;
+      writer: SinkWriter;
+      exactlyOnce: boolean;
+      counters: Counters;
+    };
 
 interface Chain {
   source: { name: string; vertexId: string; reader: SourceReader; counters: Counters; done: boolean };
@@ -142,7 +149,10 @@ export class PipelineRunner {
       const next = await build(v.id);
       const chainSinks = sinks.slice(before);
       const restore = { ...(controls.restore?.[v.name] ?? {}) };
-      if (chainSinks.length > 0 && chainSinks.every((sink) => sink.exactlyOnce && sink.writer.committedPositions)) {
+      if (
+        chainSinks.length > 0 &&
+        chainSinks.every((sink) => sink.exactlyOnce && sink.writer.committedPositions)
+      ) {
         for (const sink of chainSinks) Object.assign(restore, await sink.writer.committedPositions!());
       }
       this.failureVertex = v.name;
@@ -153,7 +163,11 @@ export class PipelineRunner {
         restore: Object.keys(restore).length ? restore : undefined,
         bounded: ctx.version.mode === 'BATCH',
       });
-      this.chains.push({ source: { name: v.name, vertexId: v.id, reader, counters: this.counter(v.id), done: false }, next, sinks: chainSinks });
+      this.chains.push({
+        source: { name: v.name, vertexId: v.id, reader, counters: this.counter(v.id), done: false },
+        next,
+        sinks: chainSinks,
+      });
     }
     this.failureVertex = null;
   }

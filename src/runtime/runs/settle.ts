@@ -2,7 +2,14 @@
 // the run's row lock, so nodes that finish at the same moment cannot both decide.
 import { and, eq, inArray, notInArray } from 'drizzle-orm';
 import type { Database, Tx } from '../../db/client.ts';
-import { assignments, jobVersions, runExceptions, runs, subtaskAttempts, subtasks } from '../../db/schema/index.ts';
+import {
+  assignments,
+  jobVersions,
+  runExceptions,
+  runs,
+  subtaskAttempts,
+  subtasks,
+} from '../../db/schema/index.ts';
 import type { RestartStrategy } from '../jobs/save-job.ts';
 import { TERMINAL_SUBTASK_STATUSES, type RunStatus, type SubtaskStatus } from '../../lib/status.ts';
 import { lockRun, transitionRun, type RunRow } from './transition-run.ts';
@@ -74,7 +81,8 @@ export async function settleAssignment(
         nodeId: outcome.nodeId ?? null,
       });
     }
-    if (outcome.status === 'FAILED' && (await restartAssignment(database, tx, run, assignment.id, outcome))) return;
+    if (outcome.status === 'FAILED' && (await restartAssignment(database, tx, run, assignment.id, outcome)))
+      return;
     await settleRun(
       database,
       tx,
@@ -86,7 +94,8 @@ export async function settleAssignment(
 
 /** The delay before restart attempt `attempt` (1-based) under a strategy. */
 export function restartDelayMs(strategy: RestartStrategy, attempt: number): number {
-  if (strategy.type === 'exponential-delay') return Math.min(strategy.delayMs * 2 ** (attempt - 1), strategy.maxDelayMs);
+  if (strategy.type === 'exponential-delay')
+    return Math.min(strategy.delayMs * 2 ** (attempt - 1), strategy.maxDelayMs);
   return strategy.delayMs;
 }
 
@@ -114,7 +123,14 @@ async function restartAssignment(
   const delay = restartDelayMs(strategy, attempt);
   await tx
     .update(assignments)
-    .set({ status: 'CREATED', nodeId: null, attempt, startedAt: null, endedAt: null, notBefore: new Date(Date.now() + delay) })
+    .set({
+      status: 'CREATED',
+      nodeId: null,
+      attempt,
+      startedAt: null,
+      endedAt: null,
+      notBefore: new Date(Date.now() + delay),
+    })
     .where(eq(assignments.id, assignmentId));
   await tx
     .update(subtasks)

@@ -91,13 +91,11 @@ export async function startRun(database: Database, options: StartRunOptions): Pr
         restoredFromId: options.restoredFromId,
       })
       .returning();
-    await tx
-      .insert(runStatusHistory)
-      .values({
-        runId: row!.id,
-        toStatus: 'CREATED',
-        cause: `started by ${options.actor} (${options.trigger})`,
-      });
+    await tx.insert(runStatusHistory).values({
+      runId: row!.id,
+      toStatus: 'CREATED',
+      cause: `started by ${options.actor} (${options.trigger})`,
+    });
     await createAssignments(tx, row!, version.kind, vertexRows);
     await tx
       .insert(auditEvents)

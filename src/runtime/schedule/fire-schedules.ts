@@ -16,7 +16,11 @@ type JobRow = typeof jobs.$inferSelect;
 const parsePgTimestamp = (text: string) => new Date(text.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
 
 /** The latest tick of a schedule that is due (after `since`, at or before `now`), if any. */
-export function dueTick(job: Pick<JobRow, 'schedule' | 'timezone' | 'updatedAt'>, since: Date | null, now: Date): Date | null {
+export function dueTick(
+  job: Pick<JobRow, 'schedule' | 'timezone' | 'updatedAt'>,
+  since: Date | null,
+  now: Date,
+): Date | null {
   const schedule = parseSchedule(job.schedule ?? '', job.timezone);
   const after = since ?? job.updatedAt;
   switch (schedule.kind) {
@@ -67,26 +71,49 @@ async function recordTick(
   });
 }
 
-async function fire(database: Database, logger: Logger, job: JobRow, tickAt: Date, trigger: RunTrigger, previousRunId?: string, reason?: string) {
+async function fire(
+  database: Database,
+  logger: Logger,
+  job: JobRow,
+  tickAt: Date,
+  trigger: RunTrigger,
+  previousRunId?: string,
+  reason?: string,
+) {
   try {
     const run = await startRun(database, { jobId: job.id, trigger, actor: 'scheduler', previousRunId });
     await database.db
       .update(scheduleTicks)
       .set({ runId: run.id, reason: reason ?? null })
       .where(and(eq(scheduleTicks.jobId, job.id), eq(scheduleTicks.tickAt, tickAt)));
-    await emitEvent(database, { type: 'schedule:fired', jobId: job.id, runId: run.id, payload: { tickAt: tickAt.toISOString(), trigger } });
+    await emitEvent(database, {
+      type: 'schedule:fired',
+      jobId: job.id,
+      runId: run.id,
+      payload: { tickAt: tickAt.toISOString(), trigger },
+    });
   } catch (err) {
     logger.error({ err: coerceError(err), job: job.name }, 'could not start a scheduled run');
   }
 }
 
-export async function fireSchedules(database: Database, options: { clusterId: string; logger: Logger; now?: Date }): Promise<void> {
+export async function fireSchedules(
+  database: Database,
+  options: { clusterId: string; logger: Logger; now?: Date },
+): Promise<void> {
   const now = options.now ?? new Date();
   const { db } = database;
   const scheduled = await db
     .select()
     .from(jobs)
-    .where(and(eq(jobs.clusterId, options.clusterId), isNull(jobs.deletedAt), eq(jobs.disabled, false), isNotNull(jobs.schedule)));
+    .where(
+      and(
+        eq(jobs.clusterId, options.clusterId),
+        isNull(jobs.deletedAt),
+        eq(jobs.disabled, false),
+        isNotNull(jobs.schedule),
+      ),
+    );
   if (scheduled.length === 0) return;
   const last = new Map(
     (
@@ -95,7 +122,10 @@ export async function fireSchedules(database: Database, options: { clusterId: st
         .from(scheduleTicks)
         .where(
           and(
-            inArray(scheduleTicks.jobId, scheduled.map((j) => j.id)),
+            inArray(
+              scheduleTicks.jobId,
+              scheduled.map((j) => j.id),
+            ),
             sql`(${scheduleTicks.reason} is null or ${scheduleTicks.reason} not in ('retry', 'dependent'))`,
           ),
         )
@@ -117,13 +147,24 @@ export async function fireSchedules(database: Database, options: { clusterId: st
       const [active] = await tx
         .select({ id: runs.id })
         .from(runs)
-        .where(and(eq(runs.jobId, job.id), sql`${runs.status} not in ('FINISHED', 'FAILED', 'CANCELED', 'SUSPENDED')`))
+        .where(
+          and(
+            eq(runs.jobId, job.id),
+            sql`${runs.status} not in ('FINISHED', 'FAILED', 'CANCELED', 'SUSPENDED')`,
+          ),
+        )
         .limit(1);
-      return active ? { outcome: 'SKIPPED', reason: `run ${active.id} is still active (concurrency FORBID)` } : { outcome: 'FIRED' };
+      return active
+        ? { outcome: 'SKIPPED', reason: `run ${active.id} is still active (concurrency FORBID)` }
+        : { outcome: 'FIRED' };
     });
     if (!decision) continue;
     if (decision.outcome === 'SKIPPED') {
-      await emitEvent(database, { type: 'schedule:skipped', jobId: job.id, payload: { tickAt: tick.toISOString(), reason: decision.reason } });
+      await emitEvent(database, {
+        type: 'schedule:skipped',
+        jobId: job.id,
+        payload: { tickAt: tick.toISOString(), reason: decision.reason },
+      });
       continue;
     }
     await fire(database, options.logger, job, tick, 'SCHEDULE');
@@ -132,8 +173,16 @@ export async function fireSchedules(database: Database, options: { clusterId: st
 
 /** Failed scheduled runs are retried up to the job's `retries`; a finished run starts the jobs that
  * name its job as parent. Ticks keyed on the triggering run's end make each happen once. */
-export async function fireFollowUps(database: Database, options: { clusterId: string; logger: Logger }): Promise<void> {
-  const failed = await database.execute<{ run_id: string; job_id: string; ended_at: string; retries: number }>(sql`
+export async function fireFollowUps(
+  database: Database,
+  options: { clusterId: string; logger: Logger },
+): Promise<void> {
+  const failed = await database.execute<{
+    run_id: string;
+    job_id: string;
+    ended_at: string;
+    retries: number;
+  }>(sql`
     select r.id as run_id, r.job_id, date_trunc('milliseconds', r.ended_at)::text as ended_at, j.retries
     from runs r join jobs j on j.id = r.job_id
     where j.cluster_id = ${options.clusterId}::uuid and j.retries > 0 and j.deleted_at is null and not j.disabled
@@ -144,7 +193,10 @@ export async function fireFollowUps(database: Database, options: { clusterId: st
     let depth = 0;
     let cursor: string | null = row.run_id;
     for (; cursor && depth <= row.retries; depth++) {
-      const [prev] = await database.db.select({ trigger: runs.trigger, previous: runs.previousRunId }).from(runs).where(eq(runs.id, cursor));
+      const [prev] = await database.db
+        .select({ trigger: runs.trigger, previous: runs.previousRunId })
+        .from(runs)
+        .where(eq(runs.id, cursor));
       if (!prev || prev.trigger !== 'RETRY') break;
       cursor = prev.previous;
     }
@@ -166,7 +218,13 @@ export async function fireFollowUps(database: Database, options: { clusterId: st
     const [child] = await database.db.select().from(jobs).where(eq(jobs.id, row.child_id));
     if (!child) continue;
     const tickAt = parsePgTimestamp(row.ended_at);
-    const decision = await recordTick(database, child.id, tickAt, async () => ({ outcome: 'FIRED' }), 'dependent');
+    const decision = await recordTick(
+      database,
+      child.id,
+      tickAt,
+      async () => ({ outcome: 'FIRED' }),
+      'dependent',
+    );
     if (decision) await fire(database, options.logger, child, tickAt, 'DEPENDENT', row.run_id, 'dependent');
   }
 }
