@@ -68,7 +68,8 @@ describe.skipIf(!usingPostgres)('chaos on PostgreSQL (TEST_DATABASE_URL)', () =>
       }
       const deadline = Date.now() + 120_000;
       for (;;) {
-        const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from chaos_rows`;
+        const [row] = await sql<{ n: number }[]>`select count(*)::int as n from chaos_rows`;
+        const n = row?.n ?? 0;
         if (n >= TOTAL) break;
         if (Date.now() > deadline) throw new Error(`only ${n} of ${TOTAL} rows arrived`);
         await new Promise((r) => setTimeout(r, 200));
