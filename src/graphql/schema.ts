@@ -15,6 +15,7 @@ import './types/metric.ts';
 import './types/log-line.ts';
 import './types/job-mutations.ts';
 import './types/run-mutations.ts';
+import './types/node-mutations.ts';
 
 let built: GraphQLSchema | undefined;
 

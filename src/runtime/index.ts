@@ -23,6 +23,7 @@ export { normalizeDefinition } from './definition/job-definition.ts';
 export { safeBaseEnv } from './executors/run-command.ts';
 export { triggerSavepoint, waitForCheckpoint } from './checkpoints/savepoints.ts';
 export { checkpointPositions } from './checkpoints/ack-checkpoint.ts';
+export { setNodeDraining } from './node/drain-node.ts';
 
 export interface RuntimeOptions {
   database: Database;
@@ -83,6 +84,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       logger,
       clusterId,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
+      slotsUsed: () => executor?.running ?? 0,
       ...options.node,
     });
     nodeLogs = createLogAppender({ database, logger, node: { id: node.id, name: node.name } });

@@ -37,6 +37,7 @@ export interface ExecutorOptions {
 interface Running {
   assignmentId: string;
   runId: string;
+  attempt: number;
   cancel: AbortController;
   stop: AbortController;
   done: Promise<void>;
@@ -144,7 +145,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
       outcome = { status: 'FAILED', failure: { message: `node ${node.name} shut down while running` } };
     }
     await logs.flush();
-    await settleAssignment(database, assignmentId, { ...outcome, nodeId: node.id });
+    await settleAssignment(database, assignmentId, { ...outcome, nodeId: node.id, attempt: entry.attempt });
   };
 
   /** Subtask metrics of running pipelines, with per-second rates from the previous report. */
@@ -176,13 +177,23 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
 
   const watch = async () => {
     if (running.size === 0) return;
-    const rows = await database.execute<{ id: string; status: string; stop_requested: string | null }>(sql`
-      select a.id, a.status, r.stop_requested from assignments a join runs r on r.id = a.run_id
+    const rows = await database.execute<{
+      id: string;
+      status: string;
+      stop_requested: string | null;
+      node_id: string | null;
+      attempt: number;
+    }>(sql`
+      select a.id, a.status, r.stop_requested, a.node_id, a.attempt from assignments a join runs r on r.id = a.run_id
       where a.id in (select jsonb_array_elements_text(${JSON.stringify([...running.keys()])}::jsonb)::uuid)`);
     for (const row of rows) {
       const entry = running.get(row.id);
       if (!entry) continue;
-      if (row.status === 'CANCELING' || row.stop_requested === 'CANCEL') {
+      const fenced = row.node_id !== node.id || Number(row.attempt) !== entry.attempt;
+      if (fenced || row.status === 'CANCELING' || row.stop_requested === 'CANCEL') {
+        // Fenced: this node was declared lost and the attempt now belongs to another one.
+        if (fenced)
+          log.warn({ assignmentId: row.id }, 'assignment taken over by another attempt; stopping it here');
         entry.cancelRequested = true;
         entry.cancel.abort();
       } else if (row.stop_requested) {
@@ -213,6 +224,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
       const entry: Running = {
         assignmentId: a.id,
         runId: a.run_id,
+        attempt: Number(a.attempt),
         cancel: new AbortController(),
         stop: new AbortController(),
         done: Promise.resolve(),

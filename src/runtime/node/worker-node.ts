@@ -8,6 +8,7 @@ import { coerceError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { VERSION } from '../../lib/version.ts';
 import { emitEvent } from '../events.ts';
+import { writeNodeMetrics } from '../sql/write-node-metrics.ts';
 
 export interface WorkerNodeOptions {
   database: Database;
@@ -17,6 +18,8 @@ export interface WorkerNodeOptions {
   slots: number;
   tags: Record<string, string>;
   heartbeatIntervalMs: number;
+  /** How many slots are busy now (for the node's metrics). */
+  slotsUsed?: () => number;
 }
 
 export interface WorkerNodeMembership {
@@ -50,8 +53,28 @@ export async function registerWorkerNode(options: WorkerNodeOptions): Promise<Wo
   log.info({ slots: options.slots, tags: options.tags }, 'node registered');
 
   let stopped = false;
+  let cpu = process.cpuUsage();
+  let cpuAt = process.hrtime.bigint();
+  let beats = 0;
+  const metrics = async () => {
+    const now = process.hrtime.bigint();
+    const used = process.cpuUsage(cpu);
+    const elapsedUs = Number(now - cpuAt) / 1000;
+    cpu = process.cpuUsage();
+    cpuAt = now;
+    const memory = process.memoryUsage();
+    await writeNodeMetrics(database, id, {
+      cpuPercent: elapsedUs > 0 ? (100 * (used.user + used.system)) / elapsedUs : 0,
+      memoryRssBytes: memory.rss,
+      heapUsedBytes: memory.heapUsed,
+      slotsTotal: options.slots,
+      slotsUsed: options.slotsUsed?.() ?? 0,
+    });
+  };
   const heartbeat = async () => {
     try {
+      // Metrics ride along every few beats (about once a second at the default interval).
+      if (beats++ % Math.max(1, Math.round(1000 / options.heartbeatIntervalMs)) === 0) await metrics();
       // A node the coordinator declared DOWN that heartbeats again comes back READY.
       await database.db.update(nodes).set({ lastHeartbeatAt: new Date() }).where(eq(nodes.id, id));
       await database.db

@@ -20,6 +20,9 @@ export interface AssignmentOutcome {
   failure?: { message: string; vertex?: string | null; subtaskIndex?: number | null; stack?: string };
   exitCode?: number | null;
   nodeId?: string | null;
+  /** The attempt the reporter ran. A report about an attempt that is no longer the assignment's
+   * (it was restarted elsewhere after this node was declared lost) is ignored: fencing. */
+  attempt?: number;
 }
 
 const LIVE: SubtaskStatus[] = ['CREATED', 'SCHEDULED', 'DEPLOYING', 'RUNNING', 'CANCELING'];
@@ -36,6 +39,11 @@ export async function settleAssignment(
     const run = await lockRun(tx, assignment.runId);
     if (!run) return;
     if (TERMINAL_SUBTASK_STATUSES.includes(assignment.status)) return; // settled already (e.g. node lost, then it reported)
+    if (
+      outcome.attempt !== undefined &&
+      (assignment.attempt !== outcome.attempt || assignment.nodeId !== outcome.nodeId)
+    )
+      return;
     const now = new Date();
     await tx
       .update(assignments)

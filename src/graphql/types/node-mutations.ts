@@ -1,0 +1,39 @@
+import { BadInputError } from '../../lib/errors.ts';
+import { isUuid } from '../../lib/ids.ts';
+import { setNodeDraining } from '../../runtime/index.ts';
+import { requireRole } from '../auth.ts';
+import { builder } from '../builder.ts';
+import { WorkerNodeRef } from './refs.ts';
+
+const NodePayload = builder
+  .objectRef<{ node: Awaited<ReturnType<typeof setNodeDraining>> }>('NodePayload')
+  .implement({
+    fields: (t) => ({ node: t.field({ type: WorkerNodeRef, resolve: (p) => p.node }) }),
+  });
+
+const checkId = (id: string) => {
+  if (!isUuid(id)) throw new BadInputError(`id: ${JSON.stringify(id)} is not a node id`, { path: 'id' });
+};
+
+builder.mutationFields((t) => ({
+  drainNode: t.field({
+    type: NodePayload,
+    description: 'The node finishes what it runs and takes nothing new (DRAINING).',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => {
+      const viewer = requireRole(ctx, 'operator');
+      checkId(id);
+      return { node: await setNodeDraining(ctx.database, id, true, viewer.name) };
+    },
+  }),
+  resumeNode: t.field({
+    type: NodePayload,
+    description: 'A DRAINING node takes work again (READY).',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => {
+      const viewer = requireRole(ctx, 'operator');
+      checkId(id);
+      return { node: await setNodeDraining(ctx.database, id, false, viewer.name) };
+    },
+  }),
+}));
