@@ -1,0 +1,76 @@
+// Job definitions over time: versions, deletion, and who may define shell commands.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
+
+let t: TestRuntime;
+beforeAll(async () => {
+  t = await createTestRuntime();
+});
+afterAll(() => t.close());
+
+it('updateJob makes a new version; a running run keeps its own', async () => {
+  await t.createJob({ name: 'versioned', command: { command: 'sleep 1; echo v1' } });
+  const first = await t.start('versioned');
+  await t.waitForRun(first, ['RUNNING']);
+  const updated = await t.graphql(
+    `mutation { updateJob(input: { name: "versioned", command: { command: "echo v2" }, schedule: "@manually" }) { job { version schedule } } }`,
+  );
+  expect(updated.errors).toBeUndefined();
+  expect(updated.data!.updateJob.job).toEqual({ version: 2, schedule: '@manually' });
+  await t.waitForRun(first, ['FINISHED']);
+  const second = await t.start('versioned');
+  await t.waitForRun(second, ['FINISHED']);
+  const q = `query($id: ID!) { run(id: $id) { jobVersion } logLines(runId: $id, first: 50) { nodes { message } } }`;
+  const a = await t.graphql(q, { id: first });
+  const b = await t.graphql(q, { id: second });
+  expect(a.data!.run.jobVersion).toBe(1);
+  expect(b.data!.run.jobVersion).toBe(2);
+  expect(a.data!.logLines.nodes.map((l: any) => l.message)).toContain('v1');
+  expect(b.data!.logLines.nodes.map((l: any) => l.message)).toContain('v2');
+});
+
+it('deleteJob hides the job, keeps its runs readable and frees the name', async () => {
+  await t.createJob({ name: 'doomed', command: { command: 'true' } });
+  const runId = await t.start('doomed');
+  await t.waitForRun(runId, ['FINISHED']);
+  const deleted = await t.graphql(`mutation { deleteJob(name: "doomed") { job { name } } }`);
+  expect(deleted.errors).toBeUndefined();
+  expect((await t.graphql({ contract: 'Job' }, { name: 'doomed' })).errors![0]!.extensions!.code).toBe(
+    'NOT_FOUND',
+  );
+  expect((await t.graphql({ contract: 'Run' }, { id: runId })).data!.run.job.name).toBe('doomed');
+  await t.createJob({ name: 'doomed', command: { command: 'true' } });
+});
+
+it('operators may not define shell commands; admins may', async () => {
+  const operator = await t.token('operator');
+  // auth is off in this app, so check through an app with auth on
+  const { createTestApp } = await import('../support/app.ts');
+  const secured = await createTestApp({ authEnabled: true });
+  try {
+    const op = await secured.token('operator');
+    const viewer = await secured.token('viewer');
+    const admin = await secured.token('admin');
+    const input = { name: 'shell', command: { command: 'true' } };
+    const denied = await secured.graphql({ contract: 'CreateJob' }, { input }, op);
+    expect(denied.errors![0]!.extensions!.code).toBe('FORBIDDEN');
+    const pipeline = {
+      name: 'pipe',
+      pipeline: { source: [{ plugin_name: 'FakeSource' }], sink: [{ plugin_name: 'Blackhole' }] },
+    };
+    expect(
+      (await secured.graphql({ contract: 'CreateJob' }, { input: pipeline }, viewer)).errors![0]!.extensions!
+        .code,
+    ).toBe('FORBIDDEN');
+    expect(
+      (await secured.graphql({ contract: 'CreateJob' }, { input: pipeline }, op)).errors,
+    ).toBeUndefined();
+    expect((await secured.graphql({ contract: 'CreateJob' }, { input }, admin)).errors).toBeUndefined();
+    expect(
+      (await secured.graphql({ contract: 'StartJob' }, { job: 'pipe' }, viewer)).errors![0]!.extensions!.code,
+    ).toBe('FORBIDDEN');
+  } finally {
+    await secured.close();
+  }
+  expect(operator).toMatch(/^jg_/);
+});
