@@ -5,7 +5,7 @@ import type { AdvisoryLock, Database } from '../../db/client.ts';
 import { coerceError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { LogAppender } from '../logs/log-appender.ts';
-import { WORK_CHANNEL } from '../runs/start-run.ts';
+import { PLACED_CHANNEL, WORK_CHANNEL } from '../runs/start-run.ts';
 import { detectLostNodes } from './detect-lost-nodes.ts';
 import { placeAssignments } from './place-assignments.ts';
 
@@ -55,11 +55,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       heartbeatTimeoutMs: options.heartbeatTimeoutMs,
       logger: log,
     });
-    await placeAssignments(database, {
+    const placed = await placeAssignments(database, {
       clusterId: options.clusterId,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs,
       logs: options.logs,
     });
+    // Wake the nodes now rather than at their next poll (startJob to RUNNING: p50 175 ms -> see
+    // BENCHMARKS.md).
+    if (placed > 0) await database.notify(PLACED_CHANNEL, '').catch(() => {});
     await options.onTick?.();
   };
 

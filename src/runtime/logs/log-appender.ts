@@ -40,14 +40,18 @@ export function createLogAppender(options: {
     buffer = new Map();
     count = 0;
     flushing = flushing.then(async () => {
-      for (const [runId, lines] of batch) {
-        try {
-          await appendLogLines(database, runId, node, lines);
-        } catch (err) {
-          // The run may have been deleted; its lines have nowhere to go.
-          logger.warn({ err: coerceError(err), runId, lines: lines.length }, 'could not write log lines');
-        }
-      }
+      // Runs are written side by side (each run's lines stay in order: one batch per run per
+      // flush, and flushes are chained).
+      await Promise.all(
+        [...batch].map(async ([runId, lines]) => {
+          try {
+            await appendLogLines(database, runId, node, lines);
+          } catch (err) {
+            // The run may have been deleted; its lines have nowhere to go.
+            logger.warn({ err: coerceError(err), runId, lines: lines.length }, 'could not write log lines');
+          }
+        }),
+      );
     });
     return flushing;
   };

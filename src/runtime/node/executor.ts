@@ -7,7 +7,7 @@ import { coerceError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { LogAppender } from '../logs/log-appender.ts';
 import { settleAssignment, type AssignmentOutcome } from '../runs/settle.ts';
-import { WORK_CHANNEL } from '../runs/start-run.ts';
+import { PLACED_CHANNEL, WORK_CHANNEL } from '../runs/start-run.ts';
 import { claimAssignments } from '../sql/claim-assignments.ts';
 import { writeMetrics, type SubtaskMetricSample } from '../sql/write-metrics.ts';
 import { loadAssignmentContext } from './assignment-context.ts';
@@ -262,7 +262,12 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
     options.metricsIntervalMs ?? 1000,
   );
   metricsTimer.unref();
-  const unlisten = await database.listen(WORK_CHANNEL, () => void tick());
+  const unlistenWork = await database.listen(WORK_CHANNEL, () => void tick());
+  const unlistenPlaced = await database.listen(PLACED_CHANNEL, () => void tick());
+  const unlisten = async () => {
+    await unlistenWork();
+    await unlistenPlaced();
+  };
   void tick();
 
   return {

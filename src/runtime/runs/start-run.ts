@@ -18,6 +18,8 @@ import type { RunRow } from './transition-run.ts';
 
 /** The channel that wakes coordinators when there is something to place. */
 export const WORK_CHANNEL = 'jobgate_work';
+/** The channel that wakes nodes when the coordinator placed assignments. */
+export const PLACED_CHANNEL = 'jobgate_placed';
 
 export interface StartRunOptions {
   jobId: string;
