@@ -11,7 +11,7 @@ import {
 } from '../../db/schema/index.ts';
 import { ConflictError, NotFoundError } from '../../lib/errors.ts';
 import { isTerminalRunStatus } from '../../lib/status.ts';
-import { cancelLiveAssignments, settleRun } from './settle.ts';
+import { cancelLiveAssignments, cancelUnplaced, settleRun } from './settle.ts';
 import { startRun, WORK_CHANNEL } from './start-run.ts';
 import { lockRun, transitionRun, type RunRow } from './transition-run.ts';
 
@@ -40,19 +40,9 @@ export async function requestStop(
     const stopRequested = run.stopRequested === 'CANCEL' ? 'CANCEL' : mode;
     const [updated] = await tx.update(runs).set({ stopRequested }).where(eq(runs.id, runId)).returning();
     let current = updated!;
-    if (mode === 'CANCEL') {
-      await cancelLiveAssignments(tx, runId);
-    } else {
-      const now = new Date();
-      await tx
-        .update(assignments)
-        .set({ status: 'CANCELED', endedAt: now })
-        .where(and(eq(assignments.runId, runId), eq(assignments.status, 'CREATED')));
-      await tx
-        .update(subtasks)
-        .set({ status: 'CANCELED', endedAt: now })
-        .where(and(eq(subtasks.runId, runId), eq(subtasks.status, 'CREATED')));
-    }
+    // A cancel kills what runs; a graceful stop lets it finish its in-flight records.
+    if (mode === 'CANCEL') await cancelLiveAssignments(tx, runId);
+    else await cancelUnplaced(tx, runId);
     if (
       current.status === 'RUNNING' ||
       current.status === 'INITIALIZING' ||

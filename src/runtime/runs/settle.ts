@@ -213,9 +213,8 @@ function finalStatus(run: RunRow, failed: boolean): RunStatus {
   }
 }
 
-/** Asks every assignment of the run that has not ended to stop: unplaced ones end at once, placed
- * ones go CANCELING and their node kills them. */
-export async function cancelLiveAssignments(tx: Tx, runId: string): Promise<void> {
+/** Ends the run's assignments (and their subtasks) that no node has taken yet. */
+export async function cancelUnplaced(tx: Tx, runId: string): Promise<void> {
   const now = new Date();
   await tx
     .update(assignments)
@@ -225,6 +224,12 @@ export async function cancelLiveAssignments(tx: Tx, runId: string): Promise<void
     .update(subtasks)
     .set({ status: 'CANCELED', endedAt: now })
     .where(and(eq(subtasks.runId, runId), eq(subtasks.status, 'CREATED')));
+}
+
+/** Asks every assignment of the run that has not ended to stop: unplaced ones end at once, placed
+ * ones go CANCELING and their node kills them. */
+export async function cancelLiveAssignments(tx: Tx, runId: string): Promise<void> {
+  await cancelUnplaced(tx, runId);
   await tx
     .update(assignments)
     .set({ status: 'CANCELING' })
