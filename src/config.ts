@@ -42,6 +42,18 @@ export const configSchema = z
       .max(256, 'must be at most 256')
       .default(4),
     tags: z.record(z.string(), z.string()).default({}),
+    checkpointTimeoutMs: z.coerce
+      .number()
+      .int('must be a whole number')
+      .min(100, 'must be at least 100')
+      .max(3_600_000, 'must be at most 3600000')
+      .default(60_000),
+    checkpointRetention: z.coerce
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(1000, 'must be at most 1000')
+      .default(3),
     heartbeatIntervalMs: z.coerce.number().int().min(50).max(60_000).default(1_000),
     heartbeatTimeoutMs: z.coerce.number().int().min(200).max(600_000).default(5_000),
     /** Allow COMMAND vertices (shell commands) at all. */
@@ -89,6 +101,8 @@ const SETTING_SOURCES: Record<string, string> = {
   nodeName: '--name / JOBGATE_NODE_NAME',
   tags: '--tag / JOBGATE_TAGS',
   heartbeatIntervalMs: 'JOBGATE_HEARTBEAT_INTERVAL_MS',
+  checkpointTimeoutMs: 'JOBGATE_CHECKPOINT_TIMEOUT_MS',
+  checkpointRetention: 'JOBGATE_CHECKPOINT_RETENTION',
   heartbeatTimeoutMs: 'JOBGATE_HEARTBEAT_TIMEOUT_MS',
   commandsEnabled: '--no-commands / JOBGATE_COMMANDS',
   'dialectPorts.flink': '--flink-port / JOBGATE_FLINK_PORT',

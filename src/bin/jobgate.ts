@@ -72,6 +72,8 @@ function runtimeOptions(
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     commandsEnabled: config.commandsEnabled,
     commandEnv: safeBaseEnv(process.env),
+    checkpointTimeoutMs: config.checkpointTimeoutMs,
+    checkpointRetention: config.checkpointRetention,
   };
 }
 

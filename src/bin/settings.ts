@@ -75,6 +75,8 @@ export function settingsFrom(
       parseTags(values.tag, '--tag') ??
       parseTags(env.JOBGATE_TAGS?.split(',').filter(Boolean), 'JOBGATE_TAGS'),
     heartbeatIntervalMs: env.JOBGATE_HEARTBEAT_INTERVAL_MS || undefined,
+    checkpointTimeoutMs: env.JOBGATE_CHECKPOINT_TIMEOUT_MS || undefined,
+    checkpointRetention: env.JOBGATE_CHECKPOINT_RETENTION || undefined,
     heartbeatTimeoutMs: env.JOBGATE_HEARTBEAT_TIMEOUT_MS || undefined,
     node: values['no-node'] ? false : bool(env.JOBGATE_NODE, 'JOBGATE_NODE'),
     commandsEnabled: values['no-commands'] ? false : bool(env.JOBGATE_COMMANDS, 'JOBGATE_COMMANDS'),

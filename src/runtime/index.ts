@@ -9,6 +9,7 @@ import { registerWorkerNode, type WorkerNodeMembership } from './node/worker-nod
 import {
   abandonCheckpointsOfStoppedRuns,
   expireCheckpoints,
+  pruneCheckpoints,
   triggerDueCheckpoints,
 } from './checkpoints/trigger-checkpoints.ts';
 import { WORK_CHANNEL } from './runs/start-run.ts';
@@ -42,6 +43,8 @@ export interface RuntimeOptions {
   pollMs?: number;
   /** A checkpoint not completed within this long fails (default 60 s). */
   checkpointTimeoutMs?: number;
+  /** Completed periodic checkpoints each run keeps (default 3; savepoints are always kept). */
+  checkpointRetention?: number;
 }
 
 export interface Runtime {
@@ -69,6 +72,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           const triggered = await triggerDueCheckpoints(database, clusterId);
           if (triggered.length) await database.notify(WORK_CHANNEL, triggered[0]!.run_id).catch(() => {});
           await expireCheckpoints(database, clusterId, options.checkpointTimeoutMs ?? 60_000);
+          await pruneCheckpoints(database, clusterId, options.checkpointRetention ?? 3);
           await abandonCheckpointsOfStoppedRuns(database);
           await fireSchedules(database, { clusterId, logger });
           await fireFollowUps(database, { clusterId, logger });

@@ -12,9 +12,6 @@ export interface AssignmentState {
   sources: Record<string, Record<number, SplitPosition>>;
 }
 
-/** How many completed periodic checkpoints a run keeps (savepoints are always kept). */
-export const RETAINED_CHECKPOINTS = 3;
-
 export async function ackCheckpoint(
   database: Database,
   checkpointId: string,
@@ -62,32 +59,6 @@ export async function ackCheckpoint(
       // Stop-with-savepoint: the run ends SUSPENDED once its subtasks stop (they stop reading at
       // the savepoint's barrier, so nothing after it reaches a sink).
       await tx.update(runs).set({ stopRequested: 'SUSPEND' }).where(eq(runs.id, checkpoint.runId));
-    }
-    if (checkpoint.kind === 'CHECKPOINT') {
-      const keep = await tx
-        .select({ id: checkpoints.id })
-        .from(checkpoints)
-        .where(
-          and(
-            eq(checkpoints.runId, checkpoint.runId),
-            eq(checkpoints.kind, 'CHECKPOINT'),
-            eq(checkpoints.status, 'COMPLETED'),
-          ),
-        )
-        .orderBy(desc(checkpoints.number))
-        .limit(RETAINED_CHECKPOINTS);
-      await tx.delete(checkpoints).where(
-        and(
-          eq(checkpoints.runId, checkpoint.runId),
-          eq(checkpoints.kind, 'CHECKPOINT'),
-          eq(checkpoints.status, 'COMPLETED'),
-          sql`${checkpoints.id} not in (${sql.join(
-            keep.map((k) => sql`${k.id}::uuid`),
-            sql`, `,
-          )})`,
-          sql`${checkpoints.id} <> all(select restored_from_id from runs where restored_from_id is not null)`,
-        ),
-      );
     }
     await emitEvent(
       database,

@@ -72,3 +72,17 @@ export async function abandonCheckpointsOfStoppedRuns(database: Database): Promi
     from runs r where r.id = c.run_id and c.status = 'IN_PROGRESS'
       and r.status in ('FINISHED', 'FAILED', 'CANCELED', 'SUSPENDED')`);
 }
+
+/** Retention: each run keeps its newest `keep` completed periodic checkpoints (and every savepoint,
+ * and any checkpoint a run was restored from). One statement for the cluster. */
+export async function pruneCheckpoints(database: Database, clusterId: string, keep: number): Promise<void> {
+  await database.execute(sql`
+    delete from checkpoints where id in (
+      select id from (
+        select k.id, row_number() over (partition by k.run_id order by k.number desc) as rank
+        from checkpoints k join runs r on r.id = k.run_id join jobs j on j.id = r.job_id
+        where j.cluster_id = ${clusterId}::uuid and k.kind = 'CHECKPOINT' and k.status = 'COMPLETED'
+      ) ranked
+      where rank > ${keep}::int
+    ) and id not in (select restored_from_id from runs where restored_from_id is not null)`);
+}
