@@ -14,7 +14,7 @@ export interface TestRuntime extends TestApp {
 }
 
 export async function createTestRuntime(
-  options: { node?: boolean; slots?: number; heartbeatTimeoutMs?: number } = {},
+  options: { node?: boolean; slots?: number; heartbeatTimeoutMs?: number; checkpointTimeoutMs?: number } = {},
 ): Promise<TestRuntime> {
   const app = await createTestApp({ heartbeatTimeoutMs: options.heartbeatTimeoutMs });
   const runtime = await startRuntime({
@@ -28,6 +28,7 @@ export async function createTestRuntime(
     commandsEnabled: true,
     commandEnv: safeBaseEnv(process.env),
     pollMs: 50,
+    checkpointTimeoutMs: options.checkpointTimeoutMs,
   });
   const waitForRun = async (runId: string, statuses: string[], timeoutMs = 30_000) => {
     const deadline = Date.now() + timeoutMs;
