@@ -1,8 +1,9 @@
 // The gateway: one HTTP server for GraphQL (+ GraphiQL), WebSocket subscriptions on the same path,
 // health and metrics. buildApp() is kept apart from main so tests run it in-process.
+import { useGraphQlJit } from '@envelop/graphql-jit';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import type { ExecutionArgs } from 'graphql';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { getOperationAST, type ExecutionArgs } from 'graphql';
+import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -42,6 +43,47 @@ type OperationResult = ReturnType<NonNullable<Parameters<typeof useServer>[0]['e
 /** Limits on what one request may ask for. */
 const MAX_BODY_BYTES = 1_048_576;
 
+/**
+ * The body limit for bodies without a Content-Length (chunked), counted as they stream. Yoga's own
+ * limit (`maxRequestBodySize`, off below) pipes every body through a TransformStream, which cost
+ * ~0.15 ms of CPU per request (a stream pipeline and the AbortController it ends with); a body with a
+ * Content-Length was checked against MAX_BODY_BYTES before yoga saw it, and Node's parser reads no
+ * more than that, so only chunked bodies need counting.
+ */
+function useChunkedBodyLimit(limit: number): Plugin {
+  const tooLarge = () =>
+    createGraphQLError('Request body too large', {
+      extensions: { http: { status: 413 }, code: 'REQUEST_ENTITY_TOO_LARGE' },
+    });
+  return {
+    onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
+      if (!requestParser || !request.body || request.headers.has('content-length')) return;
+      setRequestParser((req) => {
+        let bytes = 0;
+        // A native body stream wants a native TransformStream (as in yoga's own limit).
+        const Transform = req.body instanceof ReadableStream ? TransformStream : fetchAPI.TransformStream;
+        const limited = req.body!.pipeThrough(
+          new Transform<Uint8Array, Uint8Array>({
+            transform(chunk, controller) {
+              bytes += chunk.byteLength;
+              if (bytes > limit) controller.error(tooLarge());
+              else controller.enqueue(chunk);
+            },
+          }),
+        );
+        const init = {
+          method: req.method,
+          headers: req.headers,
+          signal: req.signal,
+          body: limited,
+          duplex: 'half',
+        };
+        return requestParser(new fetchAPI.Request(req.url, init as RequestInit));
+      });
+    },
+  };
+}
+
 export function buildApp(options: AppOptions): App {
   const { database, logger, settings } = options;
   const makeContext = async (token: string | undefined): Promise<GraphQLContext> => {
@@ -62,11 +104,29 @@ export function buildApp(options: AppOptions): App {
       error: (...args) => logger.error({ args }, 'yoga'),
     },
     maskedErrors: { maskError: createMaskError(logger) },
+    maxRequestBodySize: false,
     context: async ({ request, params }) => {
       const extra = (params as { extensions?: { token?: string } } | undefined)?.extensions;
       return makeContext(tokenFrom(request.headers, new URL(request.url)) ?? extra?.token);
     },
-    plugins: [useHealth(database), usePrometheus(database), useAuth()],
+    plugins: [
+      useChunkedBodyLimit(MAX_BODY_BYTES),
+      useHealth(database),
+      usePrometheus(database),
+      useAuth(),
+      // Queries run as code compiled once per document (graphql-jit) instead of being interpreted
+      // field by field: the contract Run query resolves ~500 fields, and its CPU per request fell
+      // from ~6 to ~3.5 ms with this alone. Mutations and subscriptions keep the reference
+      // executor; they are not hot.
+      useGraphQlJit(
+        {},
+        {
+          enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation === 'query',
+          onError: (result) =>
+            logger.warn({ errors: result.errors }, 'graphql-jit could not compile a query'),
+        },
+      ),
+    ],
   });
 
   const server = createServer((req, res) => {

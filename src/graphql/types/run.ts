@@ -1,12 +1,27 @@
-import { and, asc, desc, eq, lt } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import { checkpoints, runStatusHistory } from '../../db/schema/index.ts';
 import { builder } from '../builder.ts';
+import { rowReader } from '../loaders.ts';
 import { requireJobByName, requireRun } from '../lookups.ts';
 import { mustExist } from '../must-exist.ts';
 import { decodeKeyCursor, encodeKeyCursor, pageFromRows, pageSize } from '../pagination.ts';
 import { RunStatusEnum, RunTriggerEnum } from './enums.ts';
 import { CheckpointRef, JobRef, RunExceptionRef, RunRef, VertexRef } from './refs.ts';
 import { runsPage } from './run-pages.ts';
+
+const CHECKPOINT = rowReader(checkpoints, 'c');
+/** A page of a run's checkpoints, newest first: from the newest, or below a cursor ($3). Written by
+ * hand with constant text like the loaders (see loaders.ts): it is one of the statements of the
+ * contract Run query. Two texts rather than `$3 is null or …`, so that each plan uses the
+ * (run_id, number) index for its bound. */
+const CHECKPOINTS_FIRST_PAGE = `
+  select ${CHECKPOINT.columns} from checkpoints c
+  where c.run_id = $1
+  order by c.number desc limit $2`;
+const CHECKPOINTS_PAGE_AFTER = `
+  select ${CHECKPOINT.columns} from checkpoints c
+  where c.run_id = $1 and c.number < $3
+  order by c.number desc limit $2`;
 
 const RunStatusChangeRef = builder
   .objectRef<typeof runStatusHistory.$inferSelect>('RunStatusChange')
@@ -77,14 +92,11 @@ RunRef.implement({
       resolve: async (r, args, ctx) => {
         const limit = pageSize(args.first, 20);
         const after = decodeKeyCursor<number>(args.after, 'number');
-        const rows = await ctx.database.db
-          .select()
-          .from(checkpoints)
-          .where(
-            and(eq(checkpoints.runId, r.id), after === undefined ? undefined : lt(checkpoints.number, after)),
-          )
-          .orderBy(desc(checkpoints.number))
-          .limit(limit + 1);
+        const rows = CHECKPOINT.read(
+          after === undefined
+            ? await ctx.database.query(CHECKPOINTS_FIRST_PAGE, [r.id, limit + 1])
+            : await ctx.database.query(CHECKPOINTS_PAGE_AFTER, [r.id, limit + 1, after]),
+        );
         return pageFromRows(rows, limit, (c) => encodeKeyCursor(c.number), after !== undefined);
       },
     }),
