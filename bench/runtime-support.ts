@@ -1,0 +1,157 @@
+// Shared pieces of the runtime benchmarks (bench/runtime-*.ts): one migrated bench database, an
+// in-process runtime (coordinator + one node, production defaults: no pollMs), jobs, waiting for a
+// run, and small statistics helpers.
+import { pino } from 'pino';
+import { createDatabase, type Database } from '../src/db/client.ts';
+import { migrateDatabase } from '../src/db/migrate.ts';
+import {
+  createJob,
+  safeBaseEnv,
+  startRun,
+  startRuntime,
+  type JobSettingsInput,
+  type Runtime,
+} from '../src/runtime/index.ts';
+import { createBenchDatabase, type BenchDatabase } from './support/pg.ts';
+
+export const silent = pino({ level: 'silent' });
+
+/** The production defaults of `jobgate serve` (src/config.ts), except the slot count. */
+export const RUNTIME_DEFAULTS = {
+  heartbeatIntervalMs: 1_000,
+  heartbeatTimeoutMs: 5_000,
+  /** Executor poll and coordinator tick when pollMs is omitted (executor.ts, coordinator.ts). */
+  executorPollMs: 200,
+  coordinatorTickMs: 250,
+};
+
+export interface RuntimeBenchEnv {
+  bench: BenchDatabase;
+  database: Database;
+  /** Started by startNode(); undefined before. */
+  runtime?: Runtime;
+  startNode(slots: number): Promise<Runtime>;
+  close(): Promise<void>;
+}
+
+export async function createRuntimeBenchEnv(): Promise<RuntimeBenchEnv> {
+  const bench = await createBenchDatabase('rt');
+  const database = await createDatabase({ url: bench.url, maxConnections: 10 });
+  try {
+    await migrateDatabase(database, bench.url);
+  } catch (err) {
+    await database.close().catch(() => {});
+    await bench.drop();
+    throw err;
+  }
+  const env: RuntimeBenchEnv = {
+    bench,
+    database,
+    async startNode(slots) {
+      if (env.runtime) return env.runtime;
+      env.runtime = await startRuntime({
+        database,
+        logger: silent,
+        cluster: 'default',
+        node: { slots, tags: {}, name: 'bench-node' },
+        coordinator: true,
+        heartbeatIntervalMs: RUNTIME_DEFAULTS.heartbeatIntervalMs,
+        heartbeatTimeoutMs: RUNTIME_DEFAULTS.heartbeatTimeoutMs,
+        commandsEnabled: true,
+        commandEnv: safeBaseEnv(process.env),
+        // pollMs omitted on purpose: the defaults are what is measured.
+      });
+      return env.runtime;
+    },
+    async close() {
+      await env.runtime?.stop().catch((err: unknown) => console.error('runtime stop failed:', err));
+      await database.close().catch(() => {});
+      await bench.drop();
+    },
+  };
+  return env;
+}
+
+export interface RunTimes {
+  id: string;
+  status: string;
+  /** Wall clock (ms since epoch) of the startRun call, in this process. */
+  calledAt: number;
+  /** When this process first saw the run terminal (polling every POLL_MS). */
+  observedEndAt: number;
+  /** runs.started_at / ended_at as epoch ms (PostgreSQL and Node share the machine's clock). */
+  startedAt: number;
+  endedAt: number;
+}
+
+const POLL_MS = 10;
+
+/** Creates a job (actor `bench`) and returns its id. */
+export async function benchJob(database: Database, input: JobSettingsInput): Promise<string> {
+  return (await createJob(database, input, 'bench')).id;
+}
+
+/** Starts a run of `jobId` and waits (bounded) until it is terminal. */
+export async function runToEnd(database: Database, jobId: string, timeoutMs: number): Promise<RunTimes> {
+  const calledAt = Date.now();
+  const run = await startRun(database, { jobId, trigger: 'API', actor: 'bench' });
+  return waitTerminal(database, run.id, calledAt, timeoutMs);
+}
+
+export async function waitTerminal(
+  database: Database,
+  runId: string,
+  calledAt: number,
+  timeoutMs: number,
+): Promise<RunTimes> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [row] = await database.query<{ status: string; started: string | null; ended: string | null }>(
+      `select status, (extract(epoch from started_at) * 1000)::float8 as started,
+              (extract(epoch from ended_at) * 1000)::float8 as ended
+       from runs where id = $1`,
+      [runId],
+    );
+    if (row && ['FINISHED', 'FAILED', 'CANCELED'].includes(row.status)) {
+      const observedEndAt = Date.now();
+      if (row.status !== 'FINISHED') {
+        const errors = await database.query<{ message: string }>(
+          `select message from run_exceptions where run_id = $1 order by id`,
+          [runId],
+        );
+        throw new Error(`run ${runId} ended ${row.status}: ${errors.map((e) => e.message).join('; ')}`);
+      }
+      return {
+        id: runId,
+        status: row.status,
+        calledAt,
+        observedEndAt,
+        startedAt: Number(row.started),
+        endedAt: Number(row.ended),
+      };
+    }
+    if (Date.now() > deadline)
+      throw new Error(`run ${runId} not terminal after ${timeoutMs} ms (${row?.status})`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+/** Nearest-rank percentile (p99 of 50 samples is the largest). */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+/** 1234567 → "1,234,567" */
+export const int = (n: number): string =>
+  Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a';
+
+export const pct = (ratio: number): string =>
+  Number.isFinite(ratio) ? `${Math.round(ratio * 100)}%` : 'n/a';
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Lets pending I/O callbacks run between chunks of synchronous work. */
+export const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
