@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   runCommand,
+  safeBaseEnv,
   type OutputStream,
   type RunCommandOptions,
 } from '../../src/runtime/executors/run-command.ts';
@@ -132,6 +133,7 @@ describe('runCommand environment', () => {
       const out = capture();
       const result = await runCommand({
         command: 'echo "secret=${JOBGATE_SECRET_TEST:-unset}"; echo "mine=$MINE"; env',
+        baseEnv: safeBaseEnv(process.env),
         env: { MINE: 'yes' },
         onLine: out.onLine,
       });

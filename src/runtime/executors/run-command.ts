@@ -53,7 +53,7 @@ const REAP_WAIT_MS = 2000;
 const REAP_POLL_MS = 20;
 
 /** PATH, HOME and LANG taken from `source`, with fallbacks; nothing else leaks through. */
-export function safeBaseEnv(source: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function safeBaseEnv(source: NodeJS.ProcessEnv): Record<string, string> {
   return {
     PATH: source.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     HOME: source.HOME ?? homedir(),
@@ -97,7 +97,8 @@ export async function runCommand(options: RunCommandOptions): Promise<CommandRes
 
   const child = spawn('/bin/sh', ['-c', options.command], {
     cwd: options.cwd,
-    env: { ...(options.baseEnv ?? safeBaseEnv()), ...options.env },
+    // Without a base (config reads the environment, in bin/), only a standard PATH.
+    env: { ...(options.baseEnv ?? { PATH: '/usr/local/bin:/usr/bin:/bin' }), ...options.env },
     // detached = setsid(): the shell becomes a process-group leader, so -pid names its whole group.
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
