@@ -154,13 +154,13 @@ class FakeReader implements SourceReader {
       this.rateEmitted += allowed - Math.ceil(rowsPerSecond);
       allowed = Math.ceil(rowsPerSecond);
     }
-    if (allowed >= 1) return allowed;
-    await sleep(Math.ceil(((1 - allowed) * 1000) / rowsPerSecond), this.signal);
-    if (this.signal.aborted) return 0;
-    return Math.max(
-      0,
-      Math.floor(((performance.now() - this.rateStart) / 1000) * rowsPerSecond) - this.rateEmitted,
-    );
+    // Timers may fire a little early, so wait until a row is really allowed (or cancel).
+    while (allowed < 1) {
+      await sleep(Math.max(1, Math.ceil(((1 - allowed) * 1000) / rowsPerSecond)), this.signal);
+      if (this.signal.aborted) return 0;
+      allowed = Math.floor(((performance.now() - this.rateStart) / 1000) * rowsPerSecond) - this.rateEmitted;
+    }
+    return allowed;
   }
 
   positions(): Record<number, SplitPosition> {
