@@ -23,6 +23,12 @@ it('a node reports CPU, memory and slots as metrics', async () => {
     await new Promise((r) => setTimeout(r, 100));
   }
   expect(names).toEqual(['cpuPercent', 'heapUsedBytes', 'memoryRssBytes', 'slotsTotal', 'slotsUsed']);
+  const res = await t.graphql(
+    `{ nodes { name metrics(names: ["slotsTotal", "memoryRssBytes"]) { name scope value } } }`,
+  );
+  const metrics = res.data!.nodes.find((n: any) => n.name === 'test-node').metrics;
+  expect(metrics).toContainEqual({ name: 'slotsTotal', scope: 'NODE', value: 2 });
+  expect(metrics.find((m: any) => m.name === 'memoryRssBytes').value).toBeGreaterThan(1_000_000);
 });
 
 it('a drained node takes no new work; the run waits and says why; resumed, it runs', async () => {

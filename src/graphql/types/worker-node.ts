@@ -5,7 +5,8 @@ import { mustExist } from '../must-exist.ts';
 import { builder } from '../builder.ts';
 import type { NodeRow } from '../loaders.ts';
 import { NodeStatusEnum } from './enums.ts';
-import { ClusterRef, WorkerNodeRef } from './refs.ts';
+import { ClusterRef, MetricRef, WorkerNodeRef } from './refs.ts';
+import { metricKey } from '../../lib/metric-keys.ts';
 
 /** A node's status as readers see it: one whose heartbeat is older than the timeout is DOWN,
  * whether or not the coordinator has noticed yet. */
@@ -36,6 +37,16 @@ WorkerNodeRef.implement({
       },
     }),
     slotsUsed: t.int({ resolve: (n, _args, ctx) => ctx.loaders.slotsUsedByNode.load(n.id) }),
+    metrics: t.field({
+      type: [MetricRef],
+      description:
+        "The node's own metrics: cpuPercent, memoryRssBytes, heapUsedBytes, slotsUsed, slotsTotal.",
+      args: { names: t.arg.stringList({ description: 'Only these metrics.' }) },
+      resolve: async (n, { names }, ctx) => {
+        const rows = await ctx.loaders.metricsByKey.load(metricKey.node(n.id));
+        return names ? rows.filter((m) => names.includes(m.name)) : rows;
+      },
+    }),
     tags: t.field({
       type: [TagRef],
       resolve: (n) =>
