@@ -5,10 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
 import postgres from 'postgres';
-import { createDatabase, type Database } from '../src/db/client.ts';
-import { migrateDatabase } from '../src/db/migrate.ts';
+import type { Database } from '../src/db/client.ts';
 import {
   createJob,
   requestStop,
@@ -18,20 +16,13 @@ import {
   type JobSettingsInput,
   type Runtime,
 } from '../src/runtime/index.ts';
-import { createBenchDatabase, type BenchDatabase } from './support/pg.ts';
+import type { BenchDatabase } from './support/pg.ts';
+import { createMigratedBenchDatabase, RUNTIME_DEFAULTS, silent } from './support/runtime-env.ts';
 import { running, track } from './support/processes.ts';
 
-export const silent = pino({ level: 'silent' });
-
-/** `jobgate serve` / `jobgate node` defaults (src/config.ts) and the runtime's built-in periods. */
-export const DEFAULTS = {
-  heartbeatIntervalMs: 1_000,
-  heartbeatTimeoutMs: 5_000,
-  /** Executor poll when pollMs is omitted (node/executor.ts). */
-  executorPollMs: 200,
-  /** Coordinator tick when pollMs is omitted (coordinator/coordinator.ts). */
-  coordinatorTickMs: 250,
-};
+export { silent };
+/** The production defaults the checkpoint benchmarks measure against. */
+export const DEFAULTS = RUNTIME_DEFAULTS;
 
 /** One traced event: a statement issued through Drizzle, or a NOTIFY handed to a listener. */
 export interface TraceEvent {
@@ -51,20 +42,10 @@ export interface CheckpointBenchEnv {
 }
 
 export async function createCheckpointBenchEnv(): Promise<CheckpointBenchEnv> {
-  const bench = await createBenchDatabase('ck');
   const hooks: { env?: CheckpointBenchEnv } = {};
-  const raw = await createDatabase({
-    url: bench.url,
-    maxConnections: 10,
+  const { bench, database: raw } = await createMigratedBenchDatabase('ck', {
     onStatement: (text) => hooks.env?.trace?.({ at: Date.now(), text }),
   });
-  try {
-    await migrateDatabase(raw, bench.url);
-  } catch (err) {
-    await raw.close().catch(() => {});
-    await bench.drop();
-    throw err;
-  }
   // The same object with listen() wrapped: each payload delivered to a runtime listener is traced
   // (at the moment postgres.js hands it over, before the listener runs).
   const database: Database = {

@@ -1,9 +1,7 @@
 // Shared pieces of the runtime benchmarks (bench/runtime-*.ts): one migrated bench database, an
 // in-process runtime (coordinator + one node, production defaults: no pollMs), jobs, waiting for a
 // run, and small statistics helpers.
-import { pino } from 'pino';
-import { createDatabase, type Database } from '../src/db/client.ts';
-import { migrateDatabase } from '../src/db/migrate.ts';
+import type { Database } from '../src/db/client.ts';
 import {
   createJob,
   safeBaseEnv,
@@ -12,18 +10,10 @@ import {
   type JobSettingsInput,
   type Runtime,
 } from '../src/runtime/index.ts';
-import { createBenchDatabase, type BenchDatabase } from './support/pg.ts';
+import type { BenchDatabase } from './support/pg.ts';
+import { createMigratedBenchDatabase, RUNTIME_DEFAULTS, silent } from './support/runtime-env.ts';
 
-export const silent = pino({ level: 'silent' });
-
-/** The production defaults of `jobgate serve` (src/config.ts), except the slot count. */
-export const RUNTIME_DEFAULTS = {
-  heartbeatIntervalMs: 1_000,
-  heartbeatTimeoutMs: 5_000,
-  /** Executor poll and coordinator tick when pollMs is omitted (executor.ts, coordinator.ts). */
-  executorPollMs: 200,
-  coordinatorTickMs: 250,
-};
+export { silent, RUNTIME_DEFAULTS };
 
 export interface RuntimeBenchEnv {
   bench: BenchDatabase;
@@ -35,15 +25,7 @@ export interface RuntimeBenchEnv {
 }
 
 export async function createRuntimeBenchEnv(): Promise<RuntimeBenchEnv> {
-  const bench = await createBenchDatabase('rt');
-  const database = await createDatabase({ url: bench.url, maxConnections: 10 });
-  try {
-    await migrateDatabase(database, bench.url);
-  } catch (err) {
-    await database.close().catch(() => {});
-    await bench.drop();
-    throw err;
-  }
+  const { bench, database } = await createMigratedBenchDatabase('rt');
   const env: RuntimeBenchEnv = {
     bench,
     database,
