@@ -1,5 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
-import { sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import { assignments } from '../../db/schema/index.ts';
 import type { Logger } from '../../lib/logger.ts';

@@ -10,7 +10,7 @@ import {
   PG_UNIQUE_VIOLATION,
   pgErrorCode,
 } from '../../lib/errors.ts';
-import type { ConcurrencyPolicy, JobMode } from '../../lib/status.ts';
+import type { ConcurrencyPolicy } from '../../lib/status.ts';
 import { ensureCluster } from '../clusters.ts';
 import {
   normalizeDefinition,
@@ -270,5 +270,3 @@ export async function deleteJob(database: Database, name: string, actor: string)
     return job;
   });
 }
-
-export type { JobMode };

@@ -1,7 +1,7 @@
 // A worker node's membership: it registers, heartbeats and deregisters. What it runs is the
 // executor's business (runtime/node/executor.ts); this file only keeps the node visible and alive.
 import { hostname } from 'node:os';
-import { and, eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import { nodes } from '../../db/schema/index.ts';
 import { coerceError } from '../../lib/errors.ts';
@@ -73,14 +73,17 @@ export async function registerWorkerNode(options: WorkerNodeOptions): Promise<Wo
   };
   const heartbeat = async () => {
     try {
-      // Metrics ride along every few beats (about once a second at the default interval).
-      if (beats++ % Math.max(1, Math.round(1000 / options.heartbeatIntervalMs)) === 0) await metrics();
-      // A node the coordinator declared DOWN that heartbeats again comes back READY.
-      await database.db.update(nodes).set({ lastHeartbeatAt: new Date() }).where(eq(nodes.id, id));
+      // One statement: a node the coordinator declared DOWN that heartbeats again comes back READY
+      // (what it ran was restarted elsewhere and is fenced off; see runs/settle.ts).
       await database.db
         .update(nodes)
-        .set({ status: 'READY' })
-        .where(and(eq(nodes.id, id), eq(nodes.status, 'DOWN')));
+        .set({
+          lastHeartbeatAt: new Date(),
+          status: sql`case when ${nodes.status} = 'DOWN' then 'READY' else ${nodes.status} end`,
+        })
+        .where(eq(nodes.id, id));
+      // Metrics ride along every few beats (about once a second at the default interval).
+      if (beats++ % Math.max(1, Math.round(1000 / options.heartbeatIntervalMs)) === 0) await metrics();
     } catch (err) {
       if (!stopped) log.warn({ err: coerceError(err) }, 'heartbeat failed');
     }

@@ -35,7 +35,7 @@ export interface StartRunOptions {
 
 /** The assignments of a run: a pipeline has one per parallel index (the chain's subtasks with that
  * index run together in one slot); a command or a steps DAG runs as one assignment. */
-export async function createAssignments(tx: Tx, run: RunRow, kind: string, vertexRows: { id: string }[]) {
+async function createAssignments(tx: Tx, run: RunRow, kind: string, vertexRows: { id: string }[]) {
   const count = kind === 'PIPELINE' ? run.parallelism : 1;
   const rows = await tx
     .insert(assignments)

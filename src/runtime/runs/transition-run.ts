@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Database, Tx } from '../../db/client.ts';
 import { runs, runStatusHistory } from '../../db/schema/index.ts';
 import { canTransitionRun, isTerminalRunStatus, type RunStatus } from '../../lib/status.ts';
@@ -36,11 +36,7 @@ export async function transitionRun(
   if (to === 'RUNNING' && !run.startedAt) patch.startedAt = now;
   if (isTerminalRunStatus(to)) patch.endedAt = now;
   if (retry) patch.endedAt = null;
-  const [updated] = await tx
-    .update(runs)
-    .set({ ...patch, ...(to === 'RUNNING' && !run.startedAt ? { startedAt: sql`now()` } : {}) })
-    .where(eq(runs.id, run.id))
-    .returning();
+  const [updated] = await tx.update(runs).set(patch).where(eq(runs.id, run.id)).returning();
   await tx.insert(runStatusHistory).values({ runId: run.id, fromStatus: from, toStatus: to, cause });
   await emitEvent(
     database,
