@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, check, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { NODE_STATUSES } from '../../lib/status.ts';
 import { at, createdAt, oneOf } from './columns.ts';
 
@@ -7,6 +7,9 @@ export const clusters = pgTable('clusters', {
   id: uuid('id').primaryKey().defaultRandom(),
   name: text('name').notNull().unique(),
   createdAt: createdAt(),
+  /** The coordinator's fencing term: a new leader increments it, and every coordinator write checks
+   * that it still holds the term it read, so a leader that lost its lock cannot act. */
+  leaderTerm: bigint('leader_term', { mode: 'number' }).notNull().default(0),
 });
 
 /** A worker process. `status` is what the node or coordinator last wrote; readers also treat a node

@@ -5,3 +5,4 @@ export * from './checkpoint.ts';
 export * from './telemetry.ts';
 export * from './auth.ts';
 export * from './schedule.ts';
+export * from './connection.ts';
