@@ -38,10 +38,12 @@ export async function startSecureServer(
 ): Promise<SecureServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'jobgate-sec-'));
   const databaseUrl = usingPostgres ? await createPostgresDatabase() : undefined;
-  const database = await createDatabase(databaseUrl ? { url: databaseUrl, maxConnections: 1 } : { dataDir });
+  const database = await createDatabase(
+    databaseUrl ? { url: databaseUrl, maxConnections: 1 } : { dataDir: join(dataDir, 'pgdata') },
+  );
   const tokens = {} as Record<Role, string>;
   try {
-    await migrateDatabase(database);
+    if (!databaseUrl) await migrateDatabase(database); // the PostgreSQL template is migrated
     for (const role of ['viewer', 'operator', 'admin'] as const) {
       tokens[role] = (await createApiToken(database, role, `attack-suite ${role}`)).token;
     }
