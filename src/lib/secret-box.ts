@@ -44,9 +44,10 @@ export function createSecretBox(key: Uint8Array): SecretBox {
       try {
         const decipher = createDecipheriv('aes-256-gcm', k, raw.subarray(0, IV_BYTES));
         decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
-        return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString(
-          'utf8',
-        );
+        return Buffer.concat([
+          decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)),
+          decipher.final(),
+        ]).toString('utf8');
       } catch {
         throw new SecretOpenError(
           'a secret cannot be decrypted with this secret key (every gateway and node must share one key)',

@@ -66,10 +66,12 @@ export function splitPostgresUrl(raw: unknown, path: string): SplitUrl {
   if (url.hash) bad(path, 'must not have a #fragment');
   for (const key of url.searchParams.keys()) {
     if (isSecretKey(key)) bad(path, `must not carry a ${key} parameter; give the password separately`);
-    if (key !== 'sslmode') bad(path, `the parameter ${key} is not supported (only sslmode; timeouts go in options)`);
+    if (key !== 'sslmode')
+      bad(path, `the parameter ${key} is not supported (only sslmode; timeouts go in options)`);
   }
   const sslmode = url.searchParams.get('sslmode');
-  if (sslmode !== null && !SSL_MODES.includes(sslmode)) bad(path, `sslmode must be one of ${SSL_MODES.join(', ')}`);
+  if (sslmode !== null && !SSL_MODES.includes(sslmode))
+    bad(path, `sslmode must be one of ${SSL_MODES.join(', ')}`);
   const username = url.username ? decodeURIComponent(url.username) : undefined;
   const password = url.password ? decodeURIComponent(url.password) : undefined;
   url.username = '';
@@ -103,6 +105,7 @@ export function checkConnectionOptions(value: unknown, path: string): Record<str
 
 export function checkKind(value: unknown, path: string): ConnectionKind {
   const kind = value ?? 'postgres';
-  if (!CONNECTION_KINDS.includes(kind as ConnectionKind)) bad(path, `must be one of ${CONNECTION_KINDS.join(', ')}`);
+  if (!CONNECTION_KINDS.includes(kind as ConnectionKind))
+    bad(path, `must be one of ${CONNECTION_KINDS.join(', ')}`);
   return kind as ConnectionKind;
 }

@@ -22,7 +22,9 @@ export function sameDatabase(a: DatabaseIdentity, b: DatabaseIdentity): boolean 
 /** jobgate's own database, read once at start. PGlite is not reachable over TCP, so it has none. */
 export async function readOwnDatabaseIdentity(database: Database): Promise<DatabaseIdentity | null> {
   if (database.kind !== 'postgres') return null;
-  const [row] = await database.execute<{ system_identifier: string; database: string }>(sql.raw(IDENTITY_QUERY));
+  const [row] = await database.execute<{ system_identifier: string; database: string }>(
+    sql.raw(IDENTITY_QUERY),
+  );
   if (!row) throw new Error('could not read the identity of jobgate’s own database');
   return { systemIdentifier: row.system_identifier, database: row.database };
 }

@@ -4,7 +4,13 @@
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.ts';
 import { auditEvents, connections, jobs, jobVersions, vertices } from '../../db/schema/index.ts';
-import { ConflictError, NotFoundError, PG_UNIQUE_VIOLATION, pgErrorCode, BadInputError } from '../../lib/errors.ts';
+import {
+  ConflictError,
+  NotFoundError,
+  PG_UNIQUE_VIOLATION,
+  pgErrorCode,
+  BadInputError,
+} from '../../lib/errors.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import {
   checkConnectionName,
@@ -47,10 +53,14 @@ function credentials(
   const username = checkText(input.username, `${base}.username`, 200);
   const password = checkText(input.password, `${base}.password`, 1000);
   if (split.username && username && split.username !== username) {
-    throw new BadInputError(`${base}.username: differs from the user in the url`, { path: `${base}.username` });
+    throw new BadInputError(`${base}.username: differs from the user in the url`, {
+      path: `${base}.username`,
+    });
   }
   if (split.password && password) {
-    throw new BadInputError(`${base}.password: is also in the url; give it once`, { path: `${base}.password` });
+    throw new BadInputError(`${base}.password: is also in the url; give it once`, {
+      path: `${base}.password`,
+    });
   }
   return { username: username ?? split.username ?? null, password: password ?? split.password ?? null };
 }
@@ -79,7 +89,9 @@ export async function createConnection(
   try {
     return await database.db.transaction(async (tx) => {
       const [row] = await tx.insert(connections).values(values).returning();
-      await tx.insert(auditEvents).values({ actor, action: 'connection:create', target: name, details: { kind } });
+      await tx
+        .insert(auditEvents)
+        .values({ actor, action: 'connection:create', target: name, details: { kind } });
       return row!;
     });
   } catch (err) {
@@ -109,13 +121,16 @@ export async function updateConnection(
     changes.secret = creds.password === null ? null : secrets.seal(creds.password);
   }
   if (input.options !== undefined) changes.options = checkConnectionOptions(input.options, `${base}.options`);
-  if (input.description !== undefined) changes.description = checkText(input.description, `${base}.description`);
+  if (input.description !== undefined)
+    changes.description = checkText(input.description, `${base}.description`);
   return database.db.transaction(async (tx) => {
     const [row] = await tx.update(connections).set(changes).where(eq(connections.name, name)).returning();
     if (!row) throw new NotFoundError('connection', name);
     const fields = Object.keys(changes).filter((k) => k !== 'updatedAt' && k !== 'secret');
     if ('secret' in changes) fields.push('password');
-    await tx.insert(auditEvents).values({ actor, action: 'connection:update', target: name, details: { fields } });
+    await tx
+      .insert(auditEvents)
+      .values({ actor, action: 'connection:update', target: name, details: { fields } });
     return row;
   });
 }
@@ -133,7 +148,11 @@ async function jobsUsing(executor: Executor, name: string): Promise<string[]> {
 }
 
 /** Refused with CONFLICT while a job's current version names it: the job would fail at its next run. */
-export async function deleteConnection(database: Database, name: string, actor: string): Promise<ConnectionRow> {
+export async function deleteConnection(
+  database: Database,
+  name: string,
+  actor: string,
+): Promise<ConnectionRow> {
   return database.db.transaction(async (tx) => {
     const [row] = await tx.select().from(connections).where(eq(connections.name, name)).for('update');
     if (!row) throw new NotFoundError('connection', name);
@@ -178,7 +197,9 @@ export async function resolveConnection(
     try {
       password = secrets.open(row.secret);
     } catch (err) {
-      throw new Error(`the secret of connection ${JSON.stringify(name)} cannot be opened: ${(err as Error).message}`);
+      throw new Error(
+        `the secret of connection ${JSON.stringify(name)} cannot be opened: ${(err as Error).message}`,
+      );
     }
   }
   return {

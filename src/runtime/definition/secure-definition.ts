@@ -38,8 +38,10 @@ function pipelineBlocks(def: NormalizedDefinition, base: string): Block[] {
     if (!Array.isArray(list)) continue;
     list.forEach((block: Record<string, unknown>, i) => {
       const name = String(block.plugin_name);
-      const plugin = stage === 'source' ? findSource(name) : stage === 'sink' ? findSink(name) : findTransform(name);
-      const adminOnly = (plugin as { adminOnlyOptions?: readonly string[] } | undefined)?.adminOnlyOptions ?? [];
+      const plugin =
+        stage === 'source' ? findSource(name) : stage === 'sink' ? findSink(name) : findTransform(name);
+      const adminOnly =
+        (plugin as { adminOnlyOptions?: readonly string[] } | undefined)?.adminOnlyOptions ?? [];
       blocks.push({ path: `${base}.pipeline.${stage}[${i}]`, options: block, adminOnly });
     });
   }
@@ -89,7 +91,9 @@ export async function secureDefinition(
   const missing = new Set(await missingConnections(executor, [...new Set(named.map((n) => n.name))]));
   const first = named.find((n) => missing.has(n.name));
   if (first) {
-    throw new BadInputError(`${first.path}: no connection named ${JSON.stringify(first.name)}`, { path: first.path });
+    throw new BadInputError(`${first.path}: no connection named ${JSON.stringify(first.name)}`, {
+      path: first.path,
+    });
   }
   return {
     ...def,

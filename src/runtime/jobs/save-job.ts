@@ -245,7 +245,13 @@ export async function updateJob(
     let version = job.currentVersion;
     if (definition) {
       version += 1;
-      await insertVersion(tx, job.id, version, await secureDefinition(tx, definition, access, base), restartStrategy);
+      await insertVersion(
+        tx,
+        job.id,
+        version,
+        await secureDefinition(tx, definition, access, base),
+        restartStrategy,
+      );
     }
     const parentJobId =
       input.parentJob === undefined

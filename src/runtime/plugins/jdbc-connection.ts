@@ -66,7 +66,10 @@ export function parseJdbcConnection(options: Options): JdbcConnection {
   if (which === 'connection') {
     for (const key of ['user', 'username', 'password']) {
       if (hasOption(options, key)) {
-        throw new PluginConfigError(key, 'cannot be combined with connection (its credentials come from the connection)');
+        throw new PluginConfigError(
+          key,
+          'cannot be combined with connection (its credentials come from the connection)',
+        );
       }
     }
     return { connection: readString(options, 'connection'), database, timeouts };
@@ -74,7 +77,10 @@ export function parseJdbcConnection(options: Options): JdbcConnection {
   const url = readPostgresUrl(options, 'url');
   for (const key of new URL(url).searchParams.keys()) {
     if (key !== 'sslmode') {
-      throw new PluginConfigError('url', `the parameter ${key} is not supported (only sslmode; timeouts are options)`);
+      throw new PluginConfigError(
+        'url',
+        `the parameter ${key} is not supported (only sslmode; timeouts are options)`,
+      );
     }
   }
   return {
@@ -138,7 +144,9 @@ export async function openJdbcSession(target: JdbcConnection, ctx: PluginContext
   const sslmode = parsed.searchParams.get('sslmode');
   parsed.search = '';
   const label =
-    target.connection !== undefined ? `connection ${JSON.stringify(target.connection)}` : redactUrl(parsed.toString());
+    target.connection !== undefined
+      ? `connection ${JSON.stringify(target.connection)}`
+      : redactUrl(parsed.toString());
   let closes = 0;
   let verifiedAt = -1;
   const sql = postgres(parsed.toString(), {
@@ -172,7 +180,10 @@ export async function openJdbcSession(target: JdbcConnection, ctx: PluginContext
     const at = closes;
     let row: { system_identifier: string; database: string } | undefined;
     try {
-      [row] = (await sql.unsafe(IDENTITY_QUERY)) as unknown as { system_identifier: string; database: string }[];
+      [row] = (await sql.unsafe(IDENTITY_QUERY)) as unknown as {
+        system_identifier: string;
+        database: string;
+      }[];
     } catch (err) {
       throw new PluginRuntimeError(
         `Jdbc cannot connect to ${label} or tell which database it is: ${(err as Error).message}`,
