@@ -37,7 +37,7 @@ export function checkText(value: unknown, path: string, max = MAX_TEXT): string 
   if (value === null || value === undefined) return null;
   if (typeof value !== 'string') return bad(path, 'must be a string');
   if (value.length > max) bad(path, `must be at most ${max} characters`);
-  if (/[\u0000]/.test(value)) bad(path, 'must not contain NUL characters');
+  if (value.includes('\u0000')) bad(path, 'must not contain NUL characters');
   return value;
 }
 
