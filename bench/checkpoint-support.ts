@@ -19,6 +19,7 @@ import {
 import type { BenchDatabase } from './support/pg.ts';
 import { createMigratedBenchDatabase, RUNTIME_DEFAULTS, silent } from './support/runtime-env.ts';
 import { running, track } from './support/processes.ts';
+import { testSecrets } from '../test/support/secrets.ts';
 
 export { silent };
 /** The production defaults the checkpoint benchmarks measure against. */
@@ -92,13 +93,14 @@ export function startBenchRuntime(
     heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? DEFAULTS.heartbeatTimeoutMs,
     commandsEnabled: false,
     commandEnv: safeBaseEnv(process.env),
+    secrets: testSecrets,
     // pollMs omitted on purpose: the defaults are what is measured.
   });
 }
 
 /** Creates a job (actor `bench`) and returns its id. */
 export async function benchJob(env: CheckpointBenchEnv, input: JobSettingsInput): Promise<string> {
-  return (await createJob(env.database, input, 'bench')).id;
+  return (await createJob(env.database, input, 'bench', { role: 'admin', secrets: testSecrets })).id;
 }
 
 export async function startBenchRun(env: CheckpointBenchEnv, jobId: string): Promise<string> {

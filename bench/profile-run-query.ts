@@ -17,6 +17,7 @@ import { seedRun } from '../test/support/fixtures.ts';
 import { runLoad } from './support/load.ts';
 import { fmt, isMain, progress, runMain } from './support/main.ts';
 import { createBenchDatabase } from './support/pg.ts';
+import { testSecrets } from '../test/support/secrets.ts';
 
 const seconds = Number(process.env.BENCH_PROFILE_S) || 10;
 const concurrency = Number(process.env.BENCH_CONCURRENCY) || 16;
@@ -89,6 +90,7 @@ async function profileRunQuery(out: string): Promise<string> {
     database,
     logger: pino({ level: 'silent' }),
     settings: { authEnabled: false, heartbeatTimeoutMs: 5_000 },
+    secrets: testSecrets,
     host: '127.0.0.1',
     port: 0,
   });

@@ -20,6 +20,7 @@ import type { LoadConfig, LoadSample } from './support/load-client.ts';
 import { runLoad, summarise, type LoadSummary } from './support/load.ts';
 import { fmt, isMain, progress, runMain } from './support/main.ts';
 import { createBenchDatabase } from './support/pg.ts';
+import { testSecrets } from '../test/support/secrets.ts';
 
 const SHAPE = { vertices: 5, parallelism: 8, checkpoints: 50 };
 /** Other runs in the database, so the query has rows to skip (same shape, 10 checkpoints each). */
@@ -141,6 +142,7 @@ export async function runQueryBench(options: RunQueryOptions = defaultRunQueryOp
     database,
     logger: pino({ level: 'silent' }),
     settings: { authEnabled: false, heartbeatTimeoutMs: 5_000 },
+    secrets: testSecrets,
     host: '127.0.0.1',
     port: 0,
   });

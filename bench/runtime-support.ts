@@ -12,6 +12,7 @@ import {
 } from '../src/runtime/index.ts';
 import type { BenchDatabase } from './support/pg.ts';
 import { createMigratedBenchDatabase, RUNTIME_DEFAULTS, silent } from './support/runtime-env.ts';
+import { testSecrets } from '../test/support/secrets.ts';
 
 export { silent, RUNTIME_DEFAULTS };
 
@@ -41,6 +42,7 @@ export async function createRuntimeBenchEnv(): Promise<RuntimeBenchEnv> {
         heartbeatTimeoutMs: RUNTIME_DEFAULTS.heartbeatTimeoutMs,
         commandsEnabled: true,
         commandEnv: safeBaseEnv(process.env),
+        secrets: testSecrets,
         // pollMs omitted on purpose: the defaults are what is measured.
       });
       return env.runtime;
@@ -70,7 +72,7 @@ const POLL_MS = 10;
 
 /** Creates a job (actor `bench`) and returns its id. */
 export async function benchJob(database: Database, input: JobSettingsInput): Promise<string> {
-  return (await createJob(database, input, 'bench')).id;
+  return (await createJob(database, input, 'bench', { role: 'admin', secrets: testSecrets })).id;
 }
 
 /** Starts a run of `jobId` and waits (bounded) until it is terminal. */

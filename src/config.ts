@@ -58,6 +58,10 @@ export const configSchema = z
     heartbeatTimeoutMs: z.coerce.number().int().min(200).max(600_000).default(5_000),
     /** Allow COMMAND vertices (shell commands) at all. */
     commandsEnabled: z.boolean().default(true),
+    /** The key that encrypts connection secrets: base64 of 32 bytes (env only, never a flag). */
+    secretKey: z.string().min(1, 'must not be empty').optional(),
+    /** A file holding the secret key; without either, one is generated in the data directory. */
+    secretKeyFile: z.string().min(1, 'must not be empty').optional(),
     dialectPorts: z
       .object({ flink: port, seatunnel: port, dkron: port, nomad: port, keeper: port })
       .default({ flink: 8081, seatunnel: 5801, dkron: 8080, nomad: 4646, keeper: 7700 }),
@@ -111,6 +115,8 @@ const SETTING_SOURCES: Record<string, string> = {
   'dialectPorts.nomad': '--nomad-port / JOBGATE_NOMAD_PORT',
   'dialectPorts.keeper': '--keeper-port / JOBGATE_KEEPER_PORT',
   node: '--no-node / JOBGATE_NODE',
+  secretKey: 'JOBGATE_SECRET_KEY',
+  secretKeyFile: '--secret-key-file / JOBGATE_SECRET_KEY_FILE',
 };
 
 /** Validates raw settings; a bad value throws a ConfigError naming the setting and what it accepts. */

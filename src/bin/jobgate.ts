@@ -8,11 +8,13 @@ import { createApiToken } from '../db/tokens.ts';
 import { printJobgateSchema } from '../graphql/schema.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { createLogger, redactUrl, type Logger } from '../lib/logger.ts';
+import { createSecretBox, type SecretBox } from '../lib/secret-box.ts';
 import { ROLES, type Role } from '../lib/status.ts';
 import { VERSION } from '../lib/version.ts';
 import { safeBaseEnv, startRuntime, type RuntimeOptions } from '../runtime/index.ts';
 
 import { buildApp } from '../server/app.ts';
+import { loadSecretKey } from './secret-key.ts';
 import { parseFlags, settingsFrom } from './settings.ts';
 
 const HELP = `jobgate ${VERSION}: one control plane for data and scheduled jobs
@@ -21,14 +23,17 @@ Usage:
   jobgate serve [--host 127.0.0.1] [--port 4000] [--data-dir ./.jobgate] [--database-url URL]
                 [--auth on|off] [--log-level info] [--no-node] [--cluster default] [--slots 4]
                 [--flink-port 8081] [--seatunnel-port 5801] [--dkron-port 8080] [--nomad-port 4646]
-                [--keeper-port 7700]
+                [--keeper-port 7700] [--secret-key-file FILE]
   jobgate node --database-url URL [--cluster default] [--slots 4] [--tag k=v]... [--name NAME]
+               [--secret-key-file FILE]
   jobgate migrate [--database-url URL | --data-dir DIR]
   jobgate token create --role viewer|operator|admin [--name NAME] [--database-url URL | --data-dir DIR]
   jobgate print-schema
 
 Every flag has an environment variable: JOBGATE_HOST, JOBGATE_PORT, JOBGATE_DATA_DIR, DATABASE_URL,
-JOBGATE_AUTH, JOBGATE_LOG_LEVEL, JOBGATE_CLUSTER, JOBGATE_SLOTS, JOBGATE_TAGS (k=v,k=v), ...`;
+JOBGATE_AUTH, JOBGATE_LOG_LEVEL, JOBGATE_CLUSTER, JOBGATE_SLOTS, JOBGATE_TAGS (k=v,k=v), ...
+The secret key that encrypts connection secrets: JOBGATE_SECRET_KEY (base64 of 32 bytes) or
+--secret-key-file / JOBGATE_SECRET_KEY_FILE; without either, one is generated as <data-dir>/secret.key.`;
 
 /** Opens the configured database: PostgreSQL when a URL is set, else PGlite in the data directory
  * (locked, so a second process on it fails clearly). */
@@ -61,8 +66,10 @@ function runtimeOptions(
   database: Database,
   logger: Logger,
   withNode: boolean,
+  secrets: SecretBox,
 ): RuntimeOptions {
   return {
+    secrets,
     database,
     logger,
     cluster: config.cluster,
@@ -101,11 +108,13 @@ function onShutdown(logger: Logger, shutdown: () => Promise<void>) {
 
 async function serve(config: Config, logger: Logger) {
   const started = Date.now();
+  const secrets = createSecretBox(loadSecretKey(config, logger));
   const { database, release } = await openDatabase(config, logger);
-  const runtime = await startRuntime(runtimeOptions(config, database, logger, config.node));
+  const runtime = await startRuntime(runtimeOptions(config, database, logger, config.node, secrets));
   const app = buildApp({
     database,
     logger,
+    secrets,
     settings: {
       authEnabled: config.auth === 'on',
       heartbeatTimeoutMs: config.heartbeatTimeoutMs,
@@ -131,8 +140,9 @@ async function node(config: Config, logger: Logger) {
       'invalid configuration:\n  --database-url / DATABASE_URL: is required for `jobgate node`',
     );
   }
+  const secrets = createSecretBox(loadSecretKey(config, logger));
   const { database, release } = await openDatabase(config, logger);
-  const runtime = await startRuntime(runtimeOptions(config, database, logger, true));
+  const runtime = await startRuntime(runtimeOptions(config, database, logger, true, secrets));
   console.log(
     `jobgate node ${runtime.node?.name} ready in cluster ${config.cluster} (${config.slots} slots)`,
   );

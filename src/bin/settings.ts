@@ -23,6 +23,7 @@ export const SETTINGS_OPTIONS = {
   'nomad-port': { type: 'string' },
   'keeper-port': { type: 'string' },
   role: { type: 'string' },
+  'secret-key-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -79,6 +80,8 @@ export function settingsFrom(
     checkpointRetention: env.JOBGATE_CHECKPOINT_RETENTION || undefined,
     heartbeatTimeoutMs: env.JOBGATE_HEARTBEAT_TIMEOUT_MS || undefined,
     node: values['no-node'] ? false : bool(env.JOBGATE_NODE, 'JOBGATE_NODE'),
+    secretKey: env.JOBGATE_SECRET_KEY || undefined,
+    secretKeyFile: pick(values['secret-key-file'], 'JOBGATE_SECRET_KEY_FILE'),
     commandsEnabled: values['no-commands'] ? false : bool(env.JOBGATE_COMMANDS, 'JOBGATE_COMMANDS'),
     dialectPorts: {
       flink: port(values['flink-port'], 'JOBGATE_FLINK_PORT', 8081),

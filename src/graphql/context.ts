@@ -1,5 +1,6 @@
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { SecretBox } from '../lib/secret-box.ts';
 import type { Role } from '../lib/status.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 
@@ -27,6 +28,8 @@ export interface GraphQLContext {
   authError?: string;
   settings: GraphQLSettings;
   logger: Logger;
+  /** Seals secrets before they are stored; never used to open one in the API. */
+  secrets: SecretBox;
 }
 
 export function createContext(options: {
@@ -35,6 +38,7 @@ export function createContext(options: {
   authError?: string;
   settings: GraphQLSettings;
   logger: Logger;
+  secrets: SecretBox;
 }): GraphQLContext {
   return { ...options, loaders: createLoaders(options.database) };
 }

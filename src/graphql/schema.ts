@@ -16,6 +16,7 @@ import './types/log-line.ts';
 import './types/job-mutations.ts';
 import './types/run-mutations.ts';
 import './types/node-mutations.ts';
+import './types/connection.ts';
 
 let built: GraphQLSchema | undefined;
 

@@ -50,8 +50,8 @@ export class UnauthenticatedError extends JobgateError {
 }
 
 export class ForbiddenError extends JobgateError {
-  constructor(message: string) {
-    super('FORBIDDEN', message);
+  constructor(message: string, options?: { path?: string }) {
+    super('FORBIDDEN', message, options);
   }
 }
 

@@ -1,6 +1,9 @@
 // The runtime's front: the only module outside code imports from runtime/.
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { SecretBox } from '../lib/secret-box.ts';
+import { readOwnDatabaseIdentity } from './connections/database-identity.ts';
+import { resolveConnection } from './connections/save-connection.ts';
 import { ensureCluster } from './clusters.ts';
 import { startCoordinator, type Coordinator } from './coordinator/coordinator.ts';
 import { createLogAppender, type LogAppender } from './logs/log-appender.ts';
@@ -18,6 +21,16 @@ import { fireFollowUps, fireSchedules } from './schedule/fire-schedules.ts';
 export { ensureCluster } from './clusters.ts';
 export { emitEvent, EVENTS_CHANNEL, type RuntimeEvent, type RuntimeEventType } from './events.ts';
 export { createJob, updateJob, deleteJob, type JobSettingsInput } from './jobs/save-job.ts';
+export {
+  createConnection,
+  updateConnection,
+  deleteConnection,
+  listConnections,
+  type ConnectionInput,
+  type ConnectionRow,
+} from './connections/save-connection.ts';
+export { redactSecrets } from './definition/secret-options.ts';
+export type { DefinitionAccess } from './definition/secure-definition.ts';
 export { startRun } from './runs/start-run.ts';
 export { requestStop, restartWhole, restartFailed, type StopMode } from './runs/control.ts';
 export { normalizeDefinition } from './definition/job-definition.ts';
@@ -45,6 +58,8 @@ export interface RuntimeOptions {
   checkpointTimeoutMs?: number;
   /** Completed periodic checkpoints each run keeps (default 3; savepoints are always kept). */
   checkpointRetention?: number;
+  /** Opens connection secrets and secrets sealed in job definitions (the same key everywhere). */
+  secrets: SecretBox;
 }
 
 export interface Runtime {
@@ -92,6 +107,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       ...options.node,
     });
     nodeLogs = createLogAppender({ database, logger, node: { id: node.id, name: node.name } });
+    const ownDatabase = await readOwnDatabaseIdentity(database);
     executor = await startExecutor({
       database,
       logger,
@@ -100,6 +116,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       commandEnv: options.commandEnv,
       commandsEnabled: options.commandsEnabled,
       pollMs: options.pollMs,
+      secrets: options.secrets,
+      connections: {
+        resolve: (name) => resolveConnection(database, options.secrets, name),
+        ownDatabase,
+      },
     });
   }
   return {

@@ -12,6 +12,7 @@ import type { Database } from '../db/client.ts';
 import { createContext, type GraphQLContext, type GraphQLSettings } from '../graphql/context.ts';
 import { getSchema } from '../graphql/schema.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { SecretBox } from '../lib/secret-box.ts';
 import { resolveViewer, tokenFrom, useAuth } from './auth.ts';
 import { createMaskError } from './errors.ts';
 import { useHealth } from './health.ts';
@@ -21,6 +22,8 @@ export interface AppOptions {
   database: Database;
   logger: Logger;
   settings: GraphQLSettings;
+  /** Seals connection secrets and secrets in job definitions (the runtime's key). */
+  secrets: SecretBox;
   host: string;
   port: number;
 }
@@ -85,10 +88,10 @@ function useChunkedBodyLimit(limit: number): Plugin {
 }
 
 export function buildApp(options: AppOptions): App {
-  const { database, logger, settings } = options;
+  const { database, logger, settings, secrets } = options;
   const makeContext = async (token: string | undefined): Promise<GraphQLContext> => {
     const { viewer, authError } = await resolveViewer(database, settings.authEnabled, token);
-    return createContext({ database, viewer, authError, settings, logger });
+    return createContext({ database, viewer, authError, settings, logger, secrets });
   };
 
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({

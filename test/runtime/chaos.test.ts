@@ -5,6 +5,7 @@ import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assignments, nodes, runStatusHistory } from '../../src/db/schema/index.ts';
 import { usingPostgres } from '../support/db.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-db.ts';
 import { killLeftovers, startJobgate, type JobgateProcess } from '../support/processes.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
@@ -14,14 +15,18 @@ const nodeEnv = { JOBGATE_HEARTBEAT_INTERVAL_MS: '300', JOBGATE_HEARTBEAT_TIMEOU
 
 describe.skipIf(!usingPostgres)('chaos on PostgreSQL (TEST_DATABASE_URL)', () => {
   let t: TestRuntime | undefined;
+  let scratch: ScratchDatabase | undefined;
   afterAll(async () => {
     await t?.close();
+    await scratch?.drop();
     await killLeftovers();
   });
 
   it(`${TOTAL} rows, parallelism 2, checkpoints every 500 ms, ${KILLS} kill -9s: each row exactly once`, async () => {
     t = await createTestRuntime({ node: false, heartbeatTimeoutMs: 1500 });
     const url = t.testDb.url!;
+    // The rows go to a database of their own: jobgate's own one is never a Jdbc target.
+    scratch = await createScratchDatabase();
     const workers = new Map<string, JobgateProcess>();
     let seq = 0;
     const startWorker = async () => {
@@ -32,7 +37,7 @@ describe.skipIf(!usingPostgres)('chaos on PostgreSQL (TEST_DATABASE_URL)', () =>
     };
     await startWorker();
     await startWorker();
-    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    const sql = postgres(scratch.url, { max: 1, onnotice: () => {} });
     try {
       await sql`create table chaos_rows (id bigint, name text, value double precision)`;
       await t.createJob({
@@ -41,7 +46,7 @@ describe.skipIf(!usingPostgres)('chaos on PostgreSQL (TEST_DATABASE_URL)', () =>
         pipeline: {
           env: { 'job.mode': 'STREAMING', parallelism: 2, 'checkpoint.interval': 500 },
           source: [{ plugin_name: 'FakeSource', 'row.num': TOTAL / 2, 'rows.per.second': 4000, seed: 42 }],
-          sink: [{ plugin_name: 'Jdbc', url, table: 'chaos_rows', batch_size: 500 }],
+          sink: [{ plugin_name: 'Jdbc', url: scratch.url, table: 'chaos_rows', batch_size: 500 }],
         },
       });
       const runId = await t.start('chaos');

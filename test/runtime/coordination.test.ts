@@ -6,6 +6,7 @@ import { safeBaseEnv, startRuntime, type Runtime } from '../../src/runtime/index
 import { silentLogger } from '../support/app.ts';
 import { usingPostgres } from '../support/db.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { testSecrets } from '../support/secrets.ts';
 
 const opened: { close(): Promise<void> }[] = [];
 afterAll(async () => {
@@ -63,6 +64,7 @@ describe.skipIf(!usingPostgres)('coordinator leadership on PostgreSQL (TEST_DATA
         heartbeatTimeoutMs: 3000,
         commandsEnabled: true,
         commandEnv: safeBaseEnv(process.env),
+        secrets: testSecrets,
         pollMs: 50,
       });
     const other = await start();

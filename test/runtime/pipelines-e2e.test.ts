@@ -6,6 +6,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobs } from '../../src/db/schema/index.ts';
 import { usingPostgres } from '../support/db.ts';
+import { createScratchDatabase } from '../support/scratch-db.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 let t: TestRuntime;
@@ -33,7 +34,9 @@ const runMetrics = async (runId: string) => {
 
 describe.skipIf(!usingPostgres)('FakeSource → Jdbc sink (needs TEST_DATABASE_URL)', () => {
   it('100,000 rows at parallelism 4 land exactly once and numRecordsOut says 100,000', async () => {
-    const url = t.testDb.url!;
+    // A database of its own: jobgate's own one is never a Jdbc target.
+    const scratch = await createScratchDatabase();
+    const url = scratch.url;
     await t.createJob({
       name: 'fake-to-pg',
       pipeline: {
@@ -67,6 +70,7 @@ describe.skipIf(!usingPostgres)('FakeSource → Jdbc sink (needs TEST_DATABASE_U
       expect(Number(runLevel[0]!.value)).toBe(100_000);
     } finally {
       await sql.end();
+      await scratch.drop();
     }
   });
 });

@@ -7,7 +7,16 @@ import { pino } from 'pino';
 import { jdbcSink } from '../../src/runtime/plugins/jdbc-sink.ts';
 import { jdbcSource } from '../../src/runtime/plugins/jdbc-source.ts';
 import { fakeSource } from '../../src/runtime/plugins/fake-source.ts';
-import type { Row, SinkWriter, SourceReader, SplitPosition } from '../../src/runtime/plugins/types.ts';
+import type {
+  ConnectionAccess,
+  Row,
+  SinkWriter,
+  SourceReader,
+  SplitPosition,
+} from '../../src/runtime/plugins/types.ts';
+import { IDENTITY_QUERY } from '../../src/runtime/connections/database-identity.ts';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 
 const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const logger = pino({ level: 'silent' });
@@ -219,7 +228,7 @@ describe.skipIf(!reachable)('Jdbc plugins on PostgreSQL', () => {
         }
         return 'no error';
       };
-      expect(error({ table: 't' })).toBe('url: is required');
+      expect(error({ table: 't' })).toBe('url: is required (set url or connection)');
       expect(error({ url: 'jdbc:mysql://h/db', table: 't' })).toBe(
         'url: must be a postgresql:// URL (got mysql://)',
       );
@@ -347,6 +356,110 @@ describe.skipIf(!reachable)('Jdbc plugins on PostgreSQL', () => {
         'split.num: needs partition_column (the column rows are split by)',
       );
       expect(error({ url: 'postgresql://h/db', table_path: 'public.t' })).toBe('no error');
+    });
+  });
+
+  describe('connections, identity and timeouts', () => {
+    const identityOf = async (target: string) => {
+      const probe = postgres(target, { max: 1, onnotice: () => {} });
+      try {
+        const [row] = await probe.unsafe(IDENTITY_QUERY);
+        return { systemIdentifier: row!.system_identifier as string, database: row!.database as string };
+      } finally {
+        await probe.end();
+      }
+    };
+    const access = (
+      ownDatabase: { systemIdentifier: string; database: string } | null,
+      options: Record<string, string> = {},
+    ): ConnectionAccess => ({
+      ownDatabase,
+      resolve: async (name) => {
+        if (name !== 'scratch') throw new Error(`no connection named ${name}`);
+        const u = new URL(url);
+        return { name, kind: 'postgres', url: u.toString(), options };
+      },
+    });
+
+    it('a named connection is resolved when the subtask opens', async () => {
+      await sql`create table named_rows (id int)`;
+      const options = { connection: 'scratch', table: 'named_rows' };
+      jdbcSink.validate(options);
+      const writer = await jdbcSink.open(options, { ...base(), connections: access(null) });
+      await writer.write([{ id: 1 }], {});
+      await writer.flush({ 0: { offset: 1 } });
+      await writer.close();
+      expect((await sql`select count(*)::int as n from named_rows`)[0]?.n).toBe(1);
+      expect(() => jdbcSink.validate({ connection: 'scratch', password: 'x', table: 't' })).toThrow(
+        /password: cannot be combined with connection/,
+      );
+    });
+
+    it("refuses jobgate's own database by identity, whatever the URL says", async () => {
+      const own = await identityOf(url);
+      // The same database by another spelling of its host.
+      const other = new URL(url);
+      other.hostname = other.hostname === 'localhost' ? '127.0.0.1' : 'localhost';
+      const options = { url: other.toString(), table: 'refused_rows' };
+      await expect(jdbcSink.open(options, { ...base(), connections: access(own) })).rejects.toThrow(
+        /jobgate's own database/,
+      );
+      await expect(
+        jdbcSource.open(
+          { connection: 'scratch', query: 'select 1 as x' },
+          {
+            ...base(),
+            connections: access(own),
+            splitCount: 1,
+            bounded: true,
+          },
+        ),
+      ).rejects.toThrow(/jobgate's own database/);
+      // Positive control: with another own database the same sink opens and creates its offsets table.
+      await sql`drop table if exists jobgate_sink_offsets`;
+      const writer = await jdbcSink.open(options, {
+        ...base(),
+        connections: access({ ...own, database: 'somewhere_else' }),
+      });
+      await writer.close();
+      const [after] = await sql`select to_regclass('jobgate_sink_offsets') is not null as present`;
+      expect(after?.present).toBe(true);
+    });
+
+    it('a statement that runs past statement_timeout_ms fails', async () => {
+      const reader = await jdbcSource.open(
+        { connection: 'scratch', query: 'select pg_sleep(30) as slept' },
+        {
+          ...base(),
+          connections: access(null, { statement_timeout_ms: '200' }),
+          splitCount: 1,
+          bounded: true,
+        },
+      );
+      await expect(reader.read(10)).rejects.toThrow(/statement timeout/);
+      await reader.close();
+    });
+
+    it('a connect that hangs ends when the subtask is cancelled', async () => {
+      const silent = createServer(() => {}); // accepts and never answers
+      await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+      const port = (silent.address() as AddressInfo).port;
+      const cancel = new AbortController();
+      try {
+        const opening = jdbcSink.open(
+          { url: `postgresql://postgres@127.0.0.1:${port}/x`, table: 't', connect_timeout_ms: 600_000 },
+          { ...base(), signal: cancel.signal, connections: access({ systemIdentifier: '1', database: 'x' }) },
+        );
+        const settled = opening.then(
+          () => 'opened',
+          (err: Error) => err.message,
+        );
+        await new Promise((r) => setTimeout(r, 200));
+        cancel.abort();
+        expect(await settled).toMatch(/Jdbc cannot connect/);
+      } finally {
+        silent.close();
+      }
     });
   });
 });

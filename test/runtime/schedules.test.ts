@@ -6,6 +6,7 @@ import { dueTick } from '../../src/runtime/schedule/fire-schedules.ts';
 import { safeBaseEnv, startRuntime, type Runtime } from '../../src/runtime/index.ts';
 import { silentLogger } from '../support/app.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { testSecrets } from '../support/secrets.ts';
 
 let t: TestRuntime;
 let second: Runtime;
@@ -22,6 +23,7 @@ beforeAll(async () => {
     heartbeatTimeoutMs: 3000,
     commandsEnabled: true,
     commandEnv: safeBaseEnv(process.env),
+    secrets: testSecrets,
     pollMs: 50,
   });
 });

@@ -7,6 +7,7 @@ import { ensureCluster } from '../../src/runtime/index.ts';
 import { buildApp, type App } from '../../src/server/app.ts';
 import { contractOperation } from './contract.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
+import { testSecrets } from './secrets.ts';
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -42,6 +43,7 @@ export async function createTestApp(
       authEnabled: options.authEnabled ?? false,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 5_000,
     },
+    secrets: testSecrets,
     host: '127.0.0.1',
     port: 0,
   });

@@ -1,6 +1,7 @@
 // Real `jobgate` child processes for tests, and the guarantee that none outlives its test.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { TEST_SECRET_KEY } from './secrets.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/jobgate.mjs', import.meta.url));
 const live = new Set<ChildProcess>();
@@ -21,6 +22,7 @@ export function startJobgate(args: string[], env: Record<string, string> = {}): 
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
       JOBGATE_LOG_LEVEL: 'warn',
+      JOBGATE_SECRET_KEY: TEST_SECRET_KEY,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

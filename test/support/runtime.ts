@@ -4,6 +4,7 @@ import { expect } from 'vitest';
 import { runs } from '../../src/db/schema/index.ts';
 import { safeBaseEnv, startRuntime, type Runtime } from '../../src/runtime/index.ts';
 import { createTestApp, silentLogger, type TestApp } from './app.ts';
+import { testSecrets } from './secrets.ts';
 
 export interface TestRuntime extends TestApp {
   runtime: Runtime;
@@ -27,6 +28,7 @@ export async function createTestRuntime(
     heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 3_000,
     commandsEnabled: true,
     commandEnv: safeBaseEnv(process.env),
+    secrets: testSecrets,
     pollMs: 50,
     checkpointTimeoutMs: options.checkpointTimeoutMs,
   });

@@ -100,7 +100,8 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const viewer = requireRole(ctx, 'operator');
       checkCommandRights(ctx, input);
-      return { job: await createJob(ctx.database, input as JobSettingsInput, viewer.name) };
+      const access = { role: viewer.role, secrets: ctx.secrets };
+      return { job: await createJob(ctx.database, input as JobSettingsInput, viewer.name, access) };
     },
   }),
   updateJob: t.field({
@@ -110,7 +111,10 @@ builder.mutationFields((t) => ({
       const viewer = requireRole(ctx, 'operator');
       checkCommandRights(ctx, input);
       return {
-        job: await updateJob(ctx.database, input.name, input as Partial<JobSettingsInput>, viewer.name),
+        job: await updateJob(ctx.database, input.name, input as Partial<JobSettingsInput>, viewer.name, {
+          role: viewer.role,
+          secrets: ctx.secrets,
+        }),
       };
     },
   }),

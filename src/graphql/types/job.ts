@@ -1,5 +1,6 @@
 import { and, asc, count, gt, ilike, sql, type SQL } from 'drizzle-orm';
 import { clusters, jobs, runs } from '../../db/schema/index.ts';
+import { redactSecrets } from '../../runtime/index.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { requireJobByName } from '../lookups.ts';
@@ -36,8 +37,9 @@ JobRef.implement({
     }),
     definition: t.field({
       type: 'JSON',
-      description: 'The definition as submitted: a SeaTunnel-style pipeline, a command, or steps.',
-      resolve: async (j, _a, ctx) => (await currentVersion(j.id, ctx)).definition,
+      description:
+        'The definition as submitted (a SeaTunnel-style pipeline, a command, or steps); secret-looking options read [redacted], whoever asks.',
+      resolve: async (j, _a, ctx) => redactSecrets((await currentVersion(j.id, ctx)).definition),
     }),
     schedule: t.exposeString('schedule', { nullable: true }),
     timezone: t.exposeString('timezone', { nullable: true }),

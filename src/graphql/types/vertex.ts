@@ -1,4 +1,5 @@
 import type { SubtaskStatus } from '../../lib/status.ts';
+import { redactSecrets } from '../../runtime/index.ts';
 import { metricKey } from '../../lib/metric-keys.ts';
 import { SubtaskStatusEnum, VertexKindEnum } from './enums.ts';
 import { MetricRef, SubtaskRef, VertexRef } from './refs.ts';
@@ -26,7 +27,11 @@ VertexRef.implement({
     kind: t.field({ type: VertexKindEnum, resolve: ({ vertex }) => vertex.kind }),
     plugin: t.string({ nullable: true, resolve: ({ vertex }) => vertex.plugin }),
     parallelism: t.int({ resolve: ({ vertex }) => vertex.parallelism }),
-    config: t.field({ type: 'JSON', resolve: ({ vertex }) => vertex.config }),
+    config: t.field({
+      type: 'JSON',
+      description: 'The plugin options; secret-looking ones read [redacted], whoever asks.',
+      resolve: ({ vertex }) => redactSecrets(vertex.config),
+    }),
     inputs: t.stringList({
       description: 'Names of the vertices that feed this one.',
       resolve: async ({ run, vertex }, _a, ctx) => {

@@ -18,6 +18,7 @@ import {
   type NormalizedDefinition,
 } from '../definition/job-definition.ts';
 import { validateSchedule } from '../schedule/parse-schedule.ts';
+import { secureDefinition, type DefinitionAccess } from '../definition/secure-definition.ts';
 
 export interface JobSettingsInput extends DefinitionInput {
   name: string;
@@ -180,13 +181,15 @@ export async function createJob(
   database: Database,
   input: JobSettingsInput,
   actor: string,
+  access: DefinitionAccess,
   base = 'input',
 ): Promise<JobRow> {
-  const definition = normalizeDefinition(input, base);
+  const normalized = normalizeDefinition(input, base);
   const settings = normalizeSettings(input, base);
   const clusterId = await ensureCluster(database, input.cluster ?? 'default');
   try {
     return await database.db.transaction(async (tx) => {
+      const definition = await secureDefinition(tx, normalized, access, base);
       const parentJobId = await resolveParent(tx, input.parentJob, `${base}.parentJob`);
       const [job] = await tx
         .insert(jobs)
@@ -212,6 +215,7 @@ export async function updateJob(
   name: string,
   input: Partial<JobSettingsInput>,
   actor: string,
+  access: DefinitionAccess,
   base = 'input',
 ): Promise<JobRow> {
   const hasDefinition = input.pipeline != null || input.command != null || input.steps != null;
@@ -241,7 +245,13 @@ export async function updateJob(
     let version = job.currentVersion;
     if (definition) {
       version += 1;
-      await insertVersion(tx, job.id, version, definition, restartStrategy);
+      await insertVersion(
+        tx,
+        job.id,
+        version,
+        await secureDefinition(tx, definition, access, base),
+        restartStrategy,
+      );
     }
     const parentJobId =
       input.parentJob === undefined

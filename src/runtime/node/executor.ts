@@ -5,6 +5,8 @@ import type { Database } from '../../db/client.ts';
 import { assignments } from '../../db/schema/index.ts';
 import { coerceError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
+import type { SecretBox } from '../../lib/secret-box.ts';
+import type { ConnectionAccess } from '../plugins/types.ts';
 import type { LogAppender } from '../logs/log-appender.ts';
 import { settleAssignment, type AssignmentOutcome } from '../runs/settle.ts';
 import { PLACED_CHANNEL, WORK_CHANNEL } from '../runs/start-run.ts';
@@ -32,6 +34,9 @@ export interface ExecutorOptions {
   commandsEnabled: boolean;
   pollMs?: number;
   metricsIntervalMs?: number;
+  /** Opens sealed plugin options; resolves named connections (see RuntimeOptions.secrets). */
+  secrets: SecretBox;
+  connections: ConnectionAccess;
 }
 
 interface Running {
@@ -101,6 +106,8 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
           cancel: entry.cancel.signal,
           stop: entry.stop.signal,
           restore,
+          secrets: options.secrets,
+          connections: options.connections,
           atBoundary: async (snapshot) => {
             while (entry.pending.length > 0) {
               const checkpoint = entry.pending.shift()!;

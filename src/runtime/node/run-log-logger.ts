@@ -1,7 +1,7 @@
 // A pino logger whose lines become the run's log lines, for plugins (the Console sink prints rows
 // this way, as SeaTunnel prints them to the job log).
 import { pino } from 'pino';
-import type { Logger } from '../../lib/logger.ts';
+import { SAFE_LOG_OPTIONS, type Logger } from '../../lib/logger.ts';
 import type { LogLevel } from '../../lib/status.ts';
 import type { LogAppender } from '../logs/log-appender.ts';
 
@@ -22,7 +22,7 @@ export function createRunLogLogger(
   subtaskIndex: number,
 ): Logger {
   return pino(
-    { level: 'info', base: undefined },
+    { level: 'info', base: undefined, ...SAFE_LOG_OPTIONS },
     {
       write(line: string) {
         const entry = JSON.parse(line) as Record<string, unknown>;

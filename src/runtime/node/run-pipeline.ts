@@ -3,7 +3,9 @@
 import type { Logger } from '../../lib/logger.ts';
 import { coerceError } from '../../lib/errors.ts';
 import { findSink, findSource, findTransform } from '../plugins/index.ts';
-import type { Row, SinkWriter, SourceReader, SplitPosition } from '../plugins/types.ts';
+import type { SecretBox } from '../../lib/secret-box.ts';
+import { revealSecrets } from '../definition/secret-options.ts';
+import type { ConnectionAccess, Row, SinkWriter, SourceReader, SplitPosition } from '../plugins/types.ts';
 import type { LogAppender } from '../logs/log-appender.ts';
 import type { AssignmentOutcome } from '../runs/settle.ts';
 import type { SubtaskMetricSample } from '../sql/write-metrics.ts';
@@ -23,6 +25,10 @@ export interface PipelineControls {
    * (after the sinks flushed) and acknowledge. */
   atBoundary?: (snapshot: () => Promise<Record<string, Record<number, SplitPosition>>>) => Promise<void>;
   batchSize?: number;
+  /** Opens the secrets sealed in stored plugin options. */
+  secrets: SecretBox;
+  /** Named connections and jobgate's own database, for the plugins that connect out. */
+  connections: ConnectionAccess;
 }
 
 interface Counters {
@@ -109,14 +115,17 @@ export class PipelineRunner {
       commitKey: `${ctx.run.id}/${vertex.name}`,
       logger: createRunLogLogger(controls.logs, ctx.run.id, vertex.name, index),
       signal: controls.cancel,
+      connections: controls.connections,
     });
+    // Sealed secrets are opened here, right before a plugin reads its options, and nowhere else.
+    const options = (v: { config: Record<string, unknown> }) => revealSecrets(v.config, controls.secrets);
     const sinks: Extract<Stage, { kind: 'sink' }>[] = [];
     const build = async (vertexId: string): Promise<Stage[]> => {
       const stages: Stage[] = [];
       for (const v of children(vertexId)) {
         this.failureVertex = v.name;
         if (v.kind === 'TRANSFORM') {
-          const fn = findTransform(v.plugin!)!.create(v.config, pluginCtx(v));
+          const fn = findTransform(v.plugin!)!.create(options(v), pluginCtx(v));
           stages.push({
             kind: 'transform',
             name: v.name,
@@ -127,7 +136,7 @@ export class PipelineRunner {
           });
         } else if (v.kind === 'SINK') {
           const plugin = findSink(v.plugin!)!;
-          const writer = await plugin.open(v.config, pluginCtx(v));
+          const writer = await plugin.open(options(v), pluginCtx(v));
           const stage = {
             kind: 'sink' as const,
             name: v.name,
@@ -157,9 +166,10 @@ export class PipelineRunner {
       }
       this.failureVertex = v.name;
       const plugin = findSource(v.plugin!)!;
-      const reader = await plugin.open(v.config, {
+      const config = options(v);
+      const reader = await plugin.open(config, {
         ...pluginCtx(v),
-        splitCount: plugin.splitCount(v.config, parallelism),
+        splitCount: plugin.splitCount(config, parallelism),
         restore: Object.keys(restore).length ? restore : undefined,
         bounded: ctx.version.mode === 'BATCH',
       });

@@ -1,7 +1,8 @@
 /**
  * Jdbc sink for PostgreSQL, exactly-once.
  *
- * Options: `url` (postgresql://… or jdbc:postgresql://…), `user`, `password`, `table` (required, may be
+ * Options: `connection` (a named connection) or, admins only, `url` (postgresql://… or
+ * jdbc:postgresql://…), `user`, `password`; timeouts (see jdbc-connection.ts); `table` (required, may be
  * schema-qualified), `schema` (optional, qualifies a bare table), `database` (optional, overrides the
  * URL's), `primary_keys` (list: upsert with `insert … on conflict (pk) do update`; without it a plain
  * insert; `enable_upsert: false` forces plain inserts), `batch_size` (default 1000).
@@ -28,9 +29,14 @@ import {
   requireString,
   type Options,
 } from './options.ts';
-import { connectPostgres, parseJdbcConnection, type JdbcConnection } from './jdbc-connection.ts';
+import {
+  JDBC_ADMIN_ONLY_OPTIONS,
+  openJdbcSession,
+  parseJdbcConnection,
+  type JdbcConnection,
+  type JdbcSession,
+} from './jdbc-connection.ts';
 import { pgErrorCode, PG_UNIQUE_VIOLATION } from '../../lib/errors.ts';
-import { redactUrl } from '../../lib/logger.ts';
 
 const MAX_PARAMETERS = 65_535; // the protocol's limit per statement
 const PG_DUPLICATE_TABLE = '42P07';
@@ -78,11 +84,15 @@ class JdbcWriter implements SinkWriter {
   /** Statement text by (columns, row count), so full batches reuse one prepared statement. */
   private readonly statements = new Map<string, string>();
 
+  private readonly sql: postgres.Sql;
+
   constructor(
-    private readonly sql: postgres.Sql,
+    private readonly session: JdbcSession,
     private readonly config: JdbcSinkConfig,
     private readonly ctx: PluginContext,
-  ) {}
+  ) {
+    this.sql = session.sql;
+  }
 
   async write(rows: Row[], positions: Record<number, SplitPosition>): Promise<void> {
     const buffer = this.buffer;
@@ -104,6 +114,7 @@ class JdbcWriter implements SinkWriter {
     if (this.buffer.length === 0 && key === this.committed) return;
     const rows = this.config.primaryKeys.length > 0 ? this.lastPerKey(this.buffer) : this.buffer;
     this.buffer = [];
+    await this.session.ready();
     try {
       await this.sql.begin((tx) => [
         ...this.inserts(tx, rows),
@@ -178,6 +189,7 @@ class JdbcWriter implements SinkWriter {
   }
 
   async committedPositions(): Promise<Record<number, SplitPosition>> {
+    await this.session.ready();
     const rows = await this.sql<{ split: number; position: SplitPosition }[]>`
       select split, position from jobgate_sink_offsets where commit_key = ${this.ctx.commitKey}`;
     const out: Record<number, SplitPosition> = {};
@@ -186,7 +198,7 @@ class JdbcWriter implements SinkWriter {
   }
 
   async close(): Promise<void> {
-    await this.sql.end({ timeout: 5 });
+    await this.session.close();
   }
 }
 
@@ -203,25 +215,25 @@ async function ensureOffsetsTable(sql: postgres.Sql): Promise<void> {
 export const jdbcSink: SinkPlugin = {
   name: 'Jdbc',
   exactlyOnce: true,
+  adminOnlyOptions: JDBC_ADMIN_ONLY_OPTIONS,
   validate(options) {
     parseJdbcSinkOptions(options);
   },
   async open(options, ctx) {
     const config = parseJdbcSinkOptions(options);
-    const sql = connectPostgres(config.connection);
+    const session = await openJdbcSession(config.connection, ctx);
     try {
-      await ensureOffsetsTable(sql);
+      await ensureOffsetsTable(session.sql);
     } catch (err) {
-      await sql.end({ timeout: 1 });
-      throw new PluginRuntimeError(
-        `Jdbc sink cannot prepare ${redactUrl(config.connection.url)}: ${(err as Error).message}`,
-        { cause: err },
-      );
+      await session.close().catch(() => {});
+      throw new PluginRuntimeError(`Jdbc sink cannot prepare ${session.label}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     ctx.logger.debug(
       { vertex: ctx.vertex, table: config.table, upsert: config.primaryKeys.length > 0 },
       'jdbc sink open',
     );
-    return new JdbcWriter(sql, config, ctx);
+    return new JdbcWriter(session, config, ctx);
   },
 };

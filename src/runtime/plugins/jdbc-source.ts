@@ -1,7 +1,8 @@
 /**
  * Jdbc source for PostgreSQL.
  *
- * Options: `url` (postgresql://… or jdbc:postgresql://…), `user`, `password`; exactly one of `table`
+ * Options: `connection` (a named connection) or, admins only, `url` (postgresql://… or
+ * jdbc:postgresql://…), `user`, `password`; timeouts (see jdbc-connection.ts); exactly one of `table`
  * (alias `table_path`, may be schema-qualified) or `query`; `fetch_size` (rows per page, default
  * 1000); `partition_column` with `split.num` (alias `partition_num`, default the parallelism);
  * `incremental_column`; `poll_interval_ms` (streaming polls, default 1000).
@@ -41,8 +42,13 @@ import {
   readString,
   type Options,
 } from './options.ts';
-import { connectPostgres, parseJdbcConnection, type JdbcConnection } from './jdbc-connection.ts';
-import { redactUrl } from '../../lib/logger.ts';
+import {
+  JDBC_ADMIN_ONLY_OPTIONS,
+  openJdbcSession,
+  parseJdbcConnection,
+  type JdbcConnection,
+  type JdbcSession,
+} from './jdbc-connection.ts';
 
 interface JdbcSourceConfig {
   connection: JdbcConnection;
@@ -104,8 +110,10 @@ class JdbcReader implements SourceReader {
   private next = 0;
   private stageLogged = false;
 
+  private readonly sql: postgres.Sql;
+
   constructor(
-    private readonly sql: postgres.Sql,
+    private readonly session: JdbcSession,
     private readonly config: JdbcSourceConfig,
     private readonly splitCount: number,
     private readonly bounded: boolean,
@@ -113,6 +121,7 @@ class JdbcReader implements SourceReader {
     splits: number[],
     restore: Record<number, SplitPosition> | undefined,
   ) {
+    this.sql = session.sql;
     this.splits = splits;
     this.from = `from (${config.baseQuery}) as src`;
     this.states = splits.map((split) =>
@@ -128,6 +137,7 @@ class JdbcReader implements SourceReader {
   }
 
   async read(max: number): Promise<ReadResult> {
+    await this.session.ready();
     try {
       return this.config.incrementalColumn !== undefined
         ? await this.readIncremental(Math.max(1, max), this.config.incrementalColumn)
@@ -243,7 +253,7 @@ class JdbcReader implements SourceReader {
 
   async close(): Promise<void> {
     for (const s of this.states) await s.cursor?.return?.();
-    await this.sql.end({ timeout: 5 });
+    await this.session.close();
   }
 }
 
@@ -290,6 +300,7 @@ function restoreState(split: number, position: SplitPosition | undefined, increm
 
 export const jdbcSource: SourcePlugin = {
   name: 'Jdbc',
+  adminOnlyOptions: JDBC_ADMIN_ONLY_OPTIONS,
   validate(options) {
     parseJdbcSourceOptions(options);
   },
@@ -301,16 +312,16 @@ export const jdbcSource: SourcePlugin = {
     const config = parseJdbcSourceOptions(options);
     const splits: number[] = [];
     for (let s = ctx.subtaskIndex; s < ctx.splitCount; s += ctx.parallelism) splits.push(s);
-    const sql = connectPostgres(config.connection);
+    const session = await openJdbcSession(config.connection, ctx);
     ctx.logger.info(
       {
         vertex: ctx.vertex,
-        url: redactUrl(config.connection.url),
+        target: session.label,
         splits,
         incremental: config.incrementalColumn ?? null,
       },
       'jdbc source: job_stage_full',
     );
-    return new JdbcReader(sql, config, ctx.splitCount, ctx.bounded, ctx, splits, ctx.restore);
+    return new JdbcReader(session, config, ctx.splitCount, ctx.bounded, ctx, splits, ctx.restore);
   },
 };

@@ -7,6 +7,8 @@
  * batch, passes it through each transform, and hands it to the sink.
  */
 import type { Logger } from '../../lib/logger.ts';
+import type { DatabaseIdentity } from '../connections/database-identity.ts';
+import type { ResolvedConnection } from '../connections/save-connection.ts';
 
 export type Row = Record<string, unknown>;
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -25,6 +27,15 @@ export interface PluginContext {
   logger: Logger;
   /** Aborted on cancel; long waits must give up when it fires. */
   signal: AbortSignal;
+  /** Named connections and jobgate's own database, for plugins that reach external systems. */
+  connections?: ConnectionAccess;
+}
+
+export interface ConnectionAccess {
+  /** The named connection with its secret opened; rejects when there is none. */
+  resolve(name: string): Promise<ResolvedConnection>;
+  /** jobgate's own database (when it runs on PostgreSQL), which no plugin may reach. */
+  ownDatabase: DatabaseIdentity | null;
 }
 
 /** What a source read returns: a batch of rows, or that nothing is there now, or that it is done. */
@@ -45,6 +56,9 @@ export interface SourceReader {
 
 export interface SourcePlugin {
   readonly name: string;
+  /** Options that pick an external target or carry its credentials: only admins may set them in a
+   * job; everyone else names a connection. */
+  readonly adminOnlyOptions?: readonly string[];
   /** Validates the plugin's options; throws a PluginConfigError naming the option's path. */
   validate(options: Record<string, unknown>): void;
   /** How many splits the source divides its input into (default: the parallelism). */
@@ -82,6 +96,8 @@ export interface SinkWriter {
 
 export interface SinkPlugin {
   readonly name: string;
+  /** As SourcePlugin.adminOnlyOptions. */
+  readonly adminOnlyOptions?: readonly string[];
   /** true: each row lands exactly once across restores; false: at-least-once. */
   readonly exactlyOnce: boolean;
   validate(options: Record<string, unknown>): void;
