@@ -68,14 +68,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         clusterId,
         heartbeatTimeoutMs: options.heartbeatTimeoutMs,
         tickMs: options.pollMs,
-        onTick: async () => {
-          const triggered = await triggerDueCheckpoints(database, clusterId);
+        heartbeatIntervalMs: options.heartbeatIntervalMs,
+        onTick: async (fence) => {
+          const triggered = await triggerDueCheckpoints(database, fence);
           if (triggered.length) await database.notify(WORK_CHANNEL, triggered[0]!.run_id).catch(() => {});
-          await expireCheckpoints(database, clusterId, options.checkpointTimeoutMs ?? 60_000);
-          await pruneCheckpoints(database, clusterId, options.checkpointRetention ?? 3);
-          await abandonCheckpointsOfStoppedRuns(database);
-          await fireSchedules(database, { clusterId, logger });
-          await fireFollowUps(database, { clusterId, logger });
+          await expireCheckpoints(database, fence, options.checkpointTimeoutMs ?? 60_000);
+          await pruneCheckpoints(database, fence, options.checkpointRetention ?? 3);
+          await abandonCheckpointsOfStoppedRuns(database, fence);
+          await fireSchedules(database, fence, { logger });
+          await fireFollowUps(database, fence, { logger });
         },
       })
     : undefined;
