@@ -60,6 +60,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { database, logger } = options;
   const clusterId = await ensureCluster(database, options.cluster);
   const logs = createLogAppender({ database, logger, node: { id: null, name: null } });
+  let node: WorkerNodeMembership | undefined;
+  let executor: Executor | undefined;
+  let nodeLogs: LogAppender | undefined;
   const coordinator = options.coordinator
     ? await startCoordinator({
         database,
@@ -69,6 +72,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         heartbeatTimeoutMs: options.heartbeatTimeoutMs,
         tickMs: options.pollMs,
         heartbeatIntervalMs: options.heartbeatIntervalMs,
+        ownNodes: () => (node ? [node] : []),
         onTick: async (fence) => {
           const triggered = await triggerDueCheckpoints(database, fence);
           if (triggered.length) await database.notify(WORK_CHANNEL, triggered[0]!.run_id).catch(() => {});
@@ -80,9 +84,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         },
       })
     : undefined;
-  let node: WorkerNodeMembership | undefined;
-  let executor: Executor | undefined;
-  let nodeLogs: LogAppender | undefined;
   if (options.node) {
     node = await registerWorkerNode({
       database,

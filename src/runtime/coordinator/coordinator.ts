@@ -3,7 +3,7 @@
 // (fence.ts): the moment the lock's session ends the coordinator stops acting, and a leader that
 // did not notice in time still cannot write. A NOTIFY wakes it early; the tick is the guarantee.
 import { createHash } from 'node:crypto';
-import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import type { AdvisoryLock, Database } from '../../db/client.ts';
 import { coerceError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -24,6 +24,9 @@ export interface CoordinatorOptions {
    * nodes get a fresh timeout); default a fifth of the timeout. */
   heartbeatIntervalMs?: number;
   tickMs?: number;
+  /** The worker nodes hosted by this same process, with when each last sent a heartbeat
+   * (performance.now() ms). */
+  ownNodes?: () => { id: string; lastBeatAt: number }[];
   /** Extra work each leader tick does (checkpoints, schedules); every write in it goes through
    * `fenced(database, fence, …)`. */
   onTick?: (fence: LeaderFence) => Promise<void>;
@@ -62,7 +65,21 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
         'this process stalled; its own nodes get a fresh heartbeat timeout',
       ),
   });
-  const spare = { host: hostname(), pid: process.pid };
+  /**
+   * The nodes of this process that are alive whatever their row says. A node in the same process as
+   * its coordinator cannot be lost while the coordinator runs: its row can only look old because the
+   * process stood still (every timer late, so after a stall each gets a fresh full timeout) or its
+   * heartbeat waited behind the process's own queries. So an own node is judged only when its
+   * heartbeat loop itself stopped beating (by this process's monotonic clock). Nodes of other
+   * processes are judged by their rows and the database clock.
+   */
+  const spared = (): string[] => {
+    const own = options.ownNodes?.() ?? [];
+    if (own.length === 0) return [];
+    if (stalls.inGrace()) return own.map((n) => n.id);
+    const now = performance.now();
+    return own.filter((n) => now - n.lastBeatAt < options.heartbeatTimeoutMs).map((n) => n.id);
+  };
 
   /** Stops acting at once: aborts the fence (in-flight fenced transactions roll back) and drops the lock. */
   const resign = (why: string) => {
@@ -102,7 +119,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     await detectLostNodes(database, fence, {
       heartbeatTimeoutMs: options.heartbeatTimeoutMs,
       logger: log,
-      spare: stalls.inGrace() ? spare : undefined,
+      spare: spared(),
     });
     const placed = await placeAssignments(database, fence, {
       heartbeatTimeoutMs: options.heartbeatTimeoutMs,

@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import { assignments, nodes } from '../../db/schema/index.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -16,18 +16,16 @@ export async function detectLostNodes(
   options: {
     heartbeatTimeoutMs: number;
     logger: Logger;
-    /** Nodes of this process, not judged now: the process itself stalled a moment ago, and their
-     * heartbeats stood still with it (see stall-watch.ts). */
-    spare?: { host: string; pid: number };
+    /** Nodes not judged now: this process's own, which it knows to be alive (see coordinator.ts). */
+    spare?: string[];
   },
 ): Promise<string[]> {
-  const spared = options.spare
-    ? sql`and not (${nodes.host} = ${options.spare.host} and ${nodes.pid} is not distinct from ${options.spare.pid}::int)`
-    : sql``;
-  const silent = sql`${nodes.clusterId} = ${fence.clusterId}::uuid and ${nodes.status} <> 'DOWN'
-    and ${nodes.deregisteredAt} is null
-    and ${nodes.lastHeartbeatAt} < now() - ${options.heartbeatTimeoutMs}::int * interval '1 millisecond'
-    ${spared}`;
+  const silent = and(
+    sql`${nodes.clusterId} = ${fence.clusterId}::uuid and ${nodes.status} <> 'DOWN'
+      and ${nodes.deregisteredAt} is null
+      and ${nodes.lastHeartbeatAt} < now() - ${options.heartbeatTimeoutMs}::int * interval '1 millisecond'`,
+    options.spare?.length ? notInArray(nodes.id, options.spare) : undefined,
+  )!;
   const candidates = await database.db.select({ id: nodes.id }).from(nodes).where(silent);
   const lost: string[] = [];
   for (const candidate of candidates) {

@@ -4,16 +4,20 @@
 // wins the lock increments the cluster's term (`takeLeaderTerm`) and keeps the value. Every
 // coordinator write runs in a transaction opened by `fenced`, whose first statement is
 //
-//   select 1 from clusters where id = $cluster and leader_term = $term for share
+//   select 1 from clusters where id = $cluster and leader_term = $term for no key update
 //
-// That row lock is what makes a stale leader harmless, with no clock and no timing assumption:
-// - a new leader's `update clusters set leader_term = leader_term + 1` conflicts with FOR SHARE, so
-//   it waits until every transaction that already passed the check (the old leader's in-flight
-//   work) has committed or rolled back;
-// - once the update commits, a stale transaction's check waits for it, re-reads the row, sees the
-//   new term and finds nothing: it throws StaleLeaderError and writes nothing.
-// FOR SHARE does not conflict with itself (a leader's transactions run side by side) nor with the
-// FOR KEY SHARE that foreign keys to clusters take (nodes registering are never blocked).
+// That row lock orders every coordinator transaction against every term change, with no clock and
+// no timing assumption:
+// - a new leader's `update clusters set leader_term = leader_term + 1` waits until a transaction
+//   that already passed the check (the old leader's in-flight work) has committed or rolled back:
+//   that work happened before the new term;
+// - a stale transaction whose check comes later queues behind the waiting update (an exclusive
+//   row lock is granted in order; a shared one would let the old leader's checks overtake the
+//   update, and could starve it), then re-reads the row, sees the new term and finds nothing: it
+//   throws StaleLeaderError and writes nothing.
+// A leader's own transactions run one tick at a time, so the lock costs them no concurrency; it
+// does not conflict with the FOR KEY SHARE that foreign keys to clusters take (nodes registering
+// are never blocked).
 // The same helper also refuses to start, and rolls back, once this process learned it lost the
 // lock (`signal`), so it stops acting at once instead of waiting for a new leader to bump the term.
 import { sql } from 'drizzle-orm';
@@ -58,7 +62,7 @@ export async function fenced<T>(
       tx,
       sql`select 1 as held from clusters
         where id = ${fence.clusterId}::uuid and leader_term = ${fence.term}::bigint
-        for share`,
+        for no key update`,
     );
     if (held.length === 0) throw new StaleLeaderError(fence.clusterId, fence.term);
     const result = await work(tx);
