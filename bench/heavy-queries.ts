@@ -155,6 +155,7 @@ export async function heavyQueryBench(
       database,
       {
         name: 'heavy-stream',
+        cluster: 'heavy',
         pipeline: {
           env: { 'job.mode': 'STREAMING', 'checkpoint.interval': 1000 },
           source: [{ plugin_name: 'FakeSource', 'row.num': 100_000_000, 'rows.per.second': 5000 }],
