@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark in turn, printed as one markdown section for BENCHMARKS.md.
 // Progress goes to stderr; stdout is the markdown only (npm run bench > results.md).
 import { checkpointBench } from './checkpoint-bench.ts';
+import { heavyQueryBench } from './heavy-queries.ts';
 import { machine, machineMarkdown } from './machine.ts';
 import { runQueryBench } from './run-query.ts';
 import { runtimeBench } from './runtime-bench.ts';
@@ -18,6 +19,8 @@ await runMain(async () => {
   const runtime = await runtimeBench();
   progress('running the checkpoint benchmarks');
   const checkpoints = await checkpointBench();
+  progress('running the heavy-query isolation benchmark');
+  const heavy = await heavyQueryBench();
   const minutes = (Date.now() - started.getTime()) / 60_000;
   return [
     `## Results of ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
@@ -33,5 +36,7 @@ await runMain(async () => {
     runtime,
     '',
     checkpoints,
+    '',
+    heavy,
   ].join('\n');
 });

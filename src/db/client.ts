@@ -33,8 +33,9 @@ export interface Database {
   listen: Listen;
   notify(channel: string, payload: string): Promise<void>;
   /** Tries to become the holder of an advisory lock (coordinator leadership). On PostgreSQL the
-   * lock lives on a dedicated connection: if that connection dies, `lost` resolves. PGlite is one
-   * process, so it always succeeds. Resolves to null when another session holds the lock. */
+   * lock lives on a dedicated connection that never reconnects: the moment it closes (or a probe
+   * of it hangs), `lost` resolves. On PGlite (one process) the lock is held within this Database
+   * object. Resolves to null when someone else holds the lock. */
   tryAdvisoryLock(key: number): Promise<AdvisoryLock | null>;
   /** Statements issued through Drizzle or `query` since creation (tests use it to catch N+1
    * queries). */
@@ -43,10 +44,22 @@ export interface Database {
 }
 
 export interface AdvisoryLock {
-  /** Resolves when the lock is lost (its connection closed). */
+  /** Resolves when the lock is lost (its connection closed or stopped answering) or released. */
   lost: Promise<void>;
   release(): Promise<void>;
 }
+
+/** Raw SQL on a transaction (or the db): rows as plain objects on both drivers, like
+ * `Database.execute` (postgres.js answers an array, PGlite `{ rows }`). */
+export async function executeIn<T = Record<string, unknown>>(executor: Executor, query: SQL): Promise<T[]> {
+  const result = (await executor.execute(query)) as unknown as T[] | { rows: T[] };
+  return Array.isArray(result) ? result : result.rows;
+}
+
+/** How often the coordinator's lock session is probed, and how long a probe may take before the
+ * session counts as lost (a connection that hangs without closing). */
+const LOCK_PROBE_INTERVAL_MS = 1_000;
+const LOCK_PROBE_DEADLINE_MS = 5_000;
 
 export interface DatabaseOptions {
   /** postgres:// URL of a real server; without it PGlite is used. */
@@ -93,8 +106,24 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
         await client.notify(channel, payload);
       },
       tryAdvisoryLock: async (key) => {
-        // A one-connection pool of its own: the lock belongs to that session for as long as it lives.
-        const session = postgres(options.url!, { max: 1, onnotice: () => {}, idle_timeout: 0 });
+        // The lock lives on a session of its own that must never be replaced behind our back:
+        // postgres.js reconnects silently when a query is issued after its connection dropped (and
+        // recycles connections after max_lifetime), and a new session does not hold the lock. So the
+        // session never expires, `onclose` reports its end at once, and after that nothing is sent
+        // on it again. A probe with a deadline also catches a connection that hangs without closing.
+        let signalLost: () => void = () => {};
+        const lost = new Promise<void>((resolve) => (signalLost = resolve));
+        let held = false;
+        const session = postgres(options.url!, {
+          max: 1,
+          idle_timeout: 0,
+          max_lifetime: null,
+          onnotice: () => {},
+          connection: { application_name: 'jobgate-coordinator-lock' },
+          onclose: () => {
+            if (held) signalLost();
+          },
+        });
         try {
           const [row] = await session<{ ok: boolean }[]>`select pg_try_advisory_lock(${key}) as ok`;
           if (!row?.ok) {
@@ -105,24 +134,28 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
           await session.end({ timeout: 1 });
           throw err;
         }
-        let released = false;
-        const lost = new Promise<void>((resolve) => {
-          // Probe the session: an error means the connection (and so the lock) is gone.
-          const probe = setInterval(() => {
-            session`select 1`.catch(() => {
-              clearInterval(probe);
-              resolve();
-            });
-          }, 1_000);
-          probe.unref();
-          void released;
+        held = true;
+        let probing = false;
+        const probe = setInterval(() => {
+          if (probing) return;
+          probing = true;
+          const deadline = setTimeout(signalLost, LOCK_PROBE_DEADLINE_MS);
+          session`select 1`.then(() => clearTimeout(deadline), signalLost).finally(() => (probing = false));
+        }, LOCK_PROBE_INTERVAL_MS);
+        probe.unref();
+        void lost.then(() => {
+          held = false;
+          clearInterval(probe);
+          void session.end({ timeout: 0 }).catch(() => {});
         });
         return {
           lost,
           release: async () => {
-            released = true;
-            await session`select pg_advisory_unlock(${key})`.catch(() => {});
-            await session.end({ timeout: 1 });
+            if (held) await session`select pg_advisory_unlock(${key})`.catch(() => {});
+            held = false;
+            clearInterval(probe);
+            signalLost();
+            await session.end({ timeout: 1 }).catch(() => {});
           },
         };
       },
@@ -132,6 +165,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   const client = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
   await client.waitReady;
   const db = drizzlePglite({ client, schema, logger }) as unknown as Db;
+  const heldLocks = new Set<number>();
   return {
     kind: 'pglite',
     db,
@@ -145,7 +179,21 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     notify: async (channel, payload) => {
       await db.execute(sql`select pg_notify(${channel}, ${payload})`);
     },
-    tryAdvisoryLock: async () => ({ lost: new Promise<void>(() => {}), release: async () => {} }),
+    // One process owns a PGlite database, so the lock is a set of keys held in this process: of two
+    // coordinators on one PGlite database (tests) one leads, as on PostgreSQL.
+    tryAdvisoryLock: async (key) => {
+      if (heldLocks.has(key)) return null;
+      heldLocks.add(key);
+      let signalLost: () => void = () => {};
+      const lost = new Promise<void>((resolve) => (signalLost = resolve));
+      return {
+        lost,
+        release: async () => {
+          heldLocks.delete(key);
+          signalLost();
+        },
+      };
+    },
     close: () => client.close(),
   };
 }

@@ -75,6 +75,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { database, logger } = options;
   const clusterId = await ensureCluster(database, options.cluster);
   const logs = createLogAppender({ database, logger, node: { id: null, name: null } });
+  let node: WorkerNodeMembership | undefined;
+  let executor: Executor | undefined;
+  let nodeLogs: LogAppender | undefined;
   const coordinator = options.coordinator
     ? await startCoordinator({
         database,
@@ -83,20 +86,19 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         clusterId,
         heartbeatTimeoutMs: options.heartbeatTimeoutMs,
         tickMs: options.pollMs,
-        onTick: async () => {
-          const triggered = await triggerDueCheckpoints(database, clusterId);
+        heartbeatIntervalMs: options.heartbeatIntervalMs,
+        ownNodes: () => (node ? [node] : []),
+        onTick: async (fence) => {
+          const triggered = await triggerDueCheckpoints(database, fence);
           if (triggered.length) await database.notify(WORK_CHANNEL, triggered[0]!.run_id).catch(() => {});
-          await expireCheckpoints(database, clusterId, options.checkpointTimeoutMs ?? 60_000);
-          await pruneCheckpoints(database, clusterId, options.checkpointRetention ?? 3);
-          await abandonCheckpointsOfStoppedRuns(database);
-          await fireSchedules(database, { clusterId, logger });
-          await fireFollowUps(database, { clusterId, logger });
+          await expireCheckpoints(database, fence, options.checkpointTimeoutMs ?? 60_000);
+          await pruneCheckpoints(database, fence, options.checkpointRetention ?? 3);
+          await abandonCheckpointsOfStoppedRuns(database, fence);
+          await fireSchedules(database, fence, { logger });
+          await fireFollowUps(database, fence, { logger });
         },
       })
     : undefined;
-  let node: WorkerNodeMembership | undefined;
-  let executor: Executor | undefined;
-  let nodeLogs: LogAppender | undefined;
   if (options.node) {
     node = await registerWorkerNode({
       database,

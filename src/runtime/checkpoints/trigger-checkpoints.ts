@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import type { Database } from '../../db/client.ts';
+import { executeIn, type Database } from '../../db/client.ts';
+import { fenced, type LeaderFence } from '../coordinator/fence.ts';
 import { emitEvent } from '../events.ts';
 
 /**
@@ -9,9 +10,12 @@ import { emitEvent } from '../events.ts';
  */
 export async function triggerDueCheckpoints(
   database: Database,
-  clusterId: string,
+  fence: LeaderFence,
 ): Promise<{ id: string; run_id: string }[]> {
-  const created = await database.execute<{ id: string; run_id: string; number: number }>(sql`
+  return fenced(database, fence, async (tx) => {
+    const created = await executeIn<{ id: string; run_id: string; number: number }>(
+      tx,
+      sql`
     insert into checkpoints (run_id, number, kind, expected_acks)
     select r.id,
       coalesce((select max(c.number) from checkpoints c where c.run_id = r.id), 0) + 1,
@@ -20,7 +24,7 @@ export async function triggerDueCheckpoints(
     from runs r
       join job_versions v on v.id = r.job_version_id
       join jobs j on j.id = r.job_id
-    where j.cluster_id = ${clusterId}::uuid
+    where j.cluster_id = ${fence.clusterId}::uuid
       and r.status = 'RUNNING' and r.stop_requested is null
       and v.kind = 'PIPELINE' and v.checkpoint_interval_ms is not null
       and not exists (select 1 from assignments a where a.run_id = r.id and a.status <> 'RUNNING')
@@ -28,61 +32,80 @@ export async function triggerDueCheckpoints(
       and coalesce((select max(c.triggered_at) from checkpoints c where c.run_id = r.id), r.started_at)
           < now() - v.checkpoint_interval_ms * interval '1 millisecond'
     on conflict do nothing
-    returning id, run_id, number`);
-  for (const c of created) {
-    await emitEvent(database, {
-      type: 'checkpoint:triggered',
-      runId: c.run_id,
-      checkpointId: c.id,
-      payload: { number: Number(c.number) },
-    });
-  }
-  return created;
+    returning id, run_id, number`,
+    );
+    for (const c of created) {
+      await emitEvent(
+        database,
+        {
+          type: 'checkpoint:triggered',
+          runId: c.run_id,
+          checkpointId: c.id,
+          payload: { number: Number(c.number) },
+        },
+        tx,
+      );
+    }
+    return created;
+  });
 }
 
 /** Checkpoints that did not complete in time fail, saying how many acknowledgements came. */
 export async function expireCheckpoints(
   database: Database,
-  clusterId: string,
+  fence: LeaderFence,
   timeoutMs: number,
 ): Promise<void> {
-  const expired = await database.execute<{ id: string; run_id: string; reason: string }>(sql`
+  await fenced(database, fence, async (tx) => {
+    const expired = await executeIn<{ id: string; run_id: string; reason: string }>(
+      tx,
+      sql`
     update checkpoints c set status = 'FAILED',
       failure_reason = 'timed out after ' || ${timeoutMs}::int || ' ms: '
         || (select count(*) from checkpoint_acks k where k.checkpoint_id = c.id) || ' of ' || c.expected_acks
         || ' subtasks acknowledged'
     from runs r join jobs j on j.id = r.job_id
-    where r.id = c.run_id and j.cluster_id = ${clusterId}::uuid and c.status = 'IN_PROGRESS'
+    where r.id = c.run_id and j.cluster_id = ${fence.clusterId}::uuid and c.status = 'IN_PROGRESS'
       and c.triggered_at < now() - ${timeoutMs}::int * interval '1 millisecond'
-    returning c.id, c.run_id, c.failure_reason as reason`);
-  for (const c of expired) {
-    await emitEvent(database, {
-      type: 'checkpoint:failed',
-      runId: c.run_id,
-      checkpointId: c.id,
-      payload: { reason: c.reason },
-    });
-  }
+    returning c.id, c.run_id, c.failure_reason as reason`,
+    );
+    for (const c of expired) {
+      await emitEvent(
+        database,
+        {
+          type: 'checkpoint:failed',
+          runId: c.run_id,
+          checkpointId: c.id,
+          payload: { reason: c.reason },
+        },
+        tx,
+      );
+    }
+  });
 }
 
 /** Runs whose checkpoint is in progress but no longer completable (a subtask stopped running) fail it. */
-export async function abandonCheckpointsOfStoppedRuns(database: Database): Promise<void> {
-  await database.execute(sql`
+export async function abandonCheckpointsOfStoppedRuns(database: Database, fence: LeaderFence): Promise<void> {
+  await fenced(database, fence, (tx) =>
+    tx.execute(sql`
     update checkpoints c set status = 'FAILED', failure_reason = 'the run stopped before every subtask acknowledged'
     from runs r where r.id = c.run_id and c.status = 'IN_PROGRESS'
-      and r.status in ('FINISHED', 'FAILED', 'CANCELED', 'SUSPENDED')`);
+      and r.status in ('FINISHED', 'FAILED', 'CANCELED', 'SUSPENDED')`),
+  );
 }
 
 /** Retention: each run keeps its newest `keep` completed periodic checkpoints (and every savepoint,
  * and any checkpoint a run was restored from). One statement for the cluster. */
-export async function pruneCheckpoints(database: Database, clusterId: string, keep: number): Promise<void> {
-  await database.execute(sql`
+export async function pruneCheckpoints(database: Database, fence: LeaderFence, keep: number): Promise<void> {
+  await fenced(database, fence, (tx) =>
+    tx.execute(sql`
     delete from checkpoints where id in (
       select id from (
         select k.id, row_number() over (partition by k.run_id order by k.number desc) as rank
         from checkpoints k join runs r on r.id = k.run_id join jobs j on j.id = r.job_id
-        where j.cluster_id = ${clusterId}::uuid and k.kind = 'CHECKPOINT' and k.status = 'COMPLETED'
+        where j.cluster_id = ${fence.clusterId}::uuid and k.kind = 'CHECKPOINT' and k.status = 'COMPLETED'
       ) ranked
       where rank > ${keep}::int
-    ) and id not in (select restored_from_id from runs where restored_from_id is not null)`);
+    ) and id not in (select restored_from_id from runs where restored_from_id is not null)`),
+  );
 }

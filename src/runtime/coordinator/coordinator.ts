@@ -1,13 +1,18 @@
 // The coordinator of one cluster: leader by advisory lock, so any number of processes can host one
-// and exactly one acts. A NOTIFY wakes it early; the tick is the guarantee.
+// and exactly one acts. Winning the lock takes a new fencing term, and every write carries it
+// (fence.ts): the moment the lock's session ends the coordinator stops acting, and a leader that
+// did not notice in time still cannot write. A NOTIFY wakes it early; the tick is the guarantee.
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { AdvisoryLock, Database } from '../../db/client.ts';
 import { coerceError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { LogAppender } from '../logs/log-appender.ts';
 import { PLACED_CHANNEL, WORK_CHANNEL } from '../runs/start-run.ts';
 import { detectLostNodes } from './detect-lost-nodes.ts';
+import { StaleLeaderError, takeLeaderTerm, type LeaderFence } from './fence.ts';
 import { placeAssignments } from './place-assignments.ts';
+import { startStallWatch } from './stall-watch.ts';
 
 export interface CoordinatorOptions {
   database: Database;
@@ -15,13 +20,22 @@ export interface CoordinatorOptions {
   logs: LogAppender;
   clusterId: string;
   heartbeatTimeoutMs: number;
+  /** The heartbeat interval of nodes (sets how long a stall of this process must be before its own
+   * nodes get a fresh timeout); default a fifth of the timeout. */
+  heartbeatIntervalMs?: number;
   tickMs?: number;
-  /** Extra work each leader tick does (checkpoints, schedules). */
-  onTick?: () => Promise<void>;
+  /** The worker nodes hosted by this same process, with when each last sent a heartbeat
+   * (performance.now() ms). */
+  ownNodes?: () => { id: string; lastBeatAt: number }[];
+  /** Extra work each leader tick does (checkpoints, schedules); every write in it goes through
+   * `fenced(database, fence, …)`. */
+  onTick?: (fence: LeaderFence) => Promise<void>;
 }
 
 export interface Coordinator {
   isLeader(): boolean;
+  /** The term this coordinator leads with, or null when it does not lead. */
+  term(): number | null;
   /** Runs one tick now (tests, and wake-ups). */
   tick(): Promise<void>;
   stop(): Promise<void>;
@@ -35,35 +49,86 @@ function lockKey(clusterId: string): number {
 export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
   const { database, logger } = options;
   const log = logger.child({ component: 'coordinator', clusterId: options.clusterId });
-  let lock: AdvisoryLock | null = null;
+  /** Set while leading: the lock, and the fence (term + abort signal) every write carries. */
+  let leading: { lock: AdvisoryLock; fence: LeaderFence; abort: AbortController } | null = null;
   let stopped = false;
   let running: Promise<void> | null = null;
   let again = false;
+  const intervalMs = options.heartbeatIntervalMs ?? options.heartbeatTimeoutMs / 5;
+  const stalls = startStallWatch({
+    // A stall this long can make this process's nodes look silent for their whole timeout.
+    thresholdMs: Math.max(100, Math.min(intervalMs, (options.heartbeatTimeoutMs - intervalMs) / 2)),
+    graceMs: options.heartbeatTimeoutMs,
+    onStall: (ms) =>
+      log.warn(
+        { stallMs: Math.round(ms) },
+        'this process stalled; its own nodes get a fresh heartbeat timeout',
+      ),
+  });
+  /**
+   * The nodes of this process that are alive whatever their row says. A node in the same process as
+   * its coordinator cannot be lost while the coordinator runs: its row can only look old because the
+   * process stood still (every timer late, so after a stall each gets a fresh full timeout) or its
+   * heartbeat waited behind the process's own queries. So an own node is judged only when its
+   * heartbeat loop itself stopped beating (by this process's monotonic clock). Nodes of other
+   * processes are judged by their rows and the database clock.
+   */
+  const spared = (): string[] => {
+    const own = options.ownNodes?.() ?? [];
+    if (own.length === 0) return [];
+    if (stalls.inGrace()) return own.map((n) => n.id);
+    const now = performance.now();
+    return own.filter((n) => now - n.lastBeatAt < options.heartbeatTimeoutMs).map((n) => n.id);
+  };
+
+  /** Stops acting at once: aborts the fence (in-flight fenced transactions roll back) and drops the lock. */
+  const resign = (why: string) => {
+    const was = leading;
+    if (!was) return;
+    leading = null;
+    was.abort.abort();
+    if (!stopped) log.warn({ term: was.fence.term }, `lost coordinator leadership (${why})`);
+    void was.lock.release().catch(() => {});
+  };
+
+  const lead = async (): Promise<LeaderFence | null> => {
+    if (leading) return leading.fence;
+    const lock = await database.tryAdvisoryLock(lockKey(options.clusterId));
+    if (!lock) return null;
+    let term: number;
+    try {
+      term = await takeLeaderTerm(database, options.clusterId);
+    } catch (err) {
+      await lock.release().catch(() => {});
+      throw err;
+    }
+    const abort = new AbortController();
+    const fence: LeaderFence = { clusterId: options.clusterId, term, signal: abort.signal };
+    const mine = { lock, fence, abort };
+    leading = mine;
+    void lock.lost.then(() => {
+      if (leading === mine) resign('its lock session closed');
+    });
+    log.info({ term }, 'became coordinator leader');
+    return fence;
+  };
 
   const work = async () => {
-    if (!lock) {
-      lock = await database.tryAdvisoryLock(lockKey(options.clusterId));
-      if (!lock) return;
-      log.info('became coordinator leader');
-      void lock.lost.then(() => {
-        log.warn('lost coordinator leadership (its connection closed)');
-        lock = null;
-      });
-    }
-    await detectLostNodes(database, {
-      clusterId: options.clusterId,
+    const fence = await lead();
+    if (!fence) return;
+    await detectLostNodes(database, fence, {
       heartbeatTimeoutMs: options.heartbeatTimeoutMs,
       logger: log,
+      spare: spared(),
     });
-    const placed = await placeAssignments(database, {
-      clusterId: options.clusterId,
+    const placed = await placeAssignments(database, fence, {
       heartbeatTimeoutMs: options.heartbeatTimeoutMs,
       logs: options.logs,
     });
     // Wake the nodes now rather than at their next poll (startJob to RUNNING: p50 175 ms -> see
     // BENCHMARKS.md).
     if (placed > 0) await database.notify(PLACED_CHANNEL, '').catch(() => {});
-    await options.onTick?.();
+    await options.onTick?.(fence);
   };
 
   /** One tick at a time; a wake-up during a tick runs one more right after it. */
@@ -74,7 +139,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       return running;
     }
     running = work()
-      .catch((err: unknown) => log.error({ err: coerceError(err) }, 'coordinator tick failed'))
+      .catch((err: unknown) => {
+        // Another process took a newer term: whatever this one believed, it no longer leads.
+        if (err instanceof StaleLeaderError) resign(`term ${err.term} is stale`);
+        else log.error({ err: coerceError(err) }, 'coordinator tick failed');
+      })
       .finally(() => {
         running = null;
         if (again && !stopped) {
@@ -88,18 +157,23 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const timer = setInterval(() => void tick(), options.tickMs ?? 250);
   timer.unref();
   const unlisten = await database.listen(WORK_CHANNEL, () => void tick());
-  void tick();
+  // The first tick before returning: a coordinator that can lead does lead once started.
+  await tick();
 
   return {
-    isLeader: () => lock !== null,
+    isLeader: () => leading !== null,
+    term: () => leading?.fence.term ?? null,
     tick,
     stop: async () => {
       stopped = true;
       clearInterval(timer);
+      stalls.stop();
       await unlisten().catch(() => {});
       await running;
-      await lock?.release();
-      lock = null;
+      const was = leading;
+      leading = null;
+      was?.abort.abort();
+      await was?.lock.release();
     },
   };
 }

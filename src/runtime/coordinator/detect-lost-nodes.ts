@@ -1,48 +1,76 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
-import { assignments } from '../../db/schema/index.ts';
+import { assignments, nodes } from '../../db/schema/index.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { emitEvent } from '../events.ts';
 import { settleAssignment } from '../runs/settle.ts';
+import { fenced, type LeaderFence } from './fence.ts';
 
 /** Nodes silent past the heartbeat timeout are DOWN; what they ran fails (and is restarted by the
- * run's restart strategy, where it has one). */
+ * run's restart strategy, where it has one). Each node is declared lost in one fenced transaction
+ * (its status, the event and the settling of what it ran), so a stale leader declares nothing and
+ * a failure half-way leaves the node to the next tick. */
 export async function detectLostNodes(
   database: Database,
-  options: { clusterId: string; heartbeatTimeoutMs: number; logger: Logger },
+  fence: LeaderFence,
+  options: {
+    heartbeatTimeoutMs: number;
+    logger: Logger;
+    /** Nodes not judged now: this process's own, which it knows to be alive (see coordinator.ts). */
+    spare?: string[];
+  },
 ): Promise<string[]> {
-  const lost = await database.execute<{ id: string; name: string }>(sql`
-    update nodes set status = 'DOWN'
-    where cluster_id = ${options.clusterId}::uuid and status <> 'DOWN' and deregistered_at is null
-      and last_heartbeat_at < now() - ${options.heartbeatTimeoutMs}::int * interval '1 millisecond'
-    returning id, name`);
-  for (const node of lost) {
-    options.logger.warn({ nodeId: node.id, node: node.name }, 'node lost: no heartbeat within the timeout');
-    await emitEvent(database, { type: 'node:lost', nodeId: node.id, payload: { name: node.name } });
-    const live = await database.db
-      .select({ id: assignments.id, status: assignments.status })
-      .from(assignments)
-      .where(
-        and(
-          eq(assignments.nodeId, node.id),
-          inArray(assignments.status, ['SCHEDULED', 'DEPLOYING', 'RUNNING', 'CANCELING']),
-        ),
-      );
-    for (const a of live) {
-      await settleAssignment(
-        database,
-        a.id,
-        a.status === 'CANCELING'
-          ? { status: 'CANCELED', nodeId: node.id }
-          : {
-              status: 'FAILED',
-              nodeId: node.id,
-              failure: {
-                message: `node ${node.name} was lost (no heartbeat for ${options.heartbeatTimeoutMs} ms)`,
+  const silent = and(
+    sql`${nodes.clusterId} = ${fence.clusterId}::uuid and ${nodes.status} <> 'DOWN'
+      and ${nodes.deregisteredAt} is null
+      and ${nodes.lastHeartbeatAt} < now() - ${options.heartbeatTimeoutMs}::int * interval '1 millisecond'`,
+    options.spare?.length ? notInArray(nodes.id, options.spare) : undefined,
+  )!;
+  const candidates = await database.db.select({ id: nodes.id }).from(nodes).where(silent);
+  const lost: string[] = [];
+  for (const candidate of candidates) {
+    const declared = await fenced(database, fence, async (tx) => {
+      // Checked again under the fence: the node may have heartbeated since the read above.
+      const [node] = await tx
+        .update(nodes)
+        .set({ status: 'DOWN' })
+        .where(and(eq(nodes.id, candidate.id), silent))
+        .returning({ id: nodes.id, name: nodes.name });
+      if (!node) return null;
+      await emitEvent(database, { type: 'node:lost', nodeId: node.id, payload: { name: node.name } }, tx);
+      const live = await tx
+        .select({ id: assignments.id, status: assignments.status })
+        .from(assignments)
+        .where(
+          and(
+            eq(assignments.nodeId, node.id),
+            inArray(assignments.status, ['SCHEDULED', 'DEPLOYING', 'RUNNING', 'CANCELING']),
+          ),
+        );
+      for (const a of live) {
+        await settleAssignment(
+          database,
+          a.id,
+          a.status === 'CANCELING'
+            ? { status: 'CANCELED', nodeId: node.id }
+            : {
+                status: 'FAILED',
+                nodeId: node.id,
+                failure: {
+                  message: `node ${node.name} was lost (no heartbeat for ${options.heartbeatTimeoutMs} ms)`,
+                },
               },
-            },
-      );
-    }
+          tx,
+        );
+      }
+      return node;
+    });
+    if (!declared) continue;
+    options.logger.warn(
+      { nodeId: declared.id, node: declared.name },
+      'node lost: no heartbeat within the timeout',
+    );
+    lost.push(declared.id);
   }
-  return lost.map((n) => n.id);
+  return lost;
 }

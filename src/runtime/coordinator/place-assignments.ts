@@ -5,6 +5,7 @@ import type { Database } from '../../db/client.ts';
 import { assignments, subtaskAttempts, subtasks } from '../../db/schema/index.ts';
 import type { LogAppender } from '../logs/log-appender.ts';
 import { lockRun, transitionRun } from '../runs/transition-run.ts';
+import { fenced, type LeaderFence } from './fence.ts';
 
 interface Candidate {
   id: string;
@@ -24,12 +25,13 @@ const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as
 
 export async function placeAssignments(
   database: Database,
-  options: { clusterId: string; heartbeatTimeoutMs: number; logs: LogAppender },
+  fence: LeaderFence,
+  options: { heartbeatTimeoutMs: number; logs: LogAppender },
 ): Promise<number> {
   const waiting = await database.execute<Candidate>(sql`
     select a.id, a.run_id, a.name, a.required_tags
     from assignments a join runs r on r.id = a.run_id join jobs j on j.id = r.job_id
-    where a.status = 'CREATED' and j.cluster_id = ${options.clusterId}::uuid
+    where a.status = 'CREATED' and j.cluster_id = ${fence.clusterId}::uuid
       and (a.not_before is null or a.not_before <= now())
       and r.status in ('CREATED', 'RESTARTING', 'INITIALIZING', 'RUNNING')
     order by r.num, a.index
@@ -41,7 +43,7 @@ export async function placeAssignments(
         n.slots - (select count(*) from assignments x
                    where x.node_id = n.id and x.status in ('SCHEDULED', 'DEPLOYING', 'RUNNING', 'CANCELING'))::int as free
       from nodes n
-      where n.cluster_id = ${options.clusterId}::uuid and n.status = 'READY' and n.deregistered_at is null
+      where n.cluster_id = ${fence.clusterId}::uuid and n.status = 'READY' and n.deregistered_at is null
         and n.last_heartbeat_at > now() - ${options.heartbeatTimeoutMs}::int * interval '1 millisecond'`)
   ).map((n) => ({ ...n, free: Number(n.free), tags: json<Record<string, string>>(n.tags) }));
 
@@ -69,18 +71,21 @@ export async function placeAssignments(
         nodes.length === 0
           ? 'no READY node in the cluster'
           : `needs ${list.length} free slot(s) on nodes with the required tags; ${total} free in the cluster`;
-      await database.db
-        .update(assignments)
-        .set({ waitingReason: reason })
-        .where(
-          inArray(
-            assignments.id,
-            list.map((a) => a.id),
+      await fenced(database, fence, (tx) =>
+        tx
+          .update(assignments)
+          .set({ waitingReason: reason })
+          .where(
+            inArray(
+              assignments.id,
+              list.map((a) => a.id),
+            ),
           ),
-        );
+      );
       continue;
     }
-    const ok = await database.db.transaction(async (tx) => {
+    // Fenced: a leader that lost its term places nothing, even with a tick already in flight.
+    const ok = await fenced(database, fence, async (tx) => {
       const run = await lockRun(tx, runId);
       if (!run || !['CREATED', 'RESTARTING', 'INITIALIZING', 'RUNNING'].includes(run.status)) return false;
       for (const [assignmentId, node] of plan) {

@@ -1,6 +1,7 @@
 // A worker node's membership: it registers, heartbeats and deregisters. What it runs is the
 // executor's business (runtime/node/executor.ts); this file only keeps the node visible and alive.
 import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import { nodes } from '../../db/schema/index.ts';
@@ -25,6 +26,9 @@ export interface WorkerNodeOptions {
 export interface WorkerNodeMembership {
   readonly id: string;
   readonly name: string;
+  /** When this process last sent a heartbeat (performance.now() ms): a coordinator in the same
+   * process judges its own nodes by this, not by a row that waits behind the process's queries. */
+  readonly lastBeatAt: number;
   /** Marks the node DRAINING: it keeps what it runs but takes nothing new. */
   drain(): Promise<void>;
   /** Stops heartbeating and deregisters. */
@@ -71,14 +75,18 @@ export async function registerWorkerNode(options: WorkerNodeOptions): Promise<Wo
       slotsUsed: options.slotsUsed?.() ?? 0,
     });
   };
+  let lastBeatAt = performance.now();
   const heartbeat = async () => {
+    lastBeatAt = performance.now();
     try {
       // One statement: a node the coordinator declared DOWN that heartbeats again comes back READY
-      // (what it ran was restarted elsewhere and is fenced off; see runs/settle.ts).
+      // (what it ran was restarted elsewhere and is fenced off; see runs/settle.ts). Stamped with the
+      // database clock when it runs, which the coordinator compares with: a beat that waited behind
+      // other queries of a busy process is not written as already old.
       await database.db
         .update(nodes)
         .set({
-          lastHeartbeatAt: new Date(),
+          lastHeartbeatAt: sql`now()`,
           status: sql`case when ${nodes.status} = 'DOWN' then 'READY' else ${nodes.status} end`,
         })
         .where(eq(nodes.id, id));
@@ -94,6 +102,9 @@ export async function registerWorkerNode(options: WorkerNodeOptions): Promise<Wo
   return {
     id,
     name,
+    get lastBeatAt() {
+      return lastBeatAt;
+    },
     drain: async () => {
       await database.db.update(nodes).set({ status: 'DRAINING' }).where(eq(nodes.id, id));
     },

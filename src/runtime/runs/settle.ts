@@ -27,13 +27,15 @@ export interface AssignmentOutcome {
 
 const LIVE: SubtaskStatus[] = ['CREATED', 'SCHEDULED', 'DEPLOYING', 'RUNNING', 'CANCELING'];
 
-/** Records that an assignment ended, and settles its run if that was the last one. */
+/** Records that an assignment ended, and settles its run if that was the last one. Pass `within`
+ * to do it inside a transaction the caller holds (the coordinator's fenced ones). */
 export async function settleAssignment(
   database: Database,
   assignmentId: string,
   outcome: AssignmentOutcome,
+  within?: Tx,
 ): Promise<void> {
-  await database.db.transaction(async (tx) => {
+  const settle = async (tx: Tx) => {
     const [assignment] = await tx.select().from(assignments).where(eq(assignments.id, assignmentId));
     if (!assignment) return;
     const run = await lockRun(tx, assignment.runId);
@@ -97,7 +99,8 @@ export async function settleAssignment(
       run,
       outcome.status === 'FAILED' ? (outcome.failure?.message ?? 'a subtask failed') : undefined,
     );
-  });
+  };
+  await (within ? settle(within) : database.db.transaction(settle));
 }
 
 /** The delay before restart attempt `attempt` (1-based) under a strategy. */

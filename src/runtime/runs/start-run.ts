@@ -1,5 +1,5 @@
 // Starting a run: the run row, its subtasks and its assignments (what slots run), in one transaction.
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Database, Tx } from '../../db/client.ts';
 import {
   assignments,
@@ -61,8 +61,10 @@ async function createAssignments(tx: Tx, run: RunRow, kind: string, vertexRows: 
   );
 }
 
-export async function startRun(database: Database, options: StartRunOptions): Promise<RunRow> {
-  const run = await database.db.transaction(async (tx) => {
+/** Starts a run. Pass `within` to create it inside a transaction the caller holds (the coordinator's
+ * fenced ones); the wake-up then goes out when that transaction commits. */
+export async function startRun(database: Database, options: StartRunOptions, within?: Tx): Promise<RunRow> {
+  const create = async (tx: Tx) => {
     const [job] = await tx
       .select()
       .from(jobs)
@@ -108,7 +110,13 @@ export async function startRun(database: Database, options: StartRunOptions): Pr
       tx,
     );
     return row!;
-  });
+  };
+  if (within) {
+    const run = await create(within);
+    await within.execute(sql`select pg_notify(${WORK_CHANNEL}, ${run.id})`);
+    return run;
+  }
+  const run = await database.db.transaction(create);
   await database.notify(WORK_CHANNEL, run.id).catch(() => {});
   return run;
 }

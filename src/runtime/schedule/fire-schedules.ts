@@ -6,6 +6,7 @@ import { jobs, runs, scheduleTicks } from '../../db/schema/index.ts';
 import { coerceError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { RunTrigger } from '../../lib/status.ts';
+import { fenced, StaleLeaderError, type LeaderFence } from '../coordinator/fence.ts';
 import { emitEvent } from '../events.ts';
 import { startRun } from '../runs/start-run.ts';
 import { parseSchedule } from './parse-schedule.ts';
@@ -48,12 +49,13 @@ export function dueTick(
 
 async function recordTick(
   database: Database,
+  fence: LeaderFence,
   jobId: string,
   tickAt: Date,
   decide: (tx: Tx) => Promise<{ outcome: 'FIRED' | 'SKIPPED'; reason?: string }>,
   reason?: 'retry' | 'dependent',
 ): Promise<{ outcome: 'FIRED' | 'SKIPPED'; reason?: string } | null> {
-  return database.db.transaction(async (tx) => {
+  return fenced(database, fence, async (tx) => {
     const inserted = await tx
       .insert(scheduleTicks)
       .values({ jobId, tickAt, outcome: 'FIRED', reason })
@@ -73,6 +75,7 @@ async function recordTick(
 
 async function fire(
   database: Database,
+  fence: LeaderFence,
   logger: Logger,
   job: JobRow,
   tickAt: Date,
@@ -81,25 +84,33 @@ async function fire(
   reason?: string,
 ) {
   try {
-    const run = await startRun(database, { jobId: job.id, trigger, actor: 'scheduler', previousRunId });
-    await database.db
-      .update(scheduleTicks)
-      .set({ runId: run.id, reason: reason ?? null })
-      .where(and(eq(scheduleTicks.jobId, job.id), eq(scheduleTicks.tickAt, tickAt)));
-    await emitEvent(database, {
-      type: 'schedule:fired',
-      jobId: job.id,
-      runId: run.id,
-      payload: { tickAt: tickAt.toISOString(), trigger },
+    await fenced(database, fence, async (tx) => {
+      const run = await startRun(database, { jobId: job.id, trigger, actor: 'scheduler', previousRunId }, tx);
+      await tx
+        .update(scheduleTicks)
+        .set({ runId: run.id, reason: reason ?? null })
+        .where(and(eq(scheduleTicks.jobId, job.id), eq(scheduleTicks.tickAt, tickAt)));
+      await emitEvent(
+        database,
+        {
+          type: 'schedule:fired',
+          jobId: job.id,
+          runId: run.id,
+          payload: { tickAt: tickAt.toISOString(), trigger },
+        },
+        tx,
+      );
     });
   } catch (err) {
+    if (err instanceof StaleLeaderError) throw err;
     logger.error({ err: coerceError(err), job: job.name }, 'could not start a scheduled run');
   }
 }
 
 export async function fireSchedules(
   database: Database,
-  options: { clusterId: string; logger: Logger; now?: Date },
+  fence: LeaderFence,
+  options: { logger: Logger; now?: Date },
 ): Promise<void> {
   const now = options.now ?? new Date();
   const { db } = database;
@@ -108,7 +119,7 @@ export async function fireSchedules(
     .from(jobs)
     .where(
       and(
-        eq(jobs.clusterId, options.clusterId),
+        eq(jobs.clusterId, fence.clusterId),
         isNull(jobs.deletedAt),
         eq(jobs.disabled, false),
         isNotNull(jobs.schedule),
@@ -142,7 +153,7 @@ export async function fireSchedules(
     if (!tick) continue;
     // Inside the tick's transaction: PGlite runs one statement at a time, so nothing may wait on the
     // outer handle while the transaction is open.
-    const decision = await recordTick(database, job.id, tick, async (tx) => {
+    const decision = await recordTick(database, fence, job.id, tick, async (tx) => {
       if (job.concurrency !== 'FORBID') return { outcome: 'FIRED' };
       const [active] = await tx
         .select({ id: runs.id })
@@ -160,14 +171,20 @@ export async function fireSchedules(
     });
     if (!decision) continue;
     if (decision.outcome === 'SKIPPED') {
-      await emitEvent(database, {
-        type: 'schedule:skipped',
-        jobId: job.id,
-        payload: { tickAt: tick.toISOString(), reason: decision.reason },
-      });
+      await fenced(database, fence, (tx) =>
+        emitEvent(
+          database,
+          {
+            type: 'schedule:skipped',
+            jobId: job.id,
+            payload: { tickAt: tick.toISOString(), reason: decision.reason },
+          },
+          tx,
+        ),
+      );
       continue;
     }
-    await fire(database, options.logger, job, tick, 'SCHEDULE');
+    await fire(database, fence, options.logger, job, tick, 'SCHEDULE');
   }
 }
 
@@ -175,7 +192,8 @@ export async function fireSchedules(
  * name its job as parent. Ticks keyed on the triggering run's end make each happen once. */
 export async function fireFollowUps(
   database: Database,
-  options: { clusterId: string; logger: Logger },
+  fence: LeaderFence,
+  options: { logger: Logger },
 ): Promise<void> {
   const failed = await database.execute<{
     run_id: string;
@@ -185,7 +203,7 @@ export async function fireFollowUps(
   }>(sql`
     select r.id as run_id, r.job_id, date_trunc('milliseconds', r.ended_at)::text as ended_at, j.retries
     from runs r join jobs j on j.id = r.job_id
-    where j.cluster_id = ${options.clusterId}::uuid and j.retries > 0 and j.deleted_at is null and not j.disabled
+    where j.cluster_id = ${fence.clusterId}::uuid and j.retries > 0 and j.deleted_at is null and not j.disabled
       and r.status = 'FAILED' and r.trigger in ('SCHEDULE', 'RETRY') and r.ended_at > now() - interval '1 day'
       and not exists (select 1 from schedule_ticks t where t.job_id = j.id and t.tick_at = date_trunc('milliseconds', r.ended_at))`);
   for (const row of failed) {
@@ -204,14 +222,21 @@ export async function fireFollowUps(
     const [job] = await database.db.select().from(jobs).where(eq(jobs.id, row.job_id));
     if (!job) continue;
     const tickAt = parsePgTimestamp(row.ended_at);
-    const decision = await recordTick(database, job.id, tickAt, async () => ({ outcome: 'FIRED' }), 'retry');
-    if (decision) await fire(database, options.logger, job, tickAt, 'RETRY', row.run_id, 'retry');
+    const decision = await recordTick(
+      database,
+      fence,
+      job.id,
+      tickAt,
+      async () => ({ outcome: 'FIRED' }),
+      'retry',
+    );
+    if (decision) await fire(database, fence, options.logger, job, tickAt, 'RETRY', row.run_id, 'retry');
   }
 
   const dependents = await database.execute<{ run_id: string; child_id: string; ended_at: string }>(sql`
     select r.id as run_id, c.id as child_id, date_trunc('milliseconds', r.ended_at)::text as ended_at
     from runs r join jobs c on c.parent_job_id = r.job_id
-    where c.cluster_id = ${options.clusterId}::uuid and c.deleted_at is null and not c.disabled
+    where c.cluster_id = ${fence.clusterId}::uuid and c.deleted_at is null and not c.disabled
       and r.status = 'FINISHED' and r.ended_at > now() - interval '1 hour'
       and not exists (select 1 from schedule_ticks t where t.job_id = c.id and t.tick_at = date_trunc('milliseconds', r.ended_at))`);
   for (const row of dependents) {
@@ -220,11 +245,13 @@ export async function fireFollowUps(
     const tickAt = parsePgTimestamp(row.ended_at);
     const decision = await recordTick(
       database,
+      fence,
       child.id,
       tickAt,
       async () => ({ outcome: 'FIRED' }),
       'dependent',
     );
-    if (decision) await fire(database, options.logger, child, tickAt, 'DEPENDENT', row.run_id, 'dependent');
+    if (decision)
+      await fire(database, fence, options.logger, child, tickAt, 'DEPENDENT', row.run_id, 'dependent');
   }
 }
