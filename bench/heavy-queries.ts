@@ -17,6 +17,7 @@ import { createJob, requestStop, safeBaseEnv, startRun, startRuntime } from '../
 import type { Database } from '../src/db/client.ts';
 import { contractOperation } from '../test/support/contract.ts';
 import { seedRun } from '../test/support/fixtures.ts';
+import { testSecrets } from '../test/support/secrets.ts';
 import { runLoad, summarise } from './support/load.ts';
 import { fmt, isMain, progress, runMain } from './support/main.ts';
 import { createMigratedBenchDatabase, RUNTIME_DEFAULTS, silent } from './support/runtime-env.ts';
@@ -127,6 +128,7 @@ export async function heavyQueryBench(
     settings: { authEnabled: false, heartbeatTimeoutMs: RUNTIME_DEFAULTS.heartbeatTimeoutMs },
     host: '127.0.0.1',
     port: 0,
+    secrets: testSecrets,
   });
   const runtime = await startRuntime({
     database,
@@ -138,6 +140,7 @@ export async function heavyQueryBench(
     heartbeatTimeoutMs: RUNTIME_DEFAULTS.heartbeatTimeoutMs,
     commandsEnabled: false,
     commandEnv: safeBaseEnv(process.env),
+    secrets: testSecrets,
   });
   const base = await app.start();
   const url = `${base}/graphql`;
@@ -163,6 +166,7 @@ export async function heavyQueryBench(
         },
       } as never,
       'bench',
+      { role: 'admin', secrets: testSecrets },
     );
 
     const phase = async (label: string, load: boolean): Promise<PhaseResult> => {

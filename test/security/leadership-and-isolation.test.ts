@@ -19,6 +19,7 @@ import { placeAssignments } from '../../src/runtime/coordinator/place-assignment
 import { createLogAppender } from '../../src/runtime/logs/log-appender.ts';
 import { safeBaseEnv, startRuntime, type Runtime } from '../../src/runtime/index.ts';
 import { silentLogger } from '../support/app.ts';
+import { testSecrets } from '../support/secrets.ts';
 import { usingPostgres } from '../support/db.ts';
 import { databaseUrlFor } from '../support/db-names.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
@@ -141,6 +142,7 @@ describe.skipIf(!usingPostgres)(
         heartbeatTimeoutMs: 3000,
         commandsEnabled: true,
         commandEnv: safeBaseEnv(process.env),
+        secrets: testSecrets,
         pollMs: 50,
       });
       opened.push({ close: () => other.stop() });
@@ -189,6 +191,7 @@ describe.skipIf(!usingPostgres)(
         heartbeatTimeoutMs: 3000,
         commandsEnabled: true,
         commandEnv: safeBaseEnv(process.env),
+        secrets: testSecrets,
         pollMs: 50,
       });
       opened.push({ close: () => node.stop() });
