@@ -17,6 +17,7 @@ export const SETTINGS_OPTIONS = {
   name: { type: 'string' },
   'no-node': { type: 'boolean' },
   'no-commands': { type: 'boolean' },
+  'file-root': { type: 'string', multiple: true },
   'flink-port': { type: 'string' },
   'seatunnel-port': { type: 'string' },
   'dkron-port': { type: 'string' },
@@ -80,6 +81,10 @@ export function settingsFrom(
     heartbeatTimeoutMs: env.JOBGATE_HEARTBEAT_TIMEOUT_MS || undefined,
     node: values['no-node'] ? false : bool(env.JOBGATE_NODE, 'JOBGATE_NODE'),
     commandsEnabled: values['no-commands'] ? false : bool(env.JOBGATE_COMMANDS, 'JOBGATE_COMMANDS'),
+    fileRoots: values['file-root']?.length
+      ? values['file-root']
+      : env.JOBGATE_FILE_ROOTS?.split(',').filter(Boolean),
+    cancelGraceMs: env.JOBGATE_CANCEL_GRACE_MS || undefined,
     dialectPorts: {
       flink: port(values['flink-port'], 'JOBGATE_FLINK_PORT', 8081),
       seatunnel: port(values['seatunnel-port'], 'JOBGATE_SEATUNNEL_PORT', 5801),

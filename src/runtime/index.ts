@@ -14,6 +14,7 @@ import {
 } from './checkpoints/trigger-checkpoints.ts';
 import { WORK_CHANNEL } from './runs/start-run.ts';
 import { fireFollowUps, fireSchedules } from './schedule/fire-schedules.ts';
+import { createFileGuard, type FileGuard } from './files/file-guard.ts';
 
 export { ensureCluster } from './clusters.ts';
 export { emitEvent, EVENTS_CHANNEL, type RuntimeEvent, type RuntimeEventType } from './events.ts';
@@ -25,6 +26,13 @@ export { safeBaseEnv } from './executors/run-command.ts';
 export { triggerSavepoint, waitForCheckpoint } from './checkpoints/savepoints.ts';
 export { checkpointPositions } from './checkpoints/ack-checkpoint.ts';
 export { setNodeDraining } from './node/drain-node.ts';
+export {
+  createFileGuard,
+  FileAccessError,
+  isInsideRoot,
+  noFileAccess,
+  type FileGuard,
+} from './files/file-guard.ts';
 
 export interface RuntimeOptions {
   database: Database;
@@ -45,6 +53,11 @@ export interface RuntimeOptions {
   checkpointTimeoutMs?: number;
   /** Completed periodic checkpoints each run keeps (default 3; savepoints are always kept). */
   checkpointRetention?: number;
+  /** Directories jobs may read and write files in (each must exist); relative paths in a job resolve
+   * against the first. None: every path is refused. */
+  fileRoots?: readonly string[];
+  /** How long a canceled assignment may take to end before the node abandons it (default 5 s). */
+  cancelGraceMs?: number;
 }
 
 export interface Runtime {
@@ -53,12 +66,15 @@ export interface Runtime {
   readonly coordinator?: Coordinator;
   readonly executor?: Executor;
   readonly logs: LogAppender;
+  /** The guard over this process's file roots (for definition-time checks and the node's plugins). */
+  readonly files: FileGuard;
   stop(): Promise<void>;
 }
 
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { database, logger } = options;
   const clusterId = await ensureCluster(database, options.cluster);
+  const files = await createFileGuard(options.fileRoots ?? []);
   const logs = createLogAppender({ database, logger, node: { id: null, name: null } });
   const coordinator = options.coordinator
     ? await startCoordinator({
@@ -100,6 +116,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       commandEnv: options.commandEnv,
       commandsEnabled: options.commandsEnabled,
       pollMs: options.pollMs,
+      files,
+      cancelGraceMs: options.cancelGraceMs,
     });
   }
   return {
@@ -108,6 +126,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     coordinator,
     executor,
     logs,
+    files,
     stop: async () => {
       await executor?.stop();
       await nodeLogs?.close();

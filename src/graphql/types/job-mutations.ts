@@ -100,7 +100,9 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const viewer = requireRole(ctx, 'operator');
       checkCommandRights(ctx, input);
-      return { job: await createJob(ctx.database, input as JobSettingsInput, viewer.name) };
+      return { job: await createJob(ctx.database, input as JobSettingsInput, viewer.name, {
+        files: ctx.settings.files,
+      }) };
     },
   }),
   updateJob: t.field({
@@ -110,7 +112,9 @@ builder.mutationFields((t) => ({
       const viewer = requireRole(ctx, 'operator');
       checkCommandRights(ctx, input);
       return {
-        job: await updateJob(ctx.database, input.name, input as Partial<JobSettingsInput>, viewer.name),
+        job: await updateJob(ctx.database, input.name, input as Partial<JobSettingsInput>, viewer.name, {
+          files: ctx.settings.files,
+        }),
       };
     },
   }),

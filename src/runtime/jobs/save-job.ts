@@ -18,6 +18,15 @@ import {
   type NormalizedDefinition,
 } from '../definition/job-definition.ts';
 import { validateSchedule } from '../schedule/parse-schedule.ts';
+import { checkDefinitionPaths } from '../definition/check-definition-paths.ts';
+import { noFileAccess, type FileGuard } from '../files/file-guard.ts';
+
+export interface SaveJobOptions {
+  /** Where the input sits in the request, for error paths (default `input`). */
+  base?: string;
+  /** The file roots paths in the definition must lie in; without it every path is refused. */
+  files?: FileGuard;
+}
 
 export interface JobSettingsInput extends DefinitionInput {
   name: string;
@@ -180,9 +189,11 @@ export async function createJob(
   database: Database,
   input: JobSettingsInput,
   actor: string,
-  base = 'input',
+  options: SaveJobOptions = {},
 ): Promise<JobRow> {
+  const base = options.base ?? 'input';
   const definition = normalizeDefinition(input, base);
+  await checkDefinitionPaths(definition, options.files ?? noFileAccess, base);
   const settings = normalizeSettings(input, base);
   const clusterId = await ensureCluster(database, input.cluster ?? 'default');
   try {
@@ -212,10 +223,12 @@ export async function updateJob(
   name: string,
   input: Partial<JobSettingsInput>,
   actor: string,
-  base = 'input',
+  options: SaveJobOptions = {},
 ): Promise<JobRow> {
+  const base = options.base ?? 'input';
   const hasDefinition = input.pipeline != null || input.command != null || input.steps != null;
   const definition = hasDefinition ? normalizeDefinition(input, base) : undefined;
+  if (definition) await checkDefinitionPaths(definition, options.files ?? noFileAccess, base);
   return database.db.transaction(async (tx) => {
     const [job] = await tx
       .select()

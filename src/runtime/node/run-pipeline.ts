@@ -4,6 +4,7 @@ import type { Logger } from '../../lib/logger.ts';
 import { coerceError } from '../../lib/errors.ts';
 import { findSink, findSource, findTransform } from '../plugins/index.ts';
 import type { Row, SinkWriter, SourceReader, SplitPosition } from '../plugins/types.ts';
+import type { FileGuard } from '../files/file-guard.ts';
 import type { LogAppender } from '../logs/log-appender.ts';
 import type { AssignmentOutcome } from '../runs/settle.ts';
 import type { SubtaskMetricSample } from '../sql/write-metrics.ts';
@@ -17,6 +18,11 @@ export interface PipelineControls {
   cancel: AbortSignal;
   /** Graceful stop: sources stop, what was read reaches the sinks, sinks flush. */
   stop: AbortSignal;
+  /** The attempt was abandoned (it outlived its cancel grace): close what the plugins hold now,
+   * even while a read or write is still waiting on it. */
+  kill?: AbortSignal;
+  /** The node's file roots, for plugins that take a path. */
+  files?: FileGuard;
   /** Split positions to resume from, by source vertex name (checkpoint, savepoint or sink marks). */
   restore?: Record<string, Record<number, SplitPosition>>;
   /** Called between batches at a record boundary; lets the checkpoint system snapshot the sources
@@ -67,6 +73,8 @@ export class PipelineRunner {
   readonly chains: Chain[] = [];
   private readonly counters = new Map<string, Counters>();
   private failureVertex: string | null = null;
+  /** What the plugins opened and must be closed, in opening order (drained by close()). */
+  private readonly opened: { close(): Promise<void> }[] = [];
 
   constructor(
     private readonly ctx: AssignmentContext,
@@ -109,6 +117,7 @@ export class PipelineRunner {
       commitKey: `${ctx.run.id}/${vertex.name}`,
       logger: createRunLogLogger(controls.logs, ctx.run.id, vertex.name, index),
       signal: controls.cancel,
+      files: controls.files,
     });
     const sinks: Extract<Stage, { kind: 'sink' }>[] = [];
     const build = async (vertexId: string): Promise<Stage[]> => {
@@ -128,6 +137,7 @@ export class PipelineRunner {
         } else if (v.kind === 'SINK') {
           const plugin = findSink(v.plugin!)!;
           const writer = await plugin.open(v.config, pluginCtx(v));
+          this.opened.push(writer);
           const stage = {
             kind: 'sink' as const,
             name: v.name,
@@ -159,10 +169,14 @@ export class PipelineRunner {
       const plugin = findSource(v.plugin!)!;
       const reader = await plugin.open(v.config, {
         ...pluginCtx(v),
-        splitCount: plugin.splitCount(v.config, parallelism),
+        splitCount: await plugin.splitCount(v.config, parallelism, {
+          files: controls.files,
+          signal: controls.cancel,
+        }),
         restore: Object.keys(restore).length ? restore : undefined,
         bounded: ctx.version.mode === 'BATCH',
       });
+      this.opened.unshift(reader);
       this.chains.push({
         source: { name: v.name, vertexId: v.id, reader, counters: this.counter(v.id), done: false },
         next,
@@ -207,6 +221,8 @@ export class PipelineRunner {
   async run(): Promise<AssignmentOutcome> {
     const { controls } = this;
     const batchSize = controls.batchSize ?? 1024;
+    const kill = () => void this.close();
+    controls.kill?.addEventListener('abort', kill, { once: true });
     try {
       await this.open();
       while (!controls.cancel.aborted && !controls.stop.aborted) {
@@ -252,14 +268,13 @@ export class PipelineRunner {
         },
       };
     } finally {
+      controls.kill?.removeEventListener('abort', kill);
       await this.close();
     }
   }
 
+  /** Closes what is open, sources first; safe to call again (a kill, then the run's own end). */
   private async close(): Promise<void> {
-    for (const chain of this.chains) {
-      await chain.source.reader.close().catch(() => {});
-      for (const sink of chain.sinks) await sink.writer.close().catch(() => {});
-    }
+    for (const resource of this.opened.splice(0)) await resource.close().catch(() => {});
   }
 }

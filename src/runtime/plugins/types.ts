@@ -7,6 +7,7 @@
  * batch, passes it through each transform, and hands it to the sink.
  */
 import type { Logger } from '../../lib/logger.ts';
+import type { FileGuard } from '../files/file-guard.ts';
 
 export type Row = Record<string, unknown>;
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -25,6 +26,16 @@ export interface PluginContext {
   logger: Logger;
   /** Aborted on cancel; long waits must give up when it fires. */
   signal: AbortSignal;
+  /** The node's file roots; a plugin that takes a path opens it only through this guard (without
+   * one, every path is refused). */
+  files?: FileGuard;
+}
+
+/** Where a plugin's option names a file or directory, for the file-root check at definition time. */
+export interface PluginPathOption {
+  /** The option's path within the block, e.g. `path`. */
+  option: string;
+  path: string;
 }
 
 /** What a source read returns: a batch of rows, or that nothing is there now, or that it is done. */
@@ -48,7 +59,13 @@ export interface SourcePlugin {
   /** Validates the plugin's options; throws a PluginConfigError naming the option's path. */
   validate(options: Record<string, unknown>): void;
   /** How many splits the source divides its input into (default: the parallelism). */
-  splitCount(options: Record<string, unknown>, parallelism: number): number;
+  splitCount(
+    options: Record<string, unknown>,
+    parallelism: number,
+    ctx?: { files?: FileGuard; signal?: AbortSignal },
+  ): number | Promise<number>;
+  /** The files or directories its options name; each must lie inside the file roots. */
+  paths?(options: Record<string, unknown>): PluginPathOption[];
   open(
     options: Record<string, unknown>,
     ctx: PluginContext & {
@@ -85,6 +102,8 @@ export interface SinkPlugin {
   /** true: each row lands exactly once across restores; false: at-least-once. */
   readonly exactlyOnce: boolean;
   validate(options: Record<string, unknown>): void;
+  /** The files or directories its options name; each must lie inside the file roots. */
+  paths?(options: Record<string, unknown>): PluginPathOption[];
   open(options: Record<string, unknown>, ctx: PluginContext): Promise<SinkWriter>;
 }
 
