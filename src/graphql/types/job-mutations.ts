@@ -100,9 +100,11 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const viewer = requireRole(ctx, 'operator');
       checkCommandRights(ctx, input);
-      return { job: await createJob(ctx.database, input as JobSettingsInput, viewer.name, {
-        files: ctx.settings.files,
-      }) };
+      return {
+        job: await createJob(ctx.database, input as JobSettingsInput, viewer.name, {
+          files: ctx.settings.files,
+        }),
+      };
     },
   }),
   updateJob: t.field({

@@ -105,7 +105,12 @@ class RootedFileGuard implements FileGuard {
           throw new FileAccessError(option, `${path} cannot be resolved (${code ?? 'error'})`);
         }
         // A dangling symlink: where it would lead is not known until something is created there.
-        if (await lstat(existing).then((s) => s.isSymbolicLink(), () => false)) {
+        if (
+          await lstat(existing).then(
+            (s) => s.isSymbolicLink(),
+            () => false,
+          )
+        ) {
           throw this.outside(path, option);
         }
         const parent = dirname(existing);

@@ -134,7 +134,8 @@ export async function listSplitFiles(
     throw new PluginConfigError('path', `no such file or directory: ${config.path}`);
   }
   if (rootStat.isFile()) return [root];
-  if (!rootStat.isDirectory()) throw new PluginConfigError('path', `${config.path} is not a file or directory`);
+  if (!rootStat.isDirectory())
+    throw new PluginConfigError('path', `${config.path} is not a file or directory`);
   const found: string[] = [];
   let seen = 0;
   const walk = async (dir: string, depth: number): Promise<void> => {
@@ -299,7 +300,8 @@ export const localFileSource: SourcePlugin = {
   },
   async splitCount(options, _parallelism, ctx) {
     const files = ctx?.files ?? noFileAccess;
-    return (await listSplitFiles(parseLocalFileSourceOptions(options), files, { signal: ctx?.signal })).length;
+    return (await listSplitFiles(parseLocalFileSourceOptions(options), files, { signal: ctx?.signal }))
+      .length;
   },
   async open(options, ctx) {
     const config = parseLocalFileSourceOptions(options);
