@@ -15,35 +15,66 @@ let root: string;
 const sockets = new Set<Socket>();
 const tcpServers: Server[] = [];
 
+interface FakeServer {
+  port: number;
+  /** Connections still open to it. */
+  open(): number;
+}
+
 /** A TCP port that accepts connections and never says a word. */
-async function silentPort(): Promise<number> {
+async function silentPort(): Promise<FakeServer> {
   return listen((socket) => void socket);
 }
 
-/** A "PostgreSQL" that completes the startup handshake, then never answers a statement: the
- * connection is up, so no connect timeout ever fires. */
-async function halfOpenPostgres(): Promise<number> {
+/** A "PostgreSQL" that completes the startup handshake (and postgres.js's type query, with no rows),
+ * then never answers a statement: the connection is up, so no connect timeout ever fires. */
+async function halfOpenPostgres(): Promise<FakeServer> {
+  const message = (type: string, body: Buffer = Buffer.alloc(0)) => {
+    const head = Buffer.alloc(5);
+    head.write(type, 0, 'latin1');
+    head.writeInt32BE(body.length + 4, 1);
+    return Buffer.concat([head, body]);
+  };
+  const ready = message('Z', Buffer.from('I'));
   return listen((socket) => {
-    let greeted = false;
+    let received = 0;
     socket.on('data', () => {
-      if (greeted) return;
-      greeted = true;
-      // AuthenticationOk, then ReadyForQuery (idle).
-      socket.write(Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 0, 0x5a, 0, 0, 0, 5, 0x49]));
+      received++;
+      // AuthenticationOk, then ready.
+      if (received === 1) socket.write(Buffer.concat([message('R', Buffer.alloc(4)), ready]));
+      // The catalog query: parsed, bound, no rows.
+      if (received === 2) {
+        socket.write(
+          Buffer.concat([
+            message('1'),
+            message('2'),
+            message('n'),
+            message('C', Buffer.from('SELECT 0\0')),
+            ready,
+          ]),
+        );
+      }
     });
   });
 }
 
-function listen(onSocket: (socket: Socket) => void): Promise<number> {
+function listen(onSocket: (socket: Socket) => void): Promise<FakeServer> {
+  const mine = new Set<Socket>();
   const tcp = createServer((socket) => {
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    mine.add(socket);
+    socket.on('close', () => {
+      sockets.delete(socket);
+      mine.delete(socket);
+    });
     socket.on('error', () => {});
     onSocket(socket);
   });
   tcpServers.push(tcp);
   return new Promise((resolve) =>
-    tcp.listen(0, '127.0.0.1', () => resolve((tcp.address() as { port: number }).port)),
+    tcp.listen(0, '127.0.0.1', () =>
+      resolve({ port: (tcp.address() as { port: number }).port, open: () => mine.size }),
+    ),
   );
 }
 
@@ -58,14 +89,14 @@ beforeAll(async () => {
     args: ['--file-root', root, '--slots', '1'],
     env: { JOBGATE_CANCEL_GRACE_MS: '2000' },
   });
-});
+}, 180_000);
 afterAll(async () => {
-  expect(await server.stop()).toBe(0);
+  expect(await server?.stop()).toBe(0);
   for (const socket of sockets) socket.destroy();
   await Promise.all(tcpServers.map((tcp) => new Promise((r) => tcp.close(r))));
   await rm(base, { recursive: true, force: true });
   expect(await killLeftovers()).toBe(0);
-});
+}, 120_000);
 
 const CREATE = `mutation($input: CreateJobInput!) { createJob(input: $input) { job { name version } } }`;
 const UPDATE = `mutation($input: UpdateJobInput!) { updateJob(input: $input) { job { name version } } }`;
@@ -300,12 +331,18 @@ describe('cancel ends a hung run in bounded time and frees its slot', () => {
   }
 
   it('a Jdbc source on a server that never answers a statement', async () => {
-    const port = await halfOpenPostgres();
-    const made = await server.graphql(CREATE, { input: jdbcJob('hangs', port) }, 'admin');
+    const fake = await halfOpenPostgres();
+    const made = await server.graphql(CREATE, { input: jdbcJob('hangs', fake.port) }, 'admin');
     expect(made.errors).toBeUndefined();
     const runId = await startJob('hangs', 'admin');
     await waitForRun(runId, ['RUNNING']);
+    expect(fake.open()).toBe(1);
     await cancelAndCheckSlot(runId);
+    // What the abandoned attempt held is closed behind it, and the server lives on.
+    const deadline = Date.now() + 60_000;
+    while (fake.open() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(fake.open()).toBe(0);
+    expect((await server.health()).ok).toBe(true);
     const lines = await server.graphql(
       `query($id: ID!) { logLines(runId: $id, first: 100) { nodes { message } } }`,
       { id: runId },
@@ -315,8 +352,8 @@ describe('cancel ends a hung run in bounded time and frees its slot', () => {
   });
 
   it('a Jdbc source on a TCP port that accepts and stays silent', async () => {
-    const port = await silentPort();
-    const made = await server.graphql(CREATE, { input: jdbcJob('silent', port) }, 'admin');
+    const fake = await silentPort();
+    const made = await server.graphql(CREATE, { input: jdbcJob('silent', fake.port) }, 'admin');
     expect(made.errors).toBeUndefined();
     const runId = await startJob('silent', 'admin');
     await waitForRun(runId, ['RUNNING']);

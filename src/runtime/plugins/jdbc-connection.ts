@@ -38,11 +38,6 @@ export function connectPostgres(connection: JdbcConnection): postgres.Sql {
     database: connection.database,
     onnotice: () => {},
     connect_timeout: 10,
-    // No array-type catalog query on connect: postgres.js runs it without a handler, so a connection
-    // closed while it is pending (a cancel abandoning a hung read, a server that dies mid-startup)
-    // becomes an unhandled rejection that ends the whole process (porsager/postgres#1192).
-    // Array columns then arrive in Postgres's text form.
-    fetch_types: false,
     transform: { undefined: null },
     types: {
       textTime: {
