@@ -45,7 +45,7 @@ export const defaultPipelineOptions = (): PipelineBenchOptions => ({
 });
 
 /** Opens FakeSource's reader for one subtask exactly as the runtime does (same options and splits). */
-function openFake(options: Record<string, unknown>, subtaskIndex: number, parallelism: number) {
+async function openFake(options: Record<string, unknown>, subtaskIndex: number, parallelism: number) {
   return fakeSource.open(options, {
     vertex: 'fake',
     subtaskIndex,
@@ -53,7 +53,7 @@ function openFake(options: Record<string, unknown>, subtaskIndex: number, parall
     commitKey: 'bench/fake',
     logger: silent,
     signal: new AbortController().signal,
-    splitCount: fakeSource.splitCount(options, parallelism),
+    splitCount: await fakeSource.splitCount(options, parallelism),
     bounded: true,
   });
 }

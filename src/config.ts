@@ -56,6 +56,15 @@ export const configSchema = z
       .default(3),
     heartbeatIntervalMs: z.coerce.number().int().min(50).max(60_000).default(1_000),
     heartbeatTimeoutMs: z.coerce.number().int().min(200).max(600_000).default(5_000),
+    /** Directories jobs may read and write files in; none given: `<dataDir>/files`. */
+    fileRoots: z.array(z.string().min(1, 'must not be empty')).default([]),
+    /** How long a canceled assignment may take to end before its node abandons it. */
+    cancelGraceMs: z.coerce
+      .number()
+      .int('must be a whole number')
+      .min(100, 'must be at least 100')
+      .max(600_000, 'must be at most 600000')
+      .default(5_000),
     /** Allow COMMAND vertices (shell commands) at all. */
     commandsEnabled: z.boolean().default(true),
     /** The key that encrypts connection secrets: base64 of 32 bytes (env only, never a flag). */
@@ -109,6 +118,8 @@ const SETTING_SOURCES: Record<string, string> = {
   checkpointRetention: 'JOBGATE_CHECKPOINT_RETENTION',
   heartbeatTimeoutMs: 'JOBGATE_HEARTBEAT_TIMEOUT_MS',
   commandsEnabled: '--no-commands / JOBGATE_COMMANDS',
+  fileRoots: '--file-root / JOBGATE_FILE_ROOTS',
+  cancelGraceMs: 'JOBGATE_CANCEL_GRACE_MS',
   'dialectPorts.flink': '--flink-port / JOBGATE_FLINK_PORT',
   'dialectPorts.seatunnel': '--seatunnel-port / JOBGATE_SEATUNNEL_PORT',
   'dialectPorts.dkron': '--dkron-port / JOBGATE_DKRON_PORT',

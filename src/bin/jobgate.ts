@@ -1,4 +1,5 @@
 // jobgate's command line: serve | node | migrate | token create | print-schema.
+import { mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseConfig, type Config } from '../config.ts';
 import { createDatabase, type Database } from '../db/client.ts';
@@ -23,9 +24,9 @@ Usage:
   jobgate serve [--host 127.0.0.1] [--port 4000] [--data-dir ./.jobgate] [--database-url URL]
                 [--auth on|off] [--log-level info] [--no-node] [--cluster default] [--slots 4]
                 [--flink-port 8081] [--seatunnel-port 5801] [--dkron-port 8080] [--nomad-port 4646]
-                [--keeper-port 7700] [--secret-key-file FILE]
+                [--keeper-port 7700] [--secret-key-file FILE] [--file-root DIR]...
   jobgate node --database-url URL [--cluster default] [--slots 4] [--tag k=v]... [--name NAME]
-               [--secret-key-file FILE]
+               [--secret-key-file FILE] [--file-root DIR]...
   jobgate migrate [--database-url URL | --data-dir DIR]
   jobgate token create --role viewer|operator|admin [--name NAME] [--database-url URL | --data-dir DIR]
   jobgate print-schema
@@ -60,6 +61,25 @@ async function openDatabase(
   }
 }
 
+/** The directories jobs may touch: the configured ones (which must exist), else `<dataDir>/files`
+ * (created here). */
+function fileRoots(config: Config): string[] {
+  if (config.fileRoots.length === 0) {
+    const root = join(resolve(config.dataDir), 'files');
+    mkdirSync(root, { recursive: true });
+    return [root];
+  }
+  return config.fileRoots.map((root) => {
+    const dir = resolve(root);
+    if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new ConfigError(
+        `invalid configuration:\n  --file-root / JOBGATE_FILE_ROOTS: ${root} is not an existing directory`,
+      );
+    }
+    return dir;
+  });
+}
+
 /** Every process hosts a coordinator (only the leader acts) and, unless told not to, a node. */
 function runtimeOptions(
   config: Config,
@@ -81,6 +101,8 @@ function runtimeOptions(
     commandEnv: safeBaseEnv(process.env),
     checkpointTimeoutMs: config.checkpointTimeoutMs,
     checkpointRetention: config.checkpointRetention,
+    fileRoots: fileRoots(config),
+    cancelGraceMs: config.cancelGraceMs,
   };
 }
 
@@ -119,6 +141,7 @@ async function serve(config: Config, logger: Logger) {
       authEnabled: config.auth === 'on',
       heartbeatTimeoutMs: config.heartbeatTimeoutMs,
       commandsEnabled: config.commandsEnabled,
+      files: runtime.files,
     },
     host: config.host,
     port: config.port,

@@ -17,6 +17,7 @@ export const SETTINGS_OPTIONS = {
   name: { type: 'string' },
   'no-node': { type: 'boolean' },
   'no-commands': { type: 'boolean' },
+  'file-root': { type: 'string', multiple: true },
   'flink-port': { type: 'string' },
   'seatunnel-port': { type: 'string' },
   'dkron-port': { type: 'string' },
@@ -83,6 +84,10 @@ export function settingsFrom(
     secretKey: env.JOBGATE_SECRET_KEY || undefined,
     secretKeyFile: pick(values['secret-key-file'], 'JOBGATE_SECRET_KEY_FILE'),
     commandsEnabled: values['no-commands'] ? false : bool(env.JOBGATE_COMMANDS, 'JOBGATE_COMMANDS'),
+    fileRoots: values['file-root']?.length
+      ? values['file-root']
+      : env.JOBGATE_FILE_ROOTS?.split(',').filter(Boolean),
+    cancelGraceMs: env.JOBGATE_CANCEL_GRACE_MS || undefined,
     dialectPorts: {
       flink: port(values['flink-port'], 'JOBGATE_FLINK_PORT', 8081),
       seatunnel: port(values['seatunnel-port'], 'JOBGATE_SEATUNNEL_PORT', 5801),

@@ -2,6 +2,7 @@ import type { Database } from '../db/client.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import type { Role } from '../lib/status.ts';
+import type { FileGuard } from '../runtime/index.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 
 /** Who is calling: a token's id and role, or the loopback user when auth is off. */
@@ -17,6 +18,9 @@ export interface GraphQLSettings {
   heartbeatTimeoutMs: number;
   /** Whether jobs with shell commands may be created (config `commandsEnabled`; default true). */
   commandsEnabled?: boolean;
+  /** The file roots job definitions may name paths in (the runtime's guard); none: every path is
+   * refused. */
+  files?: FileGuard;
 }
 
 /** Created fresh for every request (and every subscription), never shared between them. */

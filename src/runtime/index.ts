@@ -17,6 +17,7 @@ import {
 } from './checkpoints/trigger-checkpoints.ts';
 import { WORK_CHANNEL } from './runs/start-run.ts';
 import { fireFollowUps, fireSchedules } from './schedule/fire-schedules.ts';
+import { createFileGuard, type FileGuard } from './files/file-guard.ts';
 
 export { ensureCluster } from './clusters.ts';
 export { emitEvent, EVENTS_CHANNEL, type RuntimeEvent, type RuntimeEventType } from './events.ts';
@@ -38,6 +39,13 @@ export { safeBaseEnv } from './executors/run-command.ts';
 export { triggerSavepoint, waitForCheckpoint } from './checkpoints/savepoints.ts';
 export { checkpointPositions } from './checkpoints/ack-checkpoint.ts';
 export { setNodeDraining } from './node/drain-node.ts';
+export {
+  createFileGuard,
+  FileAccessError,
+  isInsideRoot,
+  noFileAccess,
+  type FileGuard,
+} from './files/file-guard.ts';
 
 export interface RuntimeOptions {
   database: Database;
@@ -60,6 +68,11 @@ export interface RuntimeOptions {
   checkpointRetention?: number;
   /** Opens connection secrets and secrets sealed in job definitions (the same key everywhere). */
   secrets: SecretBox;
+  /** Directories jobs may read and write files in (each must exist); relative paths in a job resolve
+   * against the first. None: every path is refused. */
+  fileRoots?: readonly string[];
+  /** How long a canceled assignment may take to end before the node abandons it (default 5 s). */
+  cancelGraceMs?: number;
 }
 
 export interface Runtime {
@@ -68,12 +81,15 @@ export interface Runtime {
   readonly coordinator?: Coordinator;
   readonly executor?: Executor;
   readonly logs: LogAppender;
+  /** The guard over this process's file roots (for definition-time checks and the node's plugins). */
+  readonly files: FileGuard;
   stop(): Promise<void>;
 }
 
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { database, logger } = options;
   const clusterId = await ensureCluster(database, options.cluster);
+  const files = await createFileGuard(options.fileRoots ?? []);
   const logs = createLogAppender({ database, logger, node: { id: null, name: null } });
   let node: WorkerNodeMembership | undefined;
   let executor: Executor | undefined;
@@ -123,6 +139,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         resolve: (name) => resolveConnection(database, options.secrets, name),
         ownDatabase,
       },
+      files,
+      cancelGraceMs: options.cancelGraceMs,
     });
   }
   return {
@@ -131,6 +149,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     coordinator,
     executor,
     logs,
+    files,
     stop: async () => {
       await executor?.stop();
       await nodeLogs?.close();

@@ -10,7 +10,7 @@ import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
 let t: TestRuntime;
 const dir = mkdtempSync(join(tmpdir(), 'jobgate-ckpt-'));
 beforeAll(async () => {
-  t = await createTestRuntime({ slots: 8 });
+  t = await createTestRuntime({ slots: 8, fileRoots: [dir] });
 });
 afterAll(async () => {
   await t.close();

@@ -12,7 +12,7 @@ import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
 let t: TestRuntime;
 const dir = mkdtempSync(join(tmpdir(), 'jobgate-pipe-'));
 beforeAll(async () => {
-  t = await createTestRuntime({ slots: 8 });
+  t = await createTestRuntime({ slots: 8, fileRoots: [dir] });
 });
 afterAll(async () => {
   await t.close();

@@ -23,7 +23,7 @@ async function open(
     commitKey: 'test',
     logger,
     signal: new AbortController().signal,
-    splitCount: fakeSource.splitCount(options, parallelism),
+    splitCount: await fakeSource.splitCount(options, parallelism),
     bounded: at.bounded ?? true,
     restore: at.restore,
   });

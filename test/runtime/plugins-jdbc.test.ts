@@ -65,7 +65,7 @@ async function openSource(
   const parallelism = at.parallelism ?? 1;
   return jdbcSource.open(options, {
     ...base(at.subtaskIndex, parallelism),
-    splitCount: jdbcSource.splitCount(options, parallelism),
+    splitCount: await jdbcSource.splitCount(options, parallelism),
     restore: at.restore,
     bounded: at.bounded ?? true,
   });

@@ -7,12 +7,16 @@ import { localFileSource } from '../../src/runtime/plugins/local-file-source.ts'
 import { localFileSink } from '../../src/runtime/plugins/local-file-sink.ts';
 import { fakeSource } from '../../src/runtime/plugins/fake-source.ts';
 import type { Row, SourceReader, SplitPosition } from '../../src/runtime/plugins/types.ts';
+import { createFileGuard, type FileGuard } from '../../src/runtime/files/file-guard.ts';
 
 const logger = pino({ level: 'silent' });
 let dir: string;
+/** The temp directory is these tests' one file root. */
+let files: FileGuard;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'jobgate-plugins-'));
+  files = await createFileGuard([dir]);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -26,6 +30,7 @@ function base(subtaskIndex = 0, parallelism = 1) {
     commitKey: 'test',
     logger,
     signal: new AbortController().signal,
+    files,
   };
 }
 
@@ -42,7 +47,7 @@ async function openSource(
   const parallelism = at.parallelism ?? 1;
   return localFileSource.open(options, {
     ...base(at.subtaskIndex, parallelism),
-    splitCount: localFileSource.splitCount(options, parallelism),
+    splitCount: await localFileSource.splitCount(options, parallelism, { files }),
     restore: at.restore,
     bounded: at.bounded ?? true,
   });
@@ -68,7 +73,7 @@ describe('LocalFile source', () => {
     await writeFile(join(d, 'sub', 'b.json'), '{"id":3,"name":"z"}');
     await writeFile(join(d, '.hidden'), 'not json');
     const options = { path: d, file_format_type: 'json' };
-    expect(localFileSource.splitCount(options, 4)).toBe(2);
+    expect(await localFileSource.splitCount(options, 4, { files })).toBe(2);
     expect(await readAll(await openSource(options), 1)).toEqual([
       { id: 1, name: 'x' },
       { id: 2, name: 'y' },
@@ -162,7 +167,7 @@ describe('LocalFile source', () => {
     ).rejects.toThrow(/cannot restore split 0/);
   });
 
-  it('validates options with paths', () => {
+  it('validates options with paths', async () => {
     const error = (options: Record<string, unknown>) => {
       try {
         localFileSource.validate(options);
@@ -178,9 +183,9 @@ describe('LocalFile source', () => {
     expect(error({ path: '/x', file_format_type: 'csv' })).toBe(
       'schema.fields: is required for csv files unless csv_use_header_line is true',
     );
-    expect(() =>
-      localFileSource.splitCount({ path: join(dir, 'missing'), file_format_type: 'json' }, 1),
-    ).toThrow(/^path: no such file or directory/);
+    await expect(
+      localFileSource.splitCount({ path: join(dir, 'missing'), file_format_type: 'json' }, 1, { files }),
+    ).rejects.toThrow(/^path: no such file or directory/);
   });
 });
 

@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import type { Database } from '../../src/db/client.ts';
 import { createApiToken } from '../../src/db/tokens.ts';
 import type { Role } from '../../src/lib/status.ts';
-import { ensureCluster } from '../../src/runtime/index.ts';
+import { ensureCluster, type FileGuard } from '../../src/runtime/index.ts';
 import { buildApp, type App } from '../../src/server/app.ts';
 import { contractOperation } from './contract.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
@@ -31,7 +31,13 @@ export interface TestApp {
 }
 
 export async function createTestApp(
-  options: { authEnabled?: boolean; heartbeatTimeoutMs?: number; onStatement?: (q: string) => void } = {},
+  options: {
+    authEnabled?: boolean;
+    heartbeatTimeoutMs?: number;
+    onStatement?: (q: string) => void;
+    /** The file roots job definitions may name (none: every path is refused). */
+    files?: FileGuard;
+  } = {},
 ): Promise<TestApp> {
   const testDb = await createTestDatabase({ onStatement: options.onStatement });
   const { database } = testDb;
@@ -42,6 +48,7 @@ export async function createTestApp(
     settings: {
       authEnabled: options.authEnabled ?? false,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 5_000,
+      files: options.files,
     },
     secrets: testSecrets,
     host: '127.0.0.1',

@@ -2,7 +2,7 @@
 import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { runs } from '../../src/db/schema/index.ts';
-import { safeBaseEnv, startRuntime, type Runtime } from '../../src/runtime/index.ts';
+import { createFileGuard, safeBaseEnv, startRuntime, type Runtime } from '../../src/runtime/index.ts';
 import { createTestApp, silentLogger, type TestApp } from './app.ts';
 import { testSecrets } from './secrets.ts';
 
@@ -15,9 +15,21 @@ export interface TestRuntime extends TestApp {
 }
 
 export async function createTestRuntime(
-  options: { node?: boolean; slots?: number; heartbeatTimeoutMs?: number; checkpointTimeoutMs?: number } = {},
+  options: {
+    node?: boolean;
+    slots?: number;
+    heartbeatTimeoutMs?: number;
+    checkpointTimeoutMs?: number;
+    /** Directories LocalFile jobs may use (default none: every path is refused). */
+    fileRoots?: string[];
+    cancelGraceMs?: number;
+  } = {},
 ): Promise<TestRuntime> {
-  const app = await createTestApp({ heartbeatTimeoutMs: options.heartbeatTimeoutMs });
+  const fileRoots = options.fileRoots ?? [];
+  const app = await createTestApp({
+    heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+    files: await createFileGuard(fileRoots),
+  });
   const runtime = await startRuntime({
     database: app.database,
     logger: silentLogger,
@@ -31,6 +43,8 @@ export async function createTestRuntime(
     secrets: testSecrets,
     pollMs: 50,
     checkpointTimeoutMs: options.checkpointTimeoutMs,
+    fileRoots,
+    cancelGraceMs: options.cancelGraceMs,
   });
   const waitForRun = async (runId: string, statuses: string[], timeoutMs = 30_000) => {
     const deadline = Date.now() + timeoutMs;

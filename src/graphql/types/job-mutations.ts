@@ -100,8 +100,13 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const viewer = requireRole(ctx, 'operator');
       checkCommandRights(ctx, input);
-      const access = { role: viewer.role, secrets: ctx.secrets };
-      return { job: await createJob(ctx.database, input as JobSettingsInput, viewer.name, access) };
+      return {
+        job: await createJob(ctx.database, input as JobSettingsInput, viewer.name, {
+          role: viewer.role,
+          secrets: ctx.secrets,
+          files: ctx.settings.files,
+        }),
+      };
     },
   }),
   updateJob: t.field({
@@ -114,6 +119,7 @@ builder.mutationFields((t) => ({
         job: await updateJob(ctx.database, input.name, input as Partial<JobSettingsInput>, viewer.name, {
           role: viewer.role,
           secrets: ctx.secrets,
+          files: ctx.settings.files,
         }),
       };
     },

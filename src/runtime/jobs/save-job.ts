@@ -19,6 +19,17 @@ import {
 } from '../definition/job-definition.ts';
 import { validateSchedule } from '../schedule/parse-schedule.ts';
 import { secureDefinition, type DefinitionAccess } from '../definition/secure-definition.ts';
+import { checkDefinitionPaths } from '../definition/check-definition-paths.ts';
+import { noFileAccess, type FileGuard } from '../files/file-guard.ts';
+
+/** Who saves a job and with what reach: the actor's role and the secret key (for raw connection
+ * settings and sealing secrets), and the file roots paths in the definition must lie in. */
+export interface SaveJobOptions extends DefinitionAccess {
+  /** Where the input sits in the request, for error paths (default `input`). */
+  base?: string;
+  /** The file roots paths in the definition must lie in; without it every path is refused. */
+  files?: FileGuard;
+}
 
 export interface JobSettingsInput extends DefinitionInput {
   name: string;
@@ -181,15 +192,16 @@ export async function createJob(
   database: Database,
   input: JobSettingsInput,
   actor: string,
-  access: DefinitionAccess,
-  base = 'input',
+  options: SaveJobOptions,
 ): Promise<JobRow> {
+  const base = options.base ?? 'input';
   const normalized = normalizeDefinition(input, base);
+  await checkDefinitionPaths(normalized, options.files ?? noFileAccess, base);
   const settings = normalizeSettings(input, base);
   const clusterId = await ensureCluster(database, input.cluster ?? 'default');
   try {
     return await database.db.transaction(async (tx) => {
-      const definition = await secureDefinition(tx, normalized, access, base);
+      const definition = await secureDefinition(tx, normalized, options, base);
       const parentJobId = await resolveParent(tx, input.parentJob, `${base}.parentJob`);
       const [job] = await tx
         .insert(jobs)
@@ -215,11 +227,12 @@ export async function updateJob(
   name: string,
   input: Partial<JobSettingsInput>,
   actor: string,
-  access: DefinitionAccess,
-  base = 'input',
+  options: SaveJobOptions,
 ): Promise<JobRow> {
+  const base = options.base ?? 'input';
   const hasDefinition = input.pipeline != null || input.command != null || input.steps != null;
   const definition = hasDefinition ? normalizeDefinition(input, base) : undefined;
+  if (definition) await checkDefinitionPaths(definition, options.files ?? noFileAccess, base);
   return database.db.transaction(async (tx) => {
     const [job] = await tx
       .select()
@@ -249,7 +262,7 @@ export async function updateJob(
         tx,
         job.id,
         version,
-        await secureDefinition(tx, definition, access, base),
+        await secureDefinition(tx, definition, options, base),
         restartStrategy,
       );
     }

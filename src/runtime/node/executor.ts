@@ -1,5 +1,10 @@
 // A node's executor: claims the assignments placed on it, runs them, watches for stop and cancel
 // requests, and reports metrics. LISTEN/NOTIFY wakes it; the poll is the guarantee.
+//
+// A cancel is bounded: the attempt gets `cancelGraceMs` to end after its cancel signal fires; past
+// that it is abandoned (settled CANCELED, its slot freed, its plugins' resources closed behind it),
+// because a plugin waiting on a silent server may never notice the signal. A graceful stop (STOP,
+// DRAIN, a savepoint) is not bounded this way: draining may rightly take long, and a cancel hurries it.
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import { assignments } from '../../db/schema/index.ts';
@@ -23,6 +28,7 @@ import {
   restoreCheckpointFor,
 } from '../checkpoints/ack-checkpoint.ts';
 import { waitForCheckpoint } from '../checkpoints/savepoints.ts';
+import type { FileGuard } from '../files/file-guard.ts';
 
 export interface ExecutorOptions {
   database: Database;
@@ -37,7 +43,13 @@ export interface ExecutorOptions {
   /** Opens sealed plugin options; resolves named connections (see RuntimeOptions.secrets). */
   secrets: SecretBox;
   connections: ConnectionAccess;
+  /** The node's file roots, for plugins that take a path. */
+  files?: FileGuard;
+  /** How long a canceled attempt may take to end before it is abandoned (default 5 s). */
+  cancelGraceMs?: number;
 }
+
+export const DEFAULT_CANCEL_GRACE_MS = 5_000;
 
 interface Running {
   assignmentId: string;
@@ -45,6 +57,8 @@ interface Running {
   attempt: number;
   cancel: AbortController;
   stop: AbortController;
+  /** Fired when the attempt is abandoned: whatever it still holds is closed. */
+  kill: AbortController;
   done: Promise<void>;
   /** The run or assignment asked for the cancel (as opposed to this node shutting down). */
   cancelRequested?: boolean;
@@ -71,11 +85,67 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
   let stopping = false;
   let ticking: Promise<void> | null = null;
 
+  const graceMs = options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS;
+
+  /** Resolves `abandoned` once the attempt has had its grace after the cancel signal fired. */
+  const cancelGraceOver = (entry: Running) => {
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (resolve: (v: 'abandoned') => void) => () => {
+      timer = setTimeout(() => resolve('abandoned'), graceMs);
+    };
+    let disarm = () => {};
+    const over = new Promise<'abandoned'>((resolve) => {
+      const start = arm(resolve);
+      if (entry.cancel.signal.aborted) start();
+      else {
+        entry.cancel.signal.addEventListener('abort', start, { once: true });
+        disarm = () => entry.cancel.signal.removeEventListener('abort', start);
+      }
+    });
+    return {
+      over,
+      clear: () => {
+        disarm();
+        clearTimeout(timer);
+      },
+    };
+  };
+
   const execute = async (assignmentId: string, entry: Running) => {
+    const grace = cancelGraceOver(entry);
+    const attempt = runAttempt(assignmentId, entry);
+    let result = await Promise.race([attempt, grace.over]);
+    grace.clear();
+    if (result === undefined) return;
+    if (result === 'abandoned') {
+      // It outlived its grace: the slot and the run must not wait for it any longer. Its own
+      // outcome, whenever it comes, is dropped (this attempt is settled below).
+      entry.kill.abort();
+      void attempt.catch(() => {});
+      log.warn({ assignmentId, graceMs }, 'canceled assignment did not end in time; abandoned');
+      logs.append(
+        entry.runId,
+        'WARN',
+        `an assignment did not end within ${graceMs} ms of its cancel; abandoned on ${node.name} (its connections and files are being closed)`,
+      );
+      result = { status: 'CANCELED' };
+    }
+    let outcome: AssignmentOutcome = result;
+    if (stopping && outcome.status === 'CANCELED' && !entry.cancelRequested) {
+      // Killed because this node is shutting down, not because anyone asked: a failure, so the
+      // run's restart strategy can run it elsewhere.
+      outcome = { status: 'FAILED', failure: { message: `node ${node.name} shut down while running` } };
+    }
+    await logs.flush();
+    await settleAssignment(database, assignmentId, { ...outcome, nodeId: node.id, attempt: entry.attempt });
+  };
+
+  /** Runs one attempt to its outcome (undefined: the assignment is gone). Never rejects. */
+  const runAttempt = async (assignmentId: string, entry: Running): Promise<AssignmentOutcome | undefined> => {
     let outcome: AssignmentOutcome;
     try {
       const ctx = await loadAssignmentContext(database, assignmentId);
-      if (!ctx) return;
+      if (!ctx) return undefined;
       await markAssignmentRunning(database, assignmentId, ctx.run.id);
       const commandOpts = {
         database,
@@ -105,6 +175,8 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
           logs,
           cancel: entry.cancel.signal,
           stop: entry.stop.signal,
+          kill: entry.kill.signal,
+          files: options.files,
           restore,
           secrets: options.secrets,
           connections: options.connections,
@@ -157,13 +229,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
       log.error({ err: error, assignmentId }, 'assignment crashed');
       outcome = { status: 'FAILED', failure: { message: error.message, stack: error.stack } };
     }
-    if (stopping && outcome.status === 'CANCELED' && !entry.cancelRequested) {
-      // Killed because this node is shutting down, not because anyone asked: a failure, so the
-      // run's restart strategy can run it elsewhere.
-      outcome = { status: 'FAILED', failure: { message: `node ${node.name} shut down while running` } };
-    }
-    await logs.flush();
-    await settleAssignment(database, assignmentId, { ...outcome, nodeId: node.id, attempt: entry.attempt });
+    return outcome;
   };
 
   /** Subtask metrics of running pipelines, with per-second rates from the previous report. */
@@ -245,6 +311,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
         attempt: Number(a.attempt),
         cancel: new AbortController(),
         stop: new AbortController(),
+        kill: new AbortController(),
         done: Promise.resolve(),
         pending: [],
         acks: Promise.resolve(),

@@ -6,6 +6,7 @@ import { findSink, findSource, findTransform } from '../plugins/index.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import { revealSecrets } from '../definition/secret-options.ts';
 import type { ConnectionAccess, Row, SinkWriter, SourceReader, SplitPosition } from '../plugins/types.ts';
+import type { FileGuard } from '../files/file-guard.ts';
 import type { LogAppender } from '../logs/log-appender.ts';
 import type { AssignmentOutcome } from '../runs/settle.ts';
 import type { SubtaskMetricSample } from '../sql/write-metrics.ts';
@@ -19,6 +20,11 @@ export interface PipelineControls {
   cancel: AbortSignal;
   /** Graceful stop: sources stop, what was read reaches the sinks, sinks flush. */
   stop: AbortSignal;
+  /** The attempt was abandoned (it outlived its cancel grace): close what the plugins hold now,
+   * even while a read or write is still waiting on it. */
+  kill?: AbortSignal;
+  /** The node's file roots, for plugins that take a path. */
+  files?: FileGuard;
   /** Split positions to resume from, by source vertex name (checkpoint, savepoint or sink marks). */
   restore?: Record<string, Record<number, SplitPosition>>;
   /** Called between batches at a record boundary; lets the checkpoint system snapshot the sources
@@ -73,6 +79,8 @@ export class PipelineRunner {
   readonly chains: Chain[] = [];
   private readonly counters = new Map<string, Counters>();
   private failureVertex: string | null = null;
+  /** What the plugins opened and must be closed, in opening order (drained by close()). */
+  private readonly opened: { close(): Promise<void> }[] = [];
 
   constructor(
     private readonly ctx: AssignmentContext,
@@ -116,6 +124,7 @@ export class PipelineRunner {
       logger: createRunLogLogger(controls.logs, ctx.run.id, vertex.name, index),
       signal: controls.cancel,
       connections: controls.connections,
+      files: controls.files,
     });
     // Sealed secrets are opened here, right before a plugin reads its options, and nowhere else.
     const options = (v: { config: Record<string, unknown> }) => revealSecrets(v.config, controls.secrets);
@@ -137,6 +146,7 @@ export class PipelineRunner {
         } else if (v.kind === 'SINK') {
           const plugin = findSink(v.plugin!)!;
           const writer = await plugin.open(options(v), pluginCtx(v));
+          this.opened.push(writer);
           const stage = {
             kind: 'sink' as const,
             name: v.name,
@@ -169,10 +179,14 @@ export class PipelineRunner {
       const config = options(v);
       const reader = await plugin.open(config, {
         ...pluginCtx(v),
-        splitCount: plugin.splitCount(config, parallelism),
+        splitCount: await plugin.splitCount(config, parallelism, {
+          files: controls.files,
+          signal: controls.cancel,
+        }),
         restore: Object.keys(restore).length ? restore : undefined,
         bounded: ctx.version.mode === 'BATCH',
       });
+      this.opened.unshift(reader);
       this.chains.push({
         source: { name: v.name, vertexId: v.id, reader, counters: this.counter(v.id), done: false },
         next,
@@ -217,6 +231,8 @@ export class PipelineRunner {
   async run(): Promise<AssignmentOutcome> {
     const { controls } = this;
     const batchSize = controls.batchSize ?? 1024;
+    const kill = () => void this.close();
+    controls.kill?.addEventListener('abort', kill, { once: true });
     try {
       await this.open();
       while (!controls.cancel.aborted && !controls.stop.aborted) {
@@ -262,14 +278,13 @@ export class PipelineRunner {
         },
       };
     } finally {
+      controls.kill?.removeEventListener('abort', kill);
       await this.close();
     }
   }
 
+  /** Closes what is open, sources first; safe to call again (a kill, then the run's own end). */
   private async close(): Promise<void> {
-    for (const chain of this.chains) {
-      await chain.source.reader.close().catch(() => {});
-      for (const sink of chain.sinks) await sink.writer.close().catch(() => {});
-    }
+    for (const resource of this.opened.splice(0)) await resource.close().catch(() => {});
   }
 }

@@ -15,7 +15,11 @@ export class LineReader {
   private partial = '';
   private eof = false;
 
-  constructor(private readonly path: string) {}
+  /** `openFile` opens the file (the LocalFile source passes its file guard's checked open). */
+  constructor(
+    private readonly path: string,
+    private readonly openFile: (path: string) => Promise<FileHandle> = (p) => open(p, 'r'),
+  ) {}
 
   /** Up to `max` lines (without their line ending); an empty array means the file is exhausted. */
   async next(max: number): Promise<string[]> {
@@ -27,7 +31,7 @@ export class LineReader {
   }
 
   private async fill(): Promise<void> {
-    this.handle ??= await open(this.path, 'r');
+    this.handle ??= await this.openFile(this.path);
     const { bytesRead } = await this.handle.read(this.chunk, 0, CHUNK, null);
     let text: string;
     if (bytesRead === 0) {

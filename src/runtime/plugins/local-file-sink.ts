@@ -4,9 +4,13 @@
  * lines, `csv`, `text`), `field_delimiter` (csv `,`, text `\u0001`), `sink_columns` (csv/text column
  * order; default the first row's fields), `enable_header_write` (csv/text: a header line when the file
  * is new). flush() fsyncs the file.
+ *
+ * The directory must lie inside the node's file roots: it and its missing parents are created one
+ * level at a time through the file guard, and the part file is opened without following a symlink.
  */
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FileAccessError, noFileAccess } from '../files/file-guard.ts';
 import { PluginConfigError, PluginRuntimeError } from './types.ts';
 import type { Row, SinkPlugin, SinkWriter } from './types.ts';
 import {
@@ -46,14 +50,20 @@ export const localFileSink: SinkPlugin = {
   validate(options) {
     parseLocalFileSink(options);
   },
+  paths(options) {
+    return [{ option: 'path', path: parseLocalFileSink(options).path }];
+  },
   async open(options, ctx) {
     const config = parseLocalFileSink(options);
-    const file = join(config.path, `part-${ctx.subtaskIndex}.${EXTENSIONS[config.format]}`);
+    const files = ctx.files ?? noFileAccess;
+    let file = join(config.path, `part-${ctx.subtaskIndex}.${EXTENSIONS[config.format]}`);
     let handle: FileHandle;
     try {
-      await mkdir(config.path, { recursive: true });
-      handle = await open(file, 'a');
+      const dir = await files.makeDirectory(config.path, 'path');
+      file = join(dir, `part-${ctx.subtaskIndex}.${EXTENSIONS[config.format]}`);
+      handle = await files.openAppend(file, 'path');
     } catch (err) {
+      if (err instanceof FileAccessError) throw err;
       throw new PluginRuntimeError(`LocalFile sink cannot open ${file}: ${(err as Error).message}`, {
         cause: err,
       });

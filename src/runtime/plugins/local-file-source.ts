@@ -13,9 +13,14 @@
  * changed directory fails instead of skipping the wrong lines. text without a schema gives `{ content }`.
  * Empty csv/text fields are null for non-string types. After the last file a streaming read is idle
  * (new files are not picked up).
+ *
+ * The path must lie inside the node's file roots (checked after resolving symlinks, by the file
+ * guard); symlinks inside a listed directory are skipped and a file swapped for one is refused. The
+ * listing is asynchronous and bounded: at most MAX_LISTED_FILES files, MAX_LISTING_DEPTH levels.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { opendir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { noFileAccess, type FileGuard } from '../files/file-guard.ts';
 import { PluginConfigError, PluginRuntimeError } from './types.ts';
 import type { ReadResult, Row, SourcePlugin, SourceReader, SplitPosition } from './types.ts';
 import {
@@ -98,26 +103,68 @@ function columnType(name: string, type: string): string {
   throw new PluginConfigError(`schema.fields.${name}`, `unsupported type "${type}"`);
 }
 
-/** The files of `path`, sorted; each one is a split. */
-export function listSplitFiles(config: Pick<LocalFileSourceConfig, 'path' | 'filter'>): string[] {
-  let stat;
+/** Listing limits: a directory that exceeds them is refused rather than read for minutes. */
+export const MAX_LISTED_FILES = 100_000;
+export const MAX_LISTED_ENTRIES = 1_000_000;
+export const MAX_LISTING_DEPTH = 32;
+
+export interface ListingLimits {
+  maxFiles?: number;
+  maxEntries?: number;
+  maxDepth?: number;
+}
+
+/**
+ * The files of `path` (real paths inside the file roots), sorted; each one is a split. Reads the
+ * tree with opendir, a batch of entries per turn of the event loop, so a large tree never blocks it.
+ */
+export async function listSplitFiles(
+  config: Pick<LocalFileSourceConfig, 'path' | 'filter'>,
+  files: FileGuard,
+  options: ListingLimits & { signal?: AbortSignal } = {},
+): Promise<string[]> {
+  const maxFiles = options.maxFiles ?? MAX_LISTED_FILES;
+  const maxEntries = options.maxEntries ?? MAX_LISTED_ENTRIES;
+  const maxDepth = options.maxDepth ?? MAX_LISTING_DEPTH;
+  const root = await files.resolve(config.path, 'path');
+  let rootStat;
   try {
-    stat = statSync(config.path);
+    rootStat = await stat(root);
   } catch {
     throw new PluginConfigError('path', `no such file or directory: ${config.path}`);
   }
-  if (stat.isFile()) return [config.path];
-  const files: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+  if (rootStat.isFile()) return [root];
+  if (!rootStat.isDirectory())
+    throw new PluginConfigError('path', `${config.path} is not a file or directory`);
+  const found: string[] = [];
+  let seen = 0;
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    if (depth > maxDepth) {
+      throw new PluginConfigError('path', `${config.path} is nested more than ${maxDepth} directories deep`);
+    }
+    for await (const entry of await opendir(dir, { bufferSize: 128 })) {
+      if (options.signal?.aborted) throw new PluginRuntimeError('LocalFile: listing canceled');
+      if (++seen > maxEntries) {
+        throw new PluginConfigError('path', `${config.path} holds more than ${maxEntries} entries`);
+      }
       if (entry.name.startsWith('.') || entry.name.startsWith('_')) continue;
       const full = join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.isFile() && (!config.filter || config.filter.test(entry.name))) files.push(full);
+      // Dirent types come from the directory itself: a symlink is neither a file nor a directory
+      // here, so links inside the tree are never followed.
+      if (entry.isDirectory()) await walk(full, depth + 1);
+      else if (entry.isFile() && (!config.filter || config.filter.test(entry.name))) {
+        found.push(full);
+        if (found.length > maxFiles) {
+          throw new PluginConfigError(
+            'path',
+            `${config.path} holds more than ${maxFiles} files (LocalFile reads at most ${maxFiles}; narrow it with file_filter_pattern or a subdirectory)`,
+          );
+        }
+      }
     }
   };
-  walk(config.path);
-  return files.sort();
+  await walk(root, 0);
+  return found.sort();
 }
 
 interface FileState {
@@ -140,6 +187,7 @@ class LocalFileReader implements SourceReader {
     private readonly config: LocalFileSourceConfig,
     private readonly states: FileState[],
     private readonly bounded: boolean,
+    private readonly files: FileGuard,
   ) {
     this.splits = states.map((s) => s.split);
   }
@@ -149,7 +197,7 @@ class LocalFileReader implements SourceReader {
     const want = Math.max(1, max);
     while (rows.length < want && this.current < this.states.length) {
       const state = this.states[this.current] as FileState;
-      state.reader ??= new LineReader(state.file);
+      state.reader ??= new LineReader(state.file, (file) => this.files.openRead(file, 'path'));
       const lines = await state.reader.next(
         state.line < state.resumeAt ? state.resumeAt - state.line : want - rows.length,
       );
@@ -247,12 +295,18 @@ export const localFileSource: SourcePlugin = {
   validate(options) {
     parseLocalFileSourceOptions(options);
   },
-  splitCount(options) {
-    return listSplitFiles(parseLocalFileSourceOptions(options)).length;
+  paths(options) {
+    return [{ option: 'path', path: parseLocalFileSourceOptions(options).path }];
+  },
+  async splitCount(options, _parallelism, ctx) {
+    const files = ctx?.files ?? noFileAccess;
+    return (await listSplitFiles(parseLocalFileSourceOptions(options), files, { signal: ctx?.signal }))
+      .length;
   },
   async open(options, ctx) {
     const config = parseLocalFileSourceOptions(options);
-    const files = listSplitFiles(config);
+    const guard = ctx.files ?? noFileAccess;
+    const files = await listSplitFiles(config, guard, { signal: ctx.signal });
     if (files.length !== ctx.splitCount) {
       ctx.logger.warn(
         { vertex: ctx.vertex, planned: ctx.splitCount, found: files.length },
@@ -274,6 +328,6 @@ export const localFileSource: SourcePlugin = {
       }
       states.push({ split: s, file, line: 0, resumeAt: line, done: false });
     }
-    return new LocalFileReader(config, states, ctx.bounded);
+    return new LocalFileReader(config, states, ctx.bounded, guard);
   },
 };

@@ -9,6 +9,7 @@
 import type { Logger } from '../../lib/logger.ts';
 import type { DatabaseIdentity } from '../connections/database-identity.ts';
 import type { ResolvedConnection } from '../connections/save-connection.ts';
+import type { FileGuard } from '../files/file-guard.ts';
 
 export type Row = Record<string, unknown>;
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -29,6 +30,9 @@ export interface PluginContext {
   signal: AbortSignal;
   /** Named connections and jobgate's own database, for plugins that reach external systems. */
   connections?: ConnectionAccess;
+  /** The node's file roots; a plugin that takes a path opens it only through this guard (without
+   * one, every path is refused). */
+  files?: FileGuard;
 }
 
 export interface ConnectionAccess {
@@ -36,6 +40,13 @@ export interface ConnectionAccess {
   resolve(name: string): Promise<ResolvedConnection>;
   /** jobgate's own database (when it runs on PostgreSQL), which no plugin may reach. */
   ownDatabase: DatabaseIdentity | null;
+}
+
+/** Where a plugin's option names a file or directory, for the file-root check at definition time. */
+export interface PluginPathOption {
+  /** The option's path within the block, e.g. `path`. */
+  option: string;
+  path: string;
 }
 
 /** What a source read returns: a batch of rows, or that nothing is there now, or that it is done. */
@@ -62,7 +73,13 @@ export interface SourcePlugin {
   /** Validates the plugin's options; throws a PluginConfigError naming the option's path. */
   validate(options: Record<string, unknown>): void;
   /** How many splits the source divides its input into (default: the parallelism). */
-  splitCount(options: Record<string, unknown>, parallelism: number): number;
+  splitCount(
+    options: Record<string, unknown>,
+    parallelism: number,
+    ctx?: { files?: FileGuard; signal?: AbortSignal },
+  ): number | Promise<number>;
+  /** The files or directories its options name; each must lie inside the file roots. */
+  paths?(options: Record<string, unknown>): PluginPathOption[];
   open(
     options: Record<string, unknown>,
     ctx: PluginContext & {
@@ -101,6 +118,8 @@ export interface SinkPlugin {
   /** true: each row lands exactly once across restores; false: at-least-once. */
   readonly exactlyOnce: boolean;
   validate(options: Record<string, unknown>): void;
+  /** The files or directories its options name; each must lie inside the file roots. */
+  paths?(options: Record<string, unknown>): PluginPathOption[];
   open(options: Record<string, unknown>, ctx: PluginContext): Promise<SinkWriter>;
 }
 
