@@ -98,7 +98,7 @@ export function startBenchRuntime(
 
 /** Creates a job (actor `bench`) and returns its id. */
 export async function benchJob(env: CheckpointBenchEnv, input: JobSettingsInput): Promise<string> {
-  return (await createJob(env.database, input, 'bench')).id;
+  return (await createJob(env.database, input, { name: 'bench', role: 'admin' })).id;
 }
 
 export async function startBenchRun(env: CheckpointBenchEnv, jobId: string): Promise<string> {

@@ -17,7 +17,14 @@ import { fireFollowUps, fireSchedules } from './schedule/fire-schedules.ts';
 
 export { ensureCluster } from './clusters.ts';
 export { emitEvent, EVENTS_CHANNEL, type RuntimeEvent, type RuntimeEventType } from './events.ts';
-export { createJob, updateJob, deleteJob, type JobSettingsInput } from './jobs/save-job.ts';
+export {
+  createJob,
+  updateJob,
+  deleteJob,
+  checkName,
+  type JobActor,
+  type JobSettingsInput,
+} from './jobs/save-job.ts';
 export { startRun } from './runs/start-run.ts';
 export { requestStop, restartWhole, restartFailed, type StopMode } from './runs/control.ts';
 export { normalizeDefinition } from './definition/job-definition.ts';
@@ -74,8 +81,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           await expireCheckpoints(database, clusterId, options.checkpointTimeoutMs ?? 60_000);
           await pruneCheckpoints(database, clusterId, options.checkpointRetention ?? 3);
           await abandonCheckpointsOfStoppedRuns(database);
-          await fireSchedules(database, { clusterId, logger });
-          await fireFollowUps(database, { clusterId, logger });
+          await fireSchedules(database, { clusterId, logger, commandsEnabled: options.commandsEnabled });
+          await fireFollowUps(database, { clusterId, logger, commandsEnabled: options.commandsEnabled });
         },
       })
     : undefined;

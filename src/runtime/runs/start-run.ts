@@ -14,6 +14,7 @@ import {
 import { newRunId } from '../../lib/ids.ts';
 import type { RunTrigger } from '../../lib/status.ts';
 import { emitEvent } from '../events.ts';
+import { checkShellStart } from '../jobs/job-actor.ts';
 import type { RunRow } from './transition-run.ts';
 
 /** The channel that wakes coordinators when there is something to place. */
@@ -31,6 +32,8 @@ export interface StartRunOptions {
   restoredFromId?: string;
   parallelism?: number;
   attempt?: number;
+  /** Config `commandsEnabled`: when false, a shell job does not start (default true). */
+  commandsEnabled?: boolean;
 }
 
 /** The assignments of a run: a pipeline has one per parallel index (the chain's subtasks with that
@@ -75,6 +78,7 @@ export async function startRun(database: Database, options: StartRunOptions): Pr
           .from(jobVersions)
           .where(and(eq(jobVersions.jobId, job.id), eq(jobVersions.version, job.currentVersion)));
     if (!version) throw new Error(`job ${job.name} has no version ${job.currentVersion}`);
+    checkShellStart(version.kind, options.commandsEnabled, job.name);
     const vertexRows = await tx
       .select({ id: vertices.id })
       .from(vertices)

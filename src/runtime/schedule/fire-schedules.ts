@@ -2,11 +2,12 @@
 // into schedule_ticks, whose primary key (job, tick time) lets exactly one coordinator fire it.
 import { and, eq, inArray, isNotNull, isNull, max, sql } from 'drizzle-orm';
 import type { Database, Tx } from '../../db/client.ts';
-import { jobs, runs, scheduleTicks } from '../../db/schema/index.ts';
+import { jobs, jobVersions, runs, scheduleTicks } from '../../db/schema/index.ts';
 import { coerceError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { RunTrigger } from '../../lib/status.ts';
 import { emitEvent } from '../events.ts';
+import { COMMANDS_DISABLED_REASON, isShellKind } from '../jobs/job-actor.ts';
 import { startRun } from '../runs/start-run.ts';
 import { parseSchedule } from './parse-schedule.ts';
 
@@ -44,6 +45,22 @@ export function dueTick(
       return due;
     }
   }
+}
+
+/** Where commands are off, a shell job's tick is recorded SKIPPED with the reason, not started. */
+async function shellRefused(
+  tx: Tx,
+  job: JobRow,
+  commandsEnabled: boolean | undefined,
+): Promise<{ outcome: 'SKIPPED'; reason: string } | null> {
+  if (commandsEnabled !== false) return null;
+  const [version] = await tx
+    .select({ kind: jobVersions.kind })
+    .from(jobVersions)
+    .where(and(eq(jobVersions.jobId, job.id), eq(jobVersions.version, job.currentVersion)));
+  return version && isShellKind(version.kind)
+    ? { outcome: 'SKIPPED', reason: COMMANDS_DISABLED_REASON }
+    : null;
 }
 
 async function recordTick(
@@ -99,7 +116,7 @@ async function fire(
 
 export async function fireSchedules(
   database: Database,
-  options: { clusterId: string; logger: Logger; now?: Date },
+  options: { clusterId: string; logger: Logger; now?: Date; commandsEnabled?: boolean },
 ): Promise<void> {
   const now = options.now ?? new Date();
   const { db } = database;
@@ -143,6 +160,8 @@ export async function fireSchedules(
     // Inside the tick's transaction: PGlite runs one statement at a time, so nothing may wait on the
     // outer handle while the transaction is open.
     const decision = await recordTick(database, job.id, tick, async (tx) => {
+      const refused = await shellRefused(tx, job, options.commandsEnabled);
+      if (refused) return refused;
       if (job.concurrency !== 'FORBID') return { outcome: 'FIRED' };
       const [active] = await tx
         .select({ id: runs.id })
@@ -175,7 +194,7 @@ export async function fireSchedules(
  * name its job as parent. Ticks keyed on the triggering run's end make each happen once. */
 export async function fireFollowUps(
   database: Database,
-  options: { clusterId: string; logger: Logger },
+  options: { clusterId: string; logger: Logger; commandsEnabled?: boolean },
 ): Promise<void> {
   const failed = await database.execute<{
     run_id: string;
@@ -204,8 +223,15 @@ export async function fireFollowUps(
     const [job] = await database.db.select().from(jobs).where(eq(jobs.id, row.job_id));
     if (!job) continue;
     const tickAt = parsePgTimestamp(row.ended_at);
-    const decision = await recordTick(database, job.id, tickAt, async () => ({ outcome: 'FIRED' }), 'retry');
-    if (decision) await fire(database, options.logger, job, tickAt, 'RETRY', row.run_id, 'retry');
+    const decision = await recordTick(
+      database,
+      job.id,
+      tickAt,
+      async (tx) => (await shellRefused(tx, job, options.commandsEnabled)) ?? { outcome: 'FIRED' },
+      'retry',
+    );
+    if (decision?.outcome === 'FIRED')
+      await fire(database, options.logger, job, tickAt, 'RETRY', row.run_id, 'retry');
   }
 
   const dependents = await database.execute<{ run_id: string; child_id: string; ended_at: string }>(sql`
@@ -222,9 +248,10 @@ export async function fireFollowUps(
       database,
       child.id,
       tickAt,
-      async () => ({ outcome: 'FIRED' }),
+      async (tx) => (await shellRefused(tx, child, options.commandsEnabled)) ?? { outcome: 'FIRED' },
       'dependent',
     );
-    if (decision) await fire(database, options.logger, child, tickAt, 'DEPENDENT', row.run_id, 'dependent');
+    if (decision?.outcome === 'FIRED')
+      await fire(database, options.logger, child, tickAt, 'DEPENDENT', row.run_id, 'dependent');
   }
 }
