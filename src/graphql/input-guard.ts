@@ -100,12 +100,41 @@ function refusal(problem: Problem): GraphQLError {
   });
 }
 
-/** Refuses an operation whose arguments hold a string no field can take (see the file comment). */
+/** The longest error message sent back: graphql-js quotes a refused variable's whole value. */
+export const MAX_ERROR_MESSAGE = 1_000;
+
+/** An answer's errors with their messages cut short (after masking: the extensions are final). */
+function shortenErrors(result: unknown): unknown {
+  const errors = (result as { errors?: readonly GraphQLError[] } | null)?.errors;
+  if (!errors?.some((e) => e.message.length > MAX_ERROR_MESSAGE)) return result;
+  return {
+    ...(result as object),
+    errors: errors.map((e) =>
+      e.message.length <= MAX_ERROR_MESSAGE
+        ? e
+        : new GraphQLError(`${e.message.slice(0, MAX_ERROR_MESSAGE)}… (shortened)`, {
+            nodes: e.nodes,
+            path: e.path,
+            extensions: e.extensions,
+          }),
+    ),
+  };
+}
+
+/** Refuses an operation whose arguments hold a string no field can take (see the file comment),
+ * and keeps the messages of refused operations short. */
 export function useInputGuard(): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
       const problem = firstProblem(args.document, args.variableValues);
       if (problem) setResultAndStopExecution({ errors: [refusal(problem)] });
+    },
+    onResultProcess({ result, setResult }) {
+      if (Array.isArray(result)) setResult(result.map(shortenErrors) as typeof result);
+      else if (result && typeof result === 'object' && !(Symbol.asyncIterator in result)) {
+        const next = shortenErrors(result);
+        if (next !== result) setResult(next as typeof result);
+      }
     },
     onSubscribe({ args, setResultAndStopExecution }) {
       const problem = firstProblem(args.document, args.variableValues);

@@ -250,14 +250,12 @@ export async function createJob(
         .values({ name: input.name, clusterId, parentJobId, ...settings, currentVersion: 1 })
         .returning();
       await insertVersion(tx, job!.id, 1, definition, settings.restartStrategy);
-      await tx
-        .insert(auditEvents)
-        .values({
-          actor: actor.name,
-          action: 'job:create',
-          target: input.name,
-          details: { kind: definition.kind },
-        });
+      await tx.insert(auditEvents).values({
+        actor: actor.name,
+        action: 'job:create',
+        target: input.name,
+        details: { kind: definition.kind },
+      });
       return job!;
     });
   } catch (err) {
@@ -278,7 +276,8 @@ function definitionOf(version: VersionRow): DefinitionInput {
   return { steps: doc.steps as DefinitionInput['steps'] };
 }
 
-async function lockJob(tx: Tx, name: string) {
+async function lockJob(tx: Tx, name: string, path: string) {
+  checkName(name, path);
   const [job] = await tx
     .select()
     .from(jobs)
@@ -306,7 +305,7 @@ export async function updateJob(
 ): Promise<JobRow> {
   const hasDefinition = givesShell(input) || input.pipeline != null;
   return database.db.transaction(async (tx) => {
-    const { job, version: current } = await lockJob(tx, name);
+    const { job, version: current } = await lockJob(tx, name, `${base}.name`);
     checkShellWrite(actor, {
       job: name,
       newShell: givesShell(input),
@@ -375,7 +374,7 @@ export async function updateJob(
 /** Soft-deletes a job (its runs stay readable); the name becomes free again. */
 export async function deleteJob(database: Database, name: string, actor: JobActor): Promise<JobRow> {
   return database.db.transaction(async (tx) => {
-    const { job: found, version } = await lockJob(tx, name);
+    const { job: found, version } = await lockJob(tx, name, 'name');
     checkShellWrite(actor, {
       job: name,
       newShell: false,

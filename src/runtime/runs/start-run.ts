@@ -1,5 +1,5 @@
 // Starting a run: the run row, its subtasks and its assignments (what slots run), in one transaction.
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import type { Database, Tx } from '../../db/client.ts';
 import {
   assignments,
@@ -11,6 +11,7 @@ import {
   subtasks,
   vertices,
 } from '../../db/schema/index.ts';
+import { ConflictError, NotFoundError } from '../../lib/errors.ts';
 import { newRunId } from '../../lib/ids.ts';
 import type { RunTrigger } from '../../lib/status.ts';
 import { emitEvent } from '../events.ts';
@@ -66,11 +67,11 @@ async function createAssignments(tx: Tx, run: RunRow, kind: string, vertexRows: 
 
 export async function startRun(database: Database, options: StartRunOptions): Promise<RunRow> {
   const run = await database.db.transaction(async (tx) => {
-    const [job] = await tx
-      .select()
-      .from(jobs)
-      .where(and(eq(jobs.id, options.jobId), isNull(jobs.deletedAt)));
-    if (!job) throw new Error(`job ${options.jobId} is gone`);
+    const [job] = await tx.select().from(jobs).where(eq(jobs.id, options.jobId));
+    if (!job) throw new NotFoundError('job', options.jobId);
+    // A restart of a run whose job was deleted since: the client's mistake, not ours.
+    if (job.deletedAt)
+      throw new ConflictError(`job ${JSON.stringify(job.name)} was deleted; it starts no more runs`);
     const [version] = options.jobVersionId
       ? await tx.select().from(jobVersions).where(eq(jobVersions.id, options.jobVersionId))
       : await tx
