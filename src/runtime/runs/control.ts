@@ -90,11 +90,14 @@ export async function restartWhole(
   const [old] = await database.db.select().from(runs).where(eq(runs.id, runId));
   if (!old) throw new NotFoundError('run', runId);
   const [version] = await database.db
-    .select({ kind: jobVersions.kind, job: jobs.name })
+    .select({ kind: jobVersions.kind, job: jobs.name, deletedAt: jobs.deletedAt })
     .from(jobVersions)
     .innerJoin(jobs, eq(jobs.id, jobVersions.jobId))
     .where(eq(jobVersions.id, old.jobVersionId));
   // Refused before the old run is canceled: a refused restart changes nothing.
+  if (version?.deletedAt) {
+    throw new ConflictError(`job ${JSON.stringify(version.job)} was deleted; it starts no more runs`);
+  }
   if (version) checkShellStart(version.kind, policy.commandsEnabled, version.job);
   if (!isTerminalRunStatus(old.status)) await requestStop(database, runId, 'CANCEL', actor);
   const checkpoint = await latestCompletedCheckpoint(database, runId);
