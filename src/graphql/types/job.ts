@@ -36,6 +36,11 @@ JobRef.implement({
       nullable: true,
       resolve: async (j, _a, ctx) => (await currentVersion(j.id, ctx)).checkpointIntervalMs,
     }),
+    restartStrategy: t.field({
+      type: 'JSON',
+      description: 'How a failed run restarts: { type, attempts, delayMs, maxDelayMs }.',
+      resolve: async (j, _a, ctx) => (await currentVersion(j.id, ctx)).restartStrategy,
+    }),
     definition: t.field({
       type: 'JSON',
       description: 'The definition as submitted: a SeaTunnel-style pipeline, a command, or steps.',
