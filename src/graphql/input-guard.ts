@@ -38,7 +38,11 @@ function firstProblem(
   variables: Record<string, unknown> | null | undefined,
 ): Problem | undefined {
   const stack: Item[] = [];
+  const defaults = new Map<string, ValueNode>();
   visit(document, {
+    VariableDefinition(node) {
+      if (node.defaultValue) defaults.set(node.variable.name.value, node.defaultValue);
+    },
     Argument(node) {
       stack.push({ node: node.value, path: node.name.value, depth: 0 });
     },
@@ -67,7 +71,11 @@ function firstProblem(
           stack.push({ node: f.value, path: `${item.path}.${f.name.value}`, depth });
         }
       } else if (node.kind === Kind.VARIABLE) {
-        stack.push({ value: variables?.[node.name.value], path: item.path, depth: item.depth });
+        const name = node.name.value;
+        const fallback = defaults.get(name);
+        if (variables && name in variables) {
+          stack.push({ value: variables[name], path: item.path, depth: item.depth });
+        } else if (fallback) stack.push({ node: fallback, path: item.path, depth: item.depth });
       }
       continue;
     }

@@ -232,6 +232,12 @@ describe('strings no field can take', () => {
     const query = await server.graphql(`{ job(name: "a\\u0000b") { name } }`, {}, 'viewer');
     expect(code(query)).toBe('BAD_USER_INPUT');
     expect(inputPath(query)).toBe('name');
+    const fallback = await server.graphql(
+      `query ($n: String! = "a\\u0000b") { job(name: $n) { name } }`,
+      {},
+      'viewer',
+    );
+    expect(inputPath(fallback)).toBe('name');
     const search = await server.graphql(
       `query ($s: String) { jobs(name: $s) { totalCount } }`,
       { s: '\uDFFF' },
