@@ -100,7 +100,8 @@ export function startBenchRuntime(
 
 /** Creates a job (actor `bench`) and returns its id. */
 export async function benchJob(env: CheckpointBenchEnv, input: JobSettingsInput): Promise<string> {
-  return (await createJob(env.database, input, 'bench', { role: 'admin', secrets: testSecrets })).id;
+  return (await createJob(env.database, input, { name: 'bench', role: 'admin' }, { secrets: testSecrets }))
+    .id;
 }
 
 export async function startBenchRun(env: CheckpointBenchEnv, jobId: string): Promise<string> {

@@ -165,8 +165,8 @@ export async function heavyQueryBench(
           sink: [{ plugin_name: 'Blackhole' }],
         },
       } as never,
-      'bench',
-      { role: 'admin', secrets: testSecrets },
+      { name: 'bench', role: 'admin' },
+      { secrets: testSecrets },
     );
 
     const phase = async (label: string, load: boolean): Promise<PhaseResult> => {

@@ -72,7 +72,7 @@ const POLL_MS = 10;
 
 /** Creates a job (actor `bench`) and returns its id. */
 export async function benchJob(database: Database, input: JobSettingsInput): Promise<string> {
-  return (await createJob(database, input, 'bench', { role: 'admin', secrets: testSecrets })).id;
+  return (await createJob(database, input, { name: 'bench', role: 'admin' }, { secrets: testSecrets })).id;
 }
 
 /** Starts a run of `jobId` and waits (bounded) until it is terminal. */

@@ -3,11 +3,13 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { jobs } from '../db/schema/index.ts';
 import { BadInputError, NotFoundError } from '../lib/errors.ts';
 import { isRunId } from '../lib/ids.ts';
+import { checkName } from '../runtime/index.ts';
 import type { GraphQLContext } from './context.ts';
 import type { JobRow, RunRow } from './loaders.ts';
 
-/** A live (not deleted) job by name, or NOT_FOUND. */
-export async function requireJobByName(name: string, ctx: GraphQLContext): Promise<JobRow> {
+/** A live (not deleted) job by name, or NOT_FOUND; a name no job can have is BAD_USER_INPUT. */
+export async function requireJobByName(name: string, ctx: GraphQLContext, path = 'name'): Promise<JobRow> {
+  checkName(name, path);
   const [row] = await ctx.database.db
     .select()
     .from(jobs)
@@ -19,7 +21,8 @@ export async function requireJobByName(name: string, ctx: GraphQLContext): Promi
 /** A run by id, or NOT_FOUND; a malformed id is BAD_USER_INPUT naming `path`. */
 export async function requireRun(id: string, ctx: GraphQLContext, path = 'id'): Promise<RunRow> {
   if (!isRunId(id)) {
-    throw new BadInputError(`${path} must be 32 lowercase hex characters, got ${JSON.stringify(id)}`, {
+    const shown = JSON.stringify(id.length > 60 ? `${id.slice(0, 60)}…` : id);
+    throw new BadInputError(`${path} must be 32 lowercase hex characters, got ${shown}`, {
       path,
     });
   }

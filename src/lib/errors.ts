@@ -33,7 +33,9 @@ export class BadInputError extends JobgateError {
 
 export class NotFoundError extends JobgateError {
   constructor(what: string, id: string) {
-    super('NOT_FOUND', `${what} ${JSON.stringify(id)} does not exist`, { details: { what, id } });
+    // A client may send a megabyte as an id: quote at most 200 characters of it back.
+    const shown = id.length > 200 ? `${id.slice(0, 200)}…` : id;
+    super('NOT_FOUND', `${what} ${JSON.stringify(shown)} does not exist`, { details: { what, id: shown } });
   }
 }
 

@@ -21,7 +21,15 @@ import { createFileGuard, type FileGuard } from './files/file-guard.ts';
 
 export { ensureCluster } from './clusters.ts';
 export { emitEvent, EVENTS_CHANNEL, type RuntimeEvent, type RuntimeEventType } from './events.ts';
-export { createJob, updateJob, deleteJob, type JobSettingsInput } from './jobs/save-job.ts';
+export {
+  createJob,
+  updateJob,
+  deleteJob,
+  checkName,
+  type JobActor,
+  type JobSettingsInput,
+  type SaveJobOptions,
+} from './jobs/save-job.ts';
 export {
   createConnection,
   updateConnection,
@@ -110,8 +118,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           await expireCheckpoints(database, fence, options.checkpointTimeoutMs ?? 60_000);
           await pruneCheckpoints(database, fence, options.checkpointRetention ?? 3);
           await abandonCheckpointsOfStoppedRuns(database, fence);
-          await fireSchedules(database, fence, { logger });
-          await fireFollowUps(database, fence, { logger });
+          await fireSchedules(database, fence, { logger, commandsEnabled: options.commandsEnabled });
+          await fireFollowUps(database, fence, { logger, commandsEnabled: options.commandsEnabled });
         },
       })
     : undefined;

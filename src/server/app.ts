@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { Database } from '../db/client.ts';
 import { createContext, type GraphQLContext, type GraphQLSettings } from '../graphql/context.ts';
+import { useInputGuard } from '../graphql/input-guard.ts';
 import { getSchema } from '../graphql/schema.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
@@ -117,6 +118,7 @@ export function buildApp(options: AppOptions): App {
       useHealth(database),
       usePrometheus(database),
       useAuth(),
+      useInputGuard(),
       // Queries run as code compiled once per document (graphql-jit) instead of being interpreted
       // field by field: the contract Run query resolves ~500 fields, and its CPU per request fell
       // from ~6 to ~3.5 ms with this alone. Mutations and subscriptions keep the reference

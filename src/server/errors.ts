@@ -24,7 +24,7 @@ export function createMaskError(logger: Logger) {
       return new GraphQLError(graphqlError.message, {
         nodes: graphqlError.nodes,
         path: graphqlError.path,
-        extensions: { code: graphqlError.extensions.code ?? 'BAD_USER_INPUT', ...graphqlError.extensions },
+        extensions: { code: graphqlError.extensions?.code ?? 'BAD_USER_INPUT', ...graphqlError.extensions },
       });
     }
     if (original instanceof GraphQLError) return original;

@@ -1,6 +1,7 @@
 import { asc, eq } from 'drizzle-orm';
 import { clusters } from '../../db/schema/index.ts';
 import { NotFoundError } from '../../lib/errors.ts';
+import { checkName } from '../../runtime/index.ts';
 import { builder } from '../builder.ts';
 import { ClusterRef, WorkerNodeRef } from './refs.ts';
 
@@ -27,6 +28,7 @@ builder.queryFields((t) => ({
     type: ClusterRef,
     args: { name: t.arg.string({ required: true }) },
     resolve: async (_root, { name }, ctx) => {
+      checkName(name, 'name');
       const [row] = await ctx.database.db.select().from(clusters).where(eq(clusters.name, name));
       if (!row) throw new NotFoundError('cluster', name);
       return row;

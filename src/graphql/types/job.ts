@@ -1,6 +1,7 @@
 import { and, asc, count, gt, ilike, sql, type SQL } from 'drizzle-orm';
 import { clusters, jobs, runs } from '../../db/schema/index.ts';
-import { redactSecrets } from '../../runtime/index.ts';
+import { BadInputError } from '../../lib/errors.ts';
+import { checkName, redactSecrets } from '../../runtime/index.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { requireJobByName } from '../lookups.ts';
@@ -34,6 +35,11 @@ JobRef.implement({
     checkpointIntervalMs: t.int({
       nullable: true,
       resolve: async (j, _a, ctx) => (await currentVersion(j.id, ctx)).checkpointIntervalMs,
+    }),
+    restartStrategy: t.field({
+      type: 'JSON',
+      description: 'How a failed run restarts: { type, attempts, delayMs, maxDelayMs }.',
+      resolve: async (j, _a, ctx) => (await currentVersion(j.id, ctx)).restartStrategy,
     }),
     definition: t.field({
       type: 'JSON',
@@ -98,6 +104,10 @@ builder.queryFields((t) => ({
         const limit = pageSize(args.first, 20);
         const after = decodeKeyCursor<string>(args.after, 'string');
         const filters: SQL[] = [sql`${jobs.deletedAt} is null`];
+        if (args.name && args.name.length > 200) {
+          throw new BadInputError('name: a search is at most 200 characters', { path: 'name' });
+        }
+        if (args.cluster) checkName(args.cluster, 'cluster');
         if (args.name) filters.push(ilike(jobs.name, `%${args.name.replace(/[\\%_]/g, '\\$&')}%`));
         if (args.cluster) {
           filters.push(

@@ -12,7 +12,8 @@ const NodePayload = builder
   });
 
 const checkId = (id: string) => {
-  if (!isUuid(id)) throw new BadInputError(`id: ${JSON.stringify(id)} is not a node id`, { path: 'id' });
+  if (!isUuid(id))
+    throw new BadInputError(`id: ${JSON.stringify(id.slice(0, 60))} is not a node id`, { path: 'id' });
 };
 
 builder.mutationFields((t) => ({

@@ -97,7 +97,8 @@ async function checkRestorePoint(
   allowNonRestoredState: boolean,
 ): Promise<string> {
   const path = 'input.fromSavepoint';
-  if (!isUuid(id)) throw new BadInputError(`${path}: ${JSON.stringify(id)} is not a savepoint id`, { path });
+  if (!isUuid(id))
+    throw new BadInputError(`${path}: ${JSON.stringify(id.slice(0, 60))} is not a savepoint id`, { path });
   const checkpoint = await ctx.loaders.checkpoint.load(id);
   if (!checkpoint) throw new NotFoundError('savepoint', id);
   if (checkpoint.status !== 'COMPLETED') {
@@ -147,7 +148,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: StartJobInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const viewer = requireRole(ctx, 'operator');
-      const job = await requireJobByName(input.job, ctx);
+      const job = await requireJobByName(input.job, ctx, 'input.job');
       const restoredFromId = input.fromSavepoint
         ? await checkRestorePoint(ctx, job, input.fromSavepoint, input.allowNonRestoredState ?? false)
         : undefined;
@@ -165,6 +166,7 @@ builder.mutationFields((t) => ({
         actor: viewer.name,
         parallelism: input.parallelism ?? undefined,
         restoredFromId,
+        commandsEnabled: ctx.settings.commandsEnabled,
       });
       return { run };
     },
@@ -212,10 +214,11 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const viewer = requireRole(ctx, 'operator');
       await requireRun(input.runId, ctx, 'input.runId');
+      const policy = { commandsEnabled: ctx.settings.commandsEnabled };
       const run =
         input.mode === 'WHOLE'
-          ? await restartWhole(ctx.database, input.runId, viewer.name)
-          : await restartFailed(ctx.database, input.runId, viewer.name);
+          ? await restartWhole(ctx.database, input.runId, viewer.name, policy)
+          : await restartFailed(ctx.database, input.runId, viewer.name, policy);
       return { run };
     },
   }),

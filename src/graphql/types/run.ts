@@ -130,7 +130,7 @@ builder.queryFields((t) => ({
       status: t.arg({ type: RunStatusEnum }),
     },
     resolve: async (_root, args, ctx) => {
-      const jobId = args.job ? (await requireJobByName(args.job, ctx)).id : undefined;
+      const jobId = args.job ? (await requireJobByName(args.job, ctx, 'job')).id : undefined;
       return runsPage(ctx, { jobId, status: args.status, first: args.first, after: args.after });
     },
   }),

@@ -1,5 +1,6 @@
 import { and, asc, eq, isNull, type SQL } from 'drizzle-orm';
 import { clusters, nodes } from '../../db/schema/index.ts';
+import { checkName } from '../../runtime/index.ts';
 import type { NodeStatus } from '../../lib/status.ts';
 import { mustExist } from '../must-exist.ts';
 import { builder } from '../builder.ts';
@@ -74,6 +75,7 @@ builder.queryFields((t) => ({
     },
     resolve: async (_root, args, ctx) => {
       const where: SQL[] = [isNull(nodes.deregisteredAt)];
+      if (args.cluster) checkName(args.cluster, 'cluster');
       if (args.cluster) where.push(eq(clusters.name, args.cluster));
       const rows = await ctx.database.db
         .select({ node: nodes })

@@ -80,6 +80,12 @@ export function normalizeDefinition(input: DefinitionInput, base = 'input'): Nor
   }
   if (input.pipeline !== undefined && input.pipeline !== null)
     return normalizePipeline(input, `${base}.pipeline`);
+  // A shell job runs as one process: settings it cannot honour are refused, not ignored.
+  if (parallelism !== null && parallelism !== 1)
+    fail(`${base}.parallelism`, 'a job that runs shell commands runs once (parallelism 1)');
+  if (interval !== null)
+    fail(`${base}.checkpointIntervalMs`, 'a job that runs shell commands has no checkpoints');
+  if (input.steps && input.mode === 'STREAMING') fail(`${base}.mode`, 'a steps job is BATCH');
   if (input.command) return normalizeCommand(input, `${base}.command`);
   return normalizeSteps(input, `${base}.steps`);
 }

@@ -5,12 +5,15 @@ import {
   assignments,
   auditEvents,
   checkpoints,
+  jobs,
+  jobVersions,
   runs,
   subtaskAttempts,
   subtasks,
 } from '../../db/schema/index.ts';
 import { ConflictError, NotFoundError } from '../../lib/errors.ts';
 import { isTerminalRunStatus } from '../../lib/status.ts';
+import { checkShellStart } from '../jobs/job-actor.ts';
 import { cancelLiveAssignments, cancelUnplaced, settleRun } from './settle.ts';
 import { startRun, WORK_CHANNEL } from './start-run.ts';
 import { lockRun, transitionRun, type RunRow } from './transition-run.ts';
@@ -78,9 +81,24 @@ export async function latestCompletedCheckpoint(database: Database, runId: strin
 
 /** WHOLE: a new run of the same job version (from the old run's latest completed checkpoint, if
  * any); a run still going is canceled first. */
-export async function restartWhole(database: Database, runId: string, actor: string): Promise<RunRow> {
+export async function restartWhole(
+  database: Database,
+  runId: string,
+  actor: string,
+  policy: { commandsEnabled?: boolean } = {},
+): Promise<RunRow> {
   const [old] = await database.db.select().from(runs).where(eq(runs.id, runId));
   if (!old) throw new NotFoundError('run', runId);
+  const [version] = await database.db
+    .select({ kind: jobVersions.kind, job: jobs.name, deletedAt: jobs.deletedAt })
+    .from(jobVersions)
+    .innerJoin(jobs, eq(jobs.id, jobVersions.jobId))
+    .where(eq(jobVersions.id, old.jobVersionId));
+  // Refused before the old run is canceled: a refused restart changes nothing.
+  if (version?.deletedAt) {
+    throw new ConflictError(`job ${JSON.stringify(version.job)} was deleted; it starts no more runs`);
+  }
+  if (version) checkShellStart(version.kind, policy.commandsEnabled, version.job);
   if (!isTerminalRunStatus(old.status)) await requestStop(database, runId, 'CANCEL', actor);
   const checkpoint = await latestCompletedCheckpoint(database, runId);
   return startRun(database, {
@@ -91,15 +109,27 @@ export async function restartWhole(database: Database, runId: string, actor: str
     previousRunId: old.id,
     restoredFromId: checkpoint?.id,
     parallelism: old.parallelism,
+    commandsEnabled: policy.commandsEnabled,
   });
 }
 
 /** FAILED: the same run runs again, but only what failed or never ran. The one transition out of a
  * terminal status jobgate allows (FAILED → RESTARTING), recorded like any other. */
-export async function restartFailed(database: Database, runId: string, actor: string): Promise<RunRow> {
+export async function restartFailed(
+  database: Database,
+  runId: string,
+  actor: string,
+  policy: { commandsEnabled?: boolean } = {},
+): Promise<RunRow> {
   const run = await database.db.transaction(async (tx) => {
     const run = await lockRun(tx, runId);
     if (!run) throw new NotFoundError('run', runId);
+    const [version] = await tx
+      .select({ kind: jobVersions.kind, job: jobs.name })
+      .from(jobVersions)
+      .innerJoin(jobs, eq(jobs.id, jobVersions.jobId))
+      .where(eq(jobVersions.id, run.jobVersionId));
+    if (version) checkShellStart(version.kind, policy.commandsEnabled, version.job);
     if (run.status !== 'FAILED' && run.status !== 'CANCELED') {
       throw new ConflictError(
         `restart FAILED needs a FAILED or CANCELED run; run ${runId} is ${run.status}`,

@@ -1,5 +1,5 @@
 // Starting a run: the run row, its subtasks and its assignments (what slots run), in one transaction.
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Database, Tx } from '../../db/client.ts';
 import {
   assignments,
@@ -11,9 +11,11 @@ import {
   subtasks,
   vertices,
 } from '../../db/schema/index.ts';
+import { ConflictError, NotFoundError } from '../../lib/errors.ts';
 import { newRunId } from '../../lib/ids.ts';
 import type { RunTrigger } from '../../lib/status.ts';
 import { emitEvent } from '../events.ts';
+import { checkShellStart } from '../jobs/job-actor.ts';
 import type { RunRow } from './transition-run.ts';
 
 /** The channel that wakes coordinators when there is something to place. */
@@ -31,6 +33,8 @@ export interface StartRunOptions {
   restoredFromId?: string;
   parallelism?: number;
   attempt?: number;
+  /** Config `commandsEnabled`: when false, a shell job does not start (default true). */
+  commandsEnabled?: boolean;
 }
 
 /** The assignments of a run: a pipeline has one per parallel index (the chain's subtasks with that
@@ -65,11 +69,11 @@ async function createAssignments(tx: Tx, run: RunRow, kind: string, vertexRows: 
  * fenced ones); the wake-up then goes out when that transaction commits. */
 export async function startRun(database: Database, options: StartRunOptions, within?: Tx): Promise<RunRow> {
   const create = async (tx: Tx) => {
-    const [job] = await tx
-      .select()
-      .from(jobs)
-      .where(and(eq(jobs.id, options.jobId), isNull(jobs.deletedAt)));
-    if (!job) throw new Error(`job ${options.jobId} is gone`);
+    const [job] = await tx.select().from(jobs).where(eq(jobs.id, options.jobId));
+    if (!job) throw new NotFoundError('job', options.jobId);
+    // A restart of a run whose job was deleted since: the client's mistake, not ours.
+    if (job.deletedAt)
+      throw new ConflictError(`job ${JSON.stringify(job.name)} was deleted; it starts no more runs`);
     const [version] = options.jobVersionId
       ? await tx.select().from(jobVersions).where(eq(jobVersions.id, options.jobVersionId))
       : await tx
@@ -77,6 +81,7 @@ export async function startRun(database: Database, options: StartRunOptions, wit
           .from(jobVersions)
           .where(and(eq(jobVersions.jobId, job.id), eq(jobVersions.version, job.currentVersion)));
     if (!version) throw new Error(`job ${job.name} has no version ${job.currentVersion}`);
+    checkShellStart(version.kind, options.commandsEnabled, job.name);
     const vertexRows = await tx
       .select({ id: vertices.id })
       .from(vertices)

@@ -2,12 +2,13 @@
 // into schedule_ticks, whose primary key (job, tick time) lets exactly one coordinator fire it.
 import { and, eq, inArray, isNotNull, isNull, max, sql } from 'drizzle-orm';
 import type { Database, Tx } from '../../db/client.ts';
-import { jobs, runs, scheduleTicks } from '../../db/schema/index.ts';
+import { jobs, jobVersions, runs, scheduleTicks } from '../../db/schema/index.ts';
 import { coerceError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { RunTrigger } from '../../lib/status.ts';
 import { fenced, StaleLeaderError, type LeaderFence } from '../coordinator/fence.ts';
 import { emitEvent } from '../events.ts';
+import { COMMANDS_DISABLED_REASON, isShellKind } from '../jobs/job-actor.ts';
 import { startRun } from '../runs/start-run.ts';
 import { parseSchedule } from './parse-schedule.ts';
 
@@ -45,6 +46,22 @@ export function dueTick(
       return due;
     }
   }
+}
+
+/** Where commands are off, a shell job's tick is recorded SKIPPED with the reason, not started. */
+async function shellRefused(
+  tx: Tx,
+  job: JobRow,
+  commandsEnabled: boolean | undefined,
+): Promise<{ outcome: 'SKIPPED'; reason: string } | null> {
+  if (commandsEnabled !== false) return null;
+  const [version] = await tx
+    .select({ kind: jobVersions.kind })
+    .from(jobVersions)
+    .where(and(eq(jobVersions.jobId, job.id), eq(jobVersions.version, job.currentVersion)));
+  return version && isShellKind(version.kind)
+    ? { outcome: 'SKIPPED', reason: COMMANDS_DISABLED_REASON }
+    : null;
 }
 
 async function recordTick(
@@ -110,7 +127,7 @@ async function fire(
 export async function fireSchedules(
   database: Database,
   fence: LeaderFence,
-  options: { logger: Logger; now?: Date },
+  options: { logger: Logger; now?: Date; commandsEnabled?: boolean },
 ): Promise<void> {
   const now = options.now ?? new Date();
   const { db } = database;
@@ -154,6 +171,8 @@ export async function fireSchedules(
     // Inside the tick's transaction: PGlite runs one statement at a time, so nothing may wait on the
     // outer handle while the transaction is open.
     const decision = await recordTick(database, fence, job.id, tick, async (tx) => {
+      const refused = await shellRefused(tx, job, options.commandsEnabled);
+      if (refused) return refused;
       if (job.concurrency !== 'FORBID') return { outcome: 'FIRED' };
       const [active] = await tx
         .select({ id: runs.id })
@@ -193,7 +212,7 @@ export async function fireSchedules(
 export async function fireFollowUps(
   database: Database,
   fence: LeaderFence,
-  options: { logger: Logger },
+  options: { logger: Logger; commandsEnabled?: boolean },
 ): Promise<void> {
   const failed = await database.execute<{
     run_id: string;
@@ -227,10 +246,11 @@ export async function fireFollowUps(
       fence,
       job.id,
       tickAt,
-      async () => ({ outcome: 'FIRED' }),
+      async (tx) => (await shellRefused(tx, job, options.commandsEnabled)) ?? { outcome: 'FIRED' },
       'retry',
     );
-    if (decision) await fire(database, fence, options.logger, job, tickAt, 'RETRY', row.run_id, 'retry');
+    if (decision?.outcome === 'FIRED')
+      await fire(database, fence, options.logger, job, tickAt, 'RETRY', row.run_id, 'retry');
   }
 
   const dependents = await database.execute<{ run_id: string; child_id: string; ended_at: string }>(sql`
@@ -248,10 +268,10 @@ export async function fireFollowUps(
       fence,
       child.id,
       tickAt,
-      async () => ({ outcome: 'FIRED' }),
+      async (tx) => (await shellRefused(tx, child, options.commandsEnabled)) ?? { outcome: 'FIRED' },
       'dependent',
     );
-    if (decision)
+    if (decision?.outcome === 'FIRED')
       await fire(database, fence, options.logger, child, tickAt, 'DEPENDENT', row.run_id, 'dependent');
   }
 }

@@ -45,12 +45,37 @@ export function parseSchedule(text: string, timezone: string | null): Schedule {
   return { kind: 'cron', cron: new Cron(trimmed, { timezone: timezone ?? undefined, paused: true }) };
 }
 
-export function validateSchedule(text: string, timezone: string | null, path: string): void {
-  try {
-    parseSchedule(text, timezone);
-  } catch (err) {
-    throw new BadInputError(`${path}: ${JSON.stringify(text)} is not a schedule: ${(err as Error).message}`, {
+/** An IANA time zone the platform knows (Intl), or BAD_USER_INPUT naming `path`. */
+export function validateTimezone(timezone: string, path: string): void {
+  let known = timezone.length > 0 && timezone.length <= 64;
+  if (known) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+    } catch {
+      known = false;
+    }
+  }
+  if (!known) {
+    throw new BadInputError(`${path}: ${JSON.stringify(timezone.slice(0, 64))} is not an IANA time zone`, {
       path,
     });
+  }
+}
+
+/**
+ * Checks a schedule as it is saved. `now` is given when the schedule is new: an `@at` in the past
+ * would fire at once, which nobody meant, so it is refused.
+ */
+export function validateSchedule(text: string, timezone: string | null, path: string, now?: Date): void {
+  let schedule: Schedule;
+  const shown = JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text);
+  try {
+    if (text.length > 1000) throw new Error('it is longer than 1000 characters');
+    schedule = parseSchedule(text, timezone);
+  } catch (err) {
+    throw new BadInputError(`${path}: ${shown} is not a schedule: ${(err as Error).message}`, { path });
+  }
+  if (now && schedule.kind === 'at' && schedule.at.getTime() < now.getTime()) {
+    throw new BadInputError(`${path}: ${shown} is in the past (now is ${now.toISOString()})`, { path });
   }
 }
