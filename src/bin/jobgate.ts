@@ -21,7 +21,8 @@ Usage:
   jobgate serve [--host 127.0.0.1] [--port 4000] [--data-dir ./.jobgate] [--database-url URL]
                 [--auth on|off] [--log-level info] [--no-node] [--cluster default] [--slots 4]
                 [--flink-port 8081] [--seatunnel-port 5801] [--dkron-port 8080] [--nomad-port 4646]
-                [--keeper-port 7700]
+                [--keeper-port 7700] [--cors-origin URL]... [--max-document-size 65536]
+                [--mutation-rate-limit 600]
   jobgate node --database-url URL [--cluster default] [--slots 4] [--tag k=v]... [--name NAME]
   jobgate migrate [--database-url URL | --data-dir DIR]
   jobgate token create --role viewer|operator|admin [--name NAME] [--database-url URL | --data-dir DIR]
@@ -113,6 +114,9 @@ async function serve(config: Config, logger: Logger) {
     },
     host: config.host,
     port: config.port,
+    corsOrigins: config.corsOrigins,
+    limits: { maxDocumentLength: config.maxDocumentSize },
+    mutationsPerMinute: config.mutationRateLimit,
   });
   const url = await app.start();
   logger.info({ url, auth: config.auth, startupMs: Date.now() - started }, 'jobgate ready');

@@ -22,6 +22,9 @@ export const SETTINGS_OPTIONS = {
   'dkron-port': { type: 'string' },
   'nomad-port': { type: 'string' },
   'keeper-port': { type: 'string' },
+  'cors-origin': { type: 'string', multiple: true },
+  'max-document-size': { type: 'string' },
+  'mutation-rate-limit': { type: 'string' },
   role: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -80,6 +83,9 @@ export function settingsFrom(
     heartbeatTimeoutMs: env.JOBGATE_HEARTBEAT_TIMEOUT_MS || undefined,
     node: values['no-node'] ? false : bool(env.JOBGATE_NODE, 'JOBGATE_NODE'),
     commandsEnabled: values['no-commands'] ? false : bool(env.JOBGATE_COMMANDS, 'JOBGATE_COMMANDS'),
+    corsOrigins: values['cors-origin'] ?? env.JOBGATE_CORS_ORIGINS?.split(',').filter(Boolean),
+    maxDocumentSize: pick(values['max-document-size'], 'JOBGATE_MAX_DOCUMENT_SIZE'),
+    mutationRateLimit: pick(values['mutation-rate-limit'], 'JOBGATE_MUTATION_RATE_LIMIT'),
     dialectPorts: {
       flink: port(values['flink-port'], 'JOBGATE_FLINK_PORT', 8081),
       seatunnel: port(values['seatunnel-port'], 'JOBGATE_SEATUNNEL_PORT', 5801),

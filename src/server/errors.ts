@@ -2,6 +2,15 @@ import { GraphQLError } from 'graphql';
 import { JobgateError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 
+/** Longest error message sent back: messages quote inputs (names, variable values), and an answer
+ * must not grow with the request that provoked it. */
+export const MAX_ERROR_MESSAGE = 1_000;
+
+export function boundMessage(message: string): string {
+  if (message.length <= MAX_ERROR_MESSAGE) return message;
+  return `${message.slice(0, MAX_ERROR_MESSAGE)}… (${message.length} characters in all)`;
+}
+
 /** Expected errors keep their message and gain `extensions.code`; anything else is logged with its
  * context and reaches the client only as "Unexpected error." */
 export function createMaskError(logger: Logger) {
@@ -9,7 +18,7 @@ export function createMaskError(logger: Logger) {
     const graphqlError = error instanceof GraphQLError ? error : undefined;
     const original = graphqlError?.originalError ?? error;
     if (original instanceof JobgateError) {
-      return new GraphQLError(original.message, {
+      return new GraphQLError(boundMessage(original.message), {
         nodes: graphqlError?.nodes,
         path: graphqlError?.path,
         extensions: {
@@ -19,13 +28,21 @@ export function createMaskError(logger: Logger) {
         },
       });
     }
-    // Errors of the GraphQL layer itself (syntax, validation, variable coercion) are the client's.
+    // Errors of the GraphQL layer itself (syntax, validation, limits, variable coercion) are the
+    // client's. They are answered as they are (the same object, so yoga does not log them as server
+    // errors), with a code and a bounded message.
     if (graphqlError && !graphqlError.originalError) {
-      return new GraphQLError(graphqlError.message, {
-        nodes: graphqlError.nodes,
-        path: graphqlError.path,
-        extensions: { code: graphqlError.extensions.code ?? 'BAD_USER_INPUT', ...graphqlError.extensions },
-      });
+      const code = graphqlError.extensions.code ?? 'BAD_USER_INPUT';
+      if (Object.isFrozen(graphqlError.extensions) || Object.isFrozen(graphqlError)) {
+        return new GraphQLError(boundMessage(graphqlError.message), {
+          nodes: graphqlError.nodes,
+          path: graphqlError.path,
+          extensions: { ...graphqlError.extensions, code },
+        });
+      }
+      graphqlError.message = boundMessage(graphqlError.message);
+      (graphqlError.extensions as Record<string, unknown>).code = code;
+      return graphqlError;
     }
     if (original instanceof GraphQLError) return original;
     logger.error({ err: original, path: graphqlError?.path }, 'unexpected error in a GraphQL operation');
