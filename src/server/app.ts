@@ -21,7 +21,7 @@ import type { Logger } from '../lib/logger.ts';
 import { resolveViewer, tokenFrom, useAuth, type AuthCarrier, type RequestAuth } from './auth.ts';
 import { createBrowserGuard, useJsonBodiesOnly, type Refusal } from './browser-guard.ts';
 import { createDocumentCache } from './document-cache.ts';
-import { boundMessage, createMaskError } from './errors.ts';
+import { boundMessage, createMaskError, useBoundedValidationErrors } from './errors.ts';
 import { useHealth } from './health.ts';
 import {
   DEFAULT_QUERY_LIMITS,
@@ -169,6 +169,7 @@ export function buildApp(options: AppOptions): App {
       documentCache.plugin,
       ...useQueryLimits(limits),
       useSuggestionsForAdminsOnly(),
+      useBoundedValidationErrors(),
       useMutationRateLimit(options.mutationsPerMinute ?? DEFAULT_MUTATIONS_PER_MINUTE),
       // Queries run as code compiled once per document (graphql-jit) instead of being interpreted
       // field by field: the contract Run query resolves ~500 fields, and its CPU per request fell

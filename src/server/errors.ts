@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
 import { JobgateError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 
@@ -32,16 +33,18 @@ export function createMaskError(logger: Logger) {
     // client's. They are answered as they are (the same object, so yoga does not log them as server
     // errors), with a code and a bounded message.
     if (graphqlError && !graphqlError.originalError) {
-      const code = graphqlError.extensions.code ?? 'BAD_USER_INPUT';
-      if (Object.isFrozen(graphqlError.extensions) || Object.isFrozen(graphqlError)) {
+      // graphql-jit's errors may come without an extensions object.
+      const extensions = graphqlError.extensions as Record<string, unknown> | undefined;
+      const code = extensions?.code ?? 'BAD_USER_INPUT';
+      if (!extensions || Object.isFrozen(extensions) || Object.isFrozen(graphqlError)) {
         return new GraphQLError(boundMessage(graphqlError.message), {
           nodes: graphqlError.nodes,
           path: graphqlError.path,
-          extensions: { ...graphqlError.extensions, code },
+          extensions: { ...extensions, code },
         });
       }
       graphqlError.message = boundMessage(graphqlError.message);
-      (graphqlError.extensions as Record<string, unknown>).code = code;
+      extensions.code = code;
       return graphqlError;
     }
     if (original instanceof GraphQLError) return original;
@@ -51,5 +54,22 @@ export function createMaskError(logger: Logger) {
       path: graphqlError?.path,
       extensions: { code: 'INTERNAL_SERVER_ERROR' },
     });
+  };
+}
+
+/** Bounds the messages of validation errors, which yoga answers without masking (e.g. "Cannot query
+ * field" quotes the field's name, however long). The WebSocket path goes through it too. */
+export function useBoundedValidationErrors(): Plugin {
+  return {
+    onValidate() {
+      return ({ valid, result }) => {
+        if (valid) return;
+        for (const error of result) {
+          if (error.message.length > MAX_ERROR_MESSAGE) {
+            (error as { message: string }).message = boundMessage(error.message);
+          }
+        }
+      };
+    },
   };
 }
