@@ -71,6 +71,23 @@ export const configSchema = z
     secretKey: z.string().min(1, 'must not be empty').optional(),
     /** A file holding the secret key; without either, one is generated in the data directory. */
     secretKeyFile: z.string().min(1, 'must not be empty').optional(),
+    /** Browser origins allowed to call the API (CORS, WebSocket, SSE), matched exactly; none by default. */
+    corsOrigins: z
+      .array(
+        z
+          .string()
+          .refine((value) => isOrigin(value), 'must be an origin like https://app.example.com (no path)'),
+      )
+      .default([]),
+    /** Longest GraphQL document accepted, in characters (checked before parsing). */
+    maxDocumentSize: z.coerce
+      .number()
+      .int('must be a whole number')
+      .min(1_024)
+      .max(10_000_000)
+      .default(65_536),
+    /** Mutations a minute per token (per remote address with auth off); 0 turns the limit off. */
+    mutationRateLimit: z.coerce.number().int('must be a whole number').min(0).max(1_000_000).default(600),
     dialectPorts: z
       .object({ flink: port, seatunnel: port, dkron: port, nomad: port, keeper: port })
       .default({ flink: 8081, seatunnel: 5801, dkron: 8080, nomad: 4646, keeper: 7700 }),
@@ -94,6 +111,16 @@ export const configSchema = z
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
+
+/** Whether `value` is exactly an origin (scheme://host[:port]), as browsers send it. */
+export function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
 
 export function isLoopback(host: string): boolean {
   if (host === 'localhost') return true;
@@ -128,6 +155,9 @@ const SETTING_SOURCES: Record<string, string> = {
   node: '--no-node / JOBGATE_NODE',
   secretKey: 'JOBGATE_SECRET_KEY',
   secretKeyFile: '--secret-key-file / JOBGATE_SECRET_KEY_FILE',
+  corsOrigins: '--cors-origin / JOBGATE_CORS_ORIGINS',
+  maxDocumentSize: '--max-document-size / JOBGATE_MAX_DOCUMENT_SIZE',
+  mutationRateLimit: '--mutation-rate-limit / JOBGATE_MUTATION_RATE_LIMIT',
 };
 
 /** Validates raw settings; a bad value throws a ConfigError naming the setting and what it accepts. */
@@ -135,7 +165,7 @@ export function parseConfig(input: ConfigInput): Config {
   const result = configSchema.safeParse(input);
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
-    const key = issue.path.join('.');
+    const key = issue.path.filter((part) => typeof part !== 'number').join('.');
     const source = SETTING_SOURCES[key] ?? key;
     return `  ${source}: ${issue.message}`;
   });

@@ -25,6 +25,7 @@ Usage:
                 [--auth on|off] [--log-level info] [--no-node] [--cluster default] [--slots 4]
                 [--flink-port 8081] [--seatunnel-port 5801] [--dkron-port 8080] [--nomad-port 4646]
                 [--keeper-port 7700] [--secret-key-file FILE] [--file-root DIR]...
+                [--cors-origin URL]... [--max-document-size 65536] [--mutation-rate-limit 600]
   jobgate node --database-url URL [--cluster default] [--slots 4] [--tag k=v]... [--name NAME]
                [--secret-key-file FILE] [--file-root DIR]...
   jobgate migrate [--database-url URL | --data-dir DIR]
@@ -145,6 +146,9 @@ async function serve(config: Config, logger: Logger) {
     },
     host: config.host,
     port: config.port,
+    corsOrigins: config.corsOrigins,
+    limits: { maxDocumentLength: config.maxDocumentSize },
+    mutationsPerMinute: config.mutationRateLimit,
   });
   const url = await app.start();
   logger.info({ url, auth: config.auth, startupMs: Date.now() - started }, 'jobgate ready');

@@ -23,6 +23,9 @@ export const SETTINGS_OPTIONS = {
   'dkron-port': { type: 'string' },
   'nomad-port': { type: 'string' },
   'keeper-port': { type: 'string' },
+  'cors-origin': { type: 'string', multiple: true },
+  'max-document-size': { type: 'string' },
+  'mutation-rate-limit': { type: 'string' },
   role: { type: 'string' },
   'secret-key-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -88,6 +91,9 @@ export function settingsFrom(
       ? values['file-root']
       : env.JOBGATE_FILE_ROOTS?.split(',').filter(Boolean),
     cancelGraceMs: env.JOBGATE_CANCEL_GRACE_MS || undefined,
+    corsOrigins: values['cors-origin'] ?? env.JOBGATE_CORS_ORIGINS?.split(',').filter(Boolean),
+    maxDocumentSize: pick(values['max-document-size'], 'JOBGATE_MAX_DOCUMENT_SIZE'),
+    mutationRateLimit: pick(values['mutation-rate-limit'], 'JOBGATE_MUTATION_RATE_LIMIT'),
     dialectPorts: {
       flink: port(values['flink-port'], 'JOBGATE_FLINK_PORT', 8081),
       seatunnel: port(values['seatunnel-port'], 'JOBGATE_SEATUNNEL_PORT', 5801),

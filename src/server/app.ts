@@ -1,11 +1,17 @@
 // The gateway: one HTTP server for GraphQL (+ GraphiQL), WebSocket subscriptions on the same path,
 // health and metrics. buildApp() is kept apart from main so tests run it in-process.
+//
+// What a request meets, in order, each step before the next costs anything: the browser guard (Host
+// and Origin, also for WebSocket upgrades), the body length, authentication (before the body is
+// read), JSON-only bodies, the document length (before parsing), the token limit (while parsing),
+// the depth/alias/directive/cost limits (first in validation), the mutation rate limit (before
+// execution). Only documents that passed all of them enter the parse/validate cache.
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { getOperationAST, type ExecutionArgs } from 'graphql';
+import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { Database } from '../db/client.ts';
@@ -14,10 +20,21 @@ import { useInputGuard } from '../graphql/input-guard.ts';
 import { getSchema } from '../graphql/schema.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
-import { resolveViewer, tokenFrom, useAuth } from './auth.ts';
-import { createMaskError } from './errors.ts';
+import { resolveViewer, tokenFrom, useAuth, type AuthCarrier, type RequestAuth } from './auth.ts';
+import { createBrowserGuard, useJsonBodiesOnly, type Refusal } from './browser-guard.ts';
+import { createDocumentCache } from './document-cache.ts';
+import { boundMessage, createMaskError, useBoundedValidationErrors } from './errors.ts';
 import { useHealth } from './health.ts';
+import {
+  DEFAULT_QUERY_LIMITS,
+  documentTooLarge,
+  useDocumentLengthLimit,
+  useQueryLimits,
+  useSuggestionsForAdminsOnly,
+  type QueryLimits,
+} from './limits.ts';
 import { usePrometheus } from './metrics.ts';
+import { useMutationRateLimit } from './rate-limit.ts';
 
 export interface AppOptions {
   database: Database;
@@ -27,7 +44,16 @@ export interface AppOptions {
   secrets: SecretBox;
   host: string;
   port: number;
+  /** Browser origins allowed to call the API (CORS, WebSocket, SSE); none by default. */
+  corsOrigins?: readonly string[];
+  /** Limits on documents; each unset one keeps its default (DEFAULT_QUERY_LIMITS). */
+  limits?: Partial<QueryLimits>;
+  /** Mutations a minute per token (per remote address with auth off); 0 turns the limit off. */
+  mutationsPerMinute?: number;
 }
+
+/** Default of AppOptions.mutationsPerMinute. */
+export const DEFAULT_MUTATIONS_PER_MINUTE = 600;
 
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
@@ -35,6 +61,12 @@ export interface App {
   /** Listens; resolves to the base URL (http://host:port). */
   start(): Promise<string>;
   stop(): Promise<void>;
+}
+
+/** A GraphQL error with its message bounded (errors.ts), for answers that skip yoga's masking. */
+function bounded(error: GraphQLError): GraphQLError {
+  if (error.message.length <= 1_000) return error;
+  return new GraphQLError(boundMessage(error.message), { nodes: error.nodes, extensions: error.extensions });
 }
 
 /** The enveloped execute/subscribe of yoga, carried to graphql-ws through rootValue (yoga's recipe). */
@@ -88,12 +120,18 @@ function useChunkedBodyLimit(limit: number): Plugin {
   };
 }
 
+function refuse(res: ServerResponse, refusal: Refusal): void {
+  res.writeHead(refusal.status, { 'content-type': 'application/json', connection: 'close' });
+  res.end(JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] }));
+}
+
 export function buildApp(options: AppOptions): App {
   const { database, logger, settings, secrets } = options;
-  const makeContext = async (token: string | undefined): Promise<GraphQLContext> => {
-    const { viewer, authError } = await resolveViewer(database, settings.authEnabled, token);
-    return createContext({ database, viewer, authError, settings, logger, secrets });
-  };
+  const limits: QueryLimits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
+  const guard = createBrowserGuard({ host: options.host, corsOrigins: options.corsOrigins ?? [] });
+  const documentCache = createDocumentCache({ maxEntries: 1_000, maxChars: 4_000_000 });
+  const contextFor = (auth: Pick<RequestAuth, 'viewer' | 'authError'>): GraphQLContext =>
+    createContext({ database, viewer: auth.viewer, authError: auth.authError, settings, logger, secrets });
 
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema: getSchema(),
@@ -109,20 +147,40 @@ export function buildApp(options: AppOptions): App {
     },
     maskedErrors: { maskError: createMaskError(logger) },
     maxRequestBodySize: false,
-    context: async ({ request, params }) => {
-      const extra = (params as { extensions?: { token?: string } } | undefined)?.extensions;
-      return makeContext(tokenFrom(request.headers, new URL(request.url)) ?? extra?.token);
+    // Operations come only as JSON (useJsonBodiesOnly); there are no uploads.
+    multipart: false,
+    // Replaced by documentCache, which keeps only documents that passed auth and every limit.
+    parserAndValidationCache: false,
+    // Off unless origins are configured, and then only those, matched exactly (yoga's default would
+    // echo any Origin with credentials).
+    cors: (request) => {
+      const origin = request.headers.get('origin');
+      if (!origin || !guard.isAllowedOrigin(origin)) return false;
+      return { origin: [origin], credentials: false, methods: ['GET', 'POST'] };
+    },
+    context: async ({ request, jobgateAuth }: { request: Request } & AuthCarrier) => {
+      if (jobgateAuth) return contextFor(jobgateAuth);
+      const url = new URL(request.url);
+      return contextFor(await resolveViewer(database, settings.authEnabled, tokenFrom(request.headers, url)));
     },
     plugins: [
       useChunkedBodyLimit(MAX_BODY_BYTES),
       useHealth(database),
-      usePrometheus(database),
-      useAuth(),
+      usePrometheus(database, { documentCache: documentCache.size }),
+      useAuth({ database, authEnabled: settings.authEnabled, graphqlEndpoint: '/graphql' }),
+      useJsonBodiesOnly(),
+      useDocumentLengthLimit(limits.maxDocumentLength),
+      documentCache.plugin,
+      ...useQueryLimits(limits),
+      useSuggestionsForAdminsOnly(),
+      useBoundedValidationErrors(),
       useInputGuard(),
+      useMutationRateLimit(options.mutationsPerMinute ?? DEFAULT_MUTATIONS_PER_MINUTE),
       // Queries run as code compiled once per document (graphql-jit) instead of being interpreted
       // field by field: the contract Run query resolves ~500 fields, and its CPU per request fell
       // from ~6 to ~3.5 ms with this alone. Mutations and subscriptions keep the reference
-      // executor; they are not hot.
+      // executor; they are not hot. The compiled code is kept per document object (a WeakMap), so
+      // it lives as long as the document does in documentCache.
       useGraphQlJit(
         {},
         {
@@ -134,17 +192,35 @@ export function buildApp(options: AppOptions): App {
     ],
   });
 
+  const listeningPort = () => (server.address() as AddressInfo | null)?.port ?? options.port;
   const server = createServer((req, res) => {
+    const refusal = guard.check({ host: req.headers.host, origin: req.headers.origin }, listeningPort());
+    if (refusal) return refuse(res, refusal);
     const length = Number(req.headers['content-length'] ?? 0);
     if (length > MAX_BODY_BYTES) {
-      res.writeHead(413, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ errors: [{ message: `request body over ${MAX_BODY_BYTES} bytes` }] }));
-      return;
+      return refuse(res, {
+        status: 413,
+        code: 'REQUEST_ENTITY_TOO_LARGE',
+        message: `request body over ${MAX_BODY_BYTES} bytes`,
+      });
     }
     void yoga.handle(req, res);
   });
 
-  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: MAX_BODY_BYTES });
+  const wss = new WebSocketServer({
+    server,
+    path: '/graphql',
+    maxPayload: MAX_BODY_BYTES,
+    verifyClient: (
+      info: { req: IncomingMessage },
+      callback: (ok: boolean, code?: number, message?: string) => void,
+    ) => {
+      const { host, origin } = info.req.headers;
+      const refusal = guard.check({ host, origin }, listeningPort());
+      if (refusal) callback(false, refusal.status, refusal.message);
+      else callback(true);
+    },
+  });
   const wsServer = useServer(
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
@@ -154,23 +230,45 @@ export function buildApp(options: AppOptions): App {
         const params = ctx.connectionParams as { authorization?: string; token?: string } | undefined;
         const fromParams = params?.authorization?.replace(/^Bearer\s+/i, '') ?? params?.token;
         const headerToken = req.headers.authorization?.replace(/^Bearer\s+/i, '');
-        const { schema, execute, subscribe, parse, validate } = yoga.getEnveloped({ req, params: payload });
-        const args = {
+        // The same order as over HTTP: who is asking, how long the document is, then parsing.
+        const auth = await resolveViewer(database, settings.authEnabled, fromParams ?? headerToken);
+        if (!auth.viewer) {
+          return [
+            new GraphQLError(auth.authError ?? 'authentication required', {
+              extensions: { code: 'UNAUTHENTICATED' },
+            }),
+          ];
+        }
+        if (payload.query.length > limits.maxDocumentLength) {
+          return [documentTooLarge(payload.query.length, limits.maxDocumentLength)];
+        }
+        const jobgateAuth: RequestAuth = { ...auth, client: req.socket.remoteAddress ?? 'unknown' };
+        const { schema, execute, subscribe, parse, validate } = yoga.getEnveloped({
+          req,
+          params: payload,
+          jobgateAuth,
+        });
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+          const errors = validate(schema, document);
+          if (errors.length) return errors.map(bounded);
+        } catch (err) {
+          if (err instanceof GraphQLError) return [bounded(err)];
+          throw err;
+        }
+        return {
           schema,
           operationName: payload.operationName,
-          document: parse(payload.query),
+          document,
           variableValues: payload.variables,
-          contextValue: await makeContext(fromParams ?? headerToken),
+          contextValue: { ...contextFor(auth), jobgateAuth },
           rootValue: { execute, subscribe },
         };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
-        return args;
       },
     },
     wss,
   );
-
   return {
     yoga,
     server,

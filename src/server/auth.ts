@@ -1,11 +1,26 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { IncomingMessage } from 'node:http';
 import type { Database } from '../db/client.ts';
 import { findApiToken } from '../db/tokens.ts';
 import type { GraphQLContext, Viewer } from '../graphql/context.ts';
 
 /** With auth off (loopback only) every caller is the local administrator. */
 export const LOOPBACK_VIEWER: Viewer = { tokenId: null, name: 'loopback', role: 'admin' };
+
+/** Who sent a request, resolved before its document is read. */
+export interface RequestAuth {
+  viewer: Viewer | null;
+  /** Why authentication failed. */
+  authError?: string;
+  /** The remote address (or "in-process"): whom per-caller limits count when there is no token. */
+  client: string;
+}
+
+/** Where the request's auth travels with yoga's (and graphql-ws's) initial context. */
+export interface AuthCarrier {
+  jobgateAuth?: RequestAuth;
+}
 
 /** The token a request carries: `Authorization: Bearer`, or a dialect's own carrier. */
 export function tokenFrom(headers: { get(name: string): string | null }, url?: URL): string | undefined {
@@ -30,20 +45,58 @@ export async function resolveViewer(
   return { viewer: { tokenId: row.id, name: row.name, role: row.role } };
 }
 
-/** Refuses every operation (query, mutation, subscription) of an unauthenticated caller. */
-export function useAuth(): Plugin<GraphQLContext> {
-  const refuse = (ctx: GraphQLContext) =>
-    new GraphQLError(ctx.authError ?? 'authentication required', {
-      extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
-    });
+/** Whether errors may carry what helps an administrator and an attacker alike (suggestions, stacks). */
+export function isAdmin(viewer: Viewer | null | undefined): boolean {
+  return viewer?.role === 'admin';
+}
+
+const unauthenticated = (message?: string) =>
+  new GraphQLError(message ?? 'authentication required', {
+    extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+  });
+
+/**
+ * Authenticates every GraphQL request before its body is read: with auth on, a request without a
+ * valid token is answered 401 at once, so its document is never parsed, validated or cached. (The
+ * GraphiQL page, /healthz and /metrics are answered by earlier plugins.) The resolved viewer rides
+ * on the server context into yoga's context factory. The execute/subscribe checks remain for the
+ * WebSocket path and as a backstop.
+ */
+export function useAuth(options: {
+  database: Database;
+  authEnabled: boolean;
+  graphqlEndpoint: string;
+}): Plugin<GraphQLContext> {
+  const { database, authEnabled, graphqlEndpoint } = options;
   return {
+    async onRequest({ request, url, serverContext, endResponse, fetchAPI }) {
+      if (url.pathname !== graphqlEndpoint || request.method === 'OPTIONS') return;
+      const req = (serverContext as { req?: IncomingMessage }).req;
+      const { viewer, authError } = await resolveViewer(
+        database,
+        authEnabled,
+        tokenFrom(request.headers, url),
+      );
+      (serverContext as AuthCarrier).jobgateAuth = {
+        viewer,
+        authError,
+        client: req?.socket.remoteAddress ?? 'in-process',
+      };
+      if (viewer) return;
+      endResponse(
+        fetchAPI.Response.json(
+          { errors: [{ message: authError, extensions: { code: 'UNAUTHENTICATED' } }] },
+          { status: 401, headers: { 'www-authenticate': 'Bearer' } },
+        ),
+      );
+    },
     onExecute({ args, setResultAndStopExecution }) {
       const ctx = args.contextValue;
-      if (!ctx.viewer) setResultAndStopExecution({ errors: [refuse(ctx)] });
+      if (!ctx.viewer) setResultAndStopExecution({ errors: [unauthenticated(ctx.authError)] });
     },
     onSubscribe({ args, setResultAndStopExecution }) {
       const ctx = args.contextValue;
-      if (!ctx.viewer) setResultAndStopExecution({ errors: [refuse(ctx)] });
+      if (!ctx.viewer) setResultAndStopExecution({ errors: [unauthenticated(ctx.authError)] });
     },
   };
 }

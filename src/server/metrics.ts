@@ -6,7 +6,10 @@ import type { Database } from '../db/client.ts';
 
 /** Prometheus metrics on /metrics: process defaults, GraphQL operations, and jobgate's own gauges
  * (read from the database on each scrape, one statement). */
-export function usePrometheus(database: Database): Plugin {
+export function usePrometheus(
+  database: Database,
+  options: { documentCache?: () => { entries: number; chars: number } } = {},
+): Plugin {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'jobgate_' });
   const operations = new Counter({
@@ -35,6 +38,18 @@ export function usePrometheus(database: Database): Plugin {
       for (const row of rows) this.set({ status: row.status }, Number(row.n));
     },
   });
+
+  const documentCache = options.documentCache;
+  if (documentCache) {
+    new Gauge({
+      name: 'jobgate_graphql_document_cache_entries',
+      help: 'Documents in the parse/validate cache (only those that passed auth and every limit)',
+      registers: [registry],
+      collect() {
+        this.set(documentCache().entries);
+      },
+    });
+  }
 
   return {
     async onRequest({ url, endResponse, fetchAPI }) {

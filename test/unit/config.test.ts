@@ -57,3 +57,25 @@ describe('config', () => {
     expect(configFrom(['--host', 'localhost', '--auth', 'off']).auth).toBe('off');
   });
 });
+
+describe('browser and request settings', () => {
+  it('takes exact origins from flags or the environment, and refuses anything else', () => {
+    expect(configFrom([]).corsOrigins).toEqual([]);
+    expect(
+      configFrom(['--cors-origin', 'https://a.example', '--cors-origin', 'http://localhost:3000'])
+        .corsOrigins,
+    ).toEqual(['https://a.example', 'http://localhost:3000']);
+    expect(
+      configFrom([], { JOBGATE_CORS_ORIGINS: 'https://a.example,https://b.example' }).corsOrigins,
+    ).toEqual(['https://a.example', 'https://b.example']);
+    for (const bad of ['*', 'https://a.example/', 'https://a.example/app', 'a.example', 'null']) {
+      expect(() => configFrom(['--cors-origin', bad])).toThrow(
+        /--cors-origin \/ JOBGATE_CORS_ORIGINS: must be an origin/,
+      );
+    }
+    expect(configFrom(['--mutation-rate-limit', '0', '--max-document-size', '4096'])).toMatchObject({
+      mutationRateLimit: 0,
+      maxDocumentSize: 4096,
+    });
+  });
+});

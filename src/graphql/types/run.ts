@@ -40,7 +40,11 @@ RunExceptionRef.implement({
   fields: (t) => ({
     at: t.field({ type: 'DateTime', resolve: (e) => e.at }),
     message: t.exposeString('message'),
-    stack: t.exposeString('stack', { nullable: true }),
+    stack: t.string({
+      nullable: true,
+      description: 'The stack trace, which names server paths: for admins only, null for other roles.',
+      resolve: (e, _args, ctx) => (ctx.viewer?.role === 'admin' ? e.stack : null),
+    }),
     vertex: t.exposeString('vertexName', { nullable: true }),
     subtaskIndex: t.exposeInt('subtaskIndex', { nullable: true }),
     global: t.exposeBoolean('global', { description: 'Whether this failure ended the run.' }),
