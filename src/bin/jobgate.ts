@@ -107,6 +107,35 @@ function runtimeOptions(
   };
 }
 
+/**
+ * postgres.js drops the promise of the array-type query it runs first on every new connection
+ * (porsager/postgres#1192, #1205, #1223, open upstream): when a server fails or ends a connection
+ * during its start-up, that error escapes as an unhandled rejection, which would end the whole
+ * process (every run, request and heartbeat with it). A Jdbc target that misbehaves there must fail
+ * its own subtask (the query that asked for the connection fails too, and is handled), not the
+ * control plane. So an unhandled error of the database driver is logged and passed over; every
+ * other unhandled rejection still ends the process.
+ */
+export function isDriverConnectionError(reason: unknown): boolean {
+  if (!(reason instanceof Error)) return false;
+  if (reason.name === 'PostgresError') return true;
+  const code = (reason as { code?: unknown }).code;
+  return typeof code === 'string' && /^CONNECT(ION)?_/.test(code);
+}
+
+function containDriverRejections(logger: Logger) {
+  process.on('unhandledRejection', (reason) => {
+    if (isDriverConnectionError(reason)) {
+      logger.error(
+        { err: reason },
+        'a database connection failed during its start-up (contained; the query that asked for it fails on its own)',
+      );
+      return;
+    }
+    throw reason;
+  });
+}
+
 /** Runs `work` until SIGINT/SIGTERM, then `shutdown` once; a second signal exits at once. */
 function onShutdown(logger: Logger, shutdown: () => Promise<void>) {
   let stopping = false;
@@ -197,6 +226,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const config = parseConfig(settingsFrom(values, process.env));
   const logger = createLogger({ level: config.logLevel });
+  containDriverRejections(logger);
   switch (command) {
     case 'serve':
       return serve(config, logger);

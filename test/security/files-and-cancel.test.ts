@@ -58,6 +58,30 @@ async function halfOpenPostgres(): Promise<FakeServer> {
   });
 }
 
+/** A PostgreSQL look-alike that lets a client in, then ends the connection the way
+ * pg_terminate_backend does (FATAL 57P01) when the driver sends its first, internal query. */
+async function terminatingPostgres(): Promise<FakeServer> {
+  const message = (type: string, body: Buffer = Buffer.alloc(0)) => {
+    const head = Buffer.alloc(5);
+    head.write(type, 0, 'latin1');
+    head.writeInt32BE(body.length + 4, 1);
+    return Buffer.concat([head, body]);
+  };
+  const fatal = message(
+    'E',
+    Buffer.from('SFATAL\0VFATAL\0C57P01\0Mterminating connection due to administrator command\0\0'),
+  );
+  return listen((socket) => {
+    let received = 0;
+    socket.on('data', () => {
+      received++;
+      if (received === 1)
+        socket.write(Buffer.concat([message('R', Buffer.alloc(4)), message('Z', Buffer.from('I'))]));
+      if (received === 2) socket.end(fatal);
+    });
+  });
+}
+
 function listen(onSocket: (socket: Socket) => void): Promise<FakeServer> {
   const mine = new Set<Socket>();
   const tcp = createServer((socket) => {
@@ -360,6 +384,19 @@ describe('cancel ends a hung run in bounded time and frees its slot', () => {
     const runId = await startJob('silent', 'admin');
     await waitForRun(runId, ['RUNNING']);
     await cancelAndCheckSlot(runId);
+  });
+
+  it('a Jdbc source on a server that ends the connection during its start-up fails alone', async () => {
+    // The driver's start-up query is the one whose failure used to escape as an unhandled
+    // rejection and end the whole server.
+    const fake = await terminatingPostgres();
+    const made = await server.graphql(CREATE, { input: jdbcJob('terminated', fake.port) }, 'admin');
+    expect(made.errors).toBeUndefined();
+    const runId = await startJob('terminated', 'admin');
+    expect(await waitForRun(runId, ['FINISHED', 'FAILED', 'CANCELED'], 60_000)).toBe('FAILED');
+    expect(server.process.child.exitCode).toBeNull();
+    expect((await server.health()).ok).toBe(true);
+    expect(server.process.output()).toMatch(/failed during its start-up/);
   });
 
   it('a shell command that ignores SIGTERM', async () => {
