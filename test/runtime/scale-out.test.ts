@@ -36,7 +36,7 @@ describe.skipIf(!usingPostgres)('scale-out on PostgreSQL (TEST_DATABASE_URL)', (
     for (const p of nodes) expect(await p.stop('SIGTERM')).toBe(0);
     const clusters = await t.graphql({ contract: 'Clusters' });
     expect(clusters.data!.clusters[0].nodes).toEqual([]);
-  });
+  }, 180_000); // two node processes start through tsx
 });
 if (!usingPostgres)
   it.skip('scale-out is skipped: set TEST_DATABASE_URL to run two node processes on PostgreSQL', () => {});

@@ -67,7 +67,7 @@ it('serves GraphQL, GraphiQL, health and metrics, and stops cleanly', async () =
   ).json()) as any;
   expect(res2.data.overview.nodes).toBe(1);
   expect(await again.stop('SIGINT')).toBe(0);
-});
+}, 180_000); // three server start-ups on PGlite, each up to ~15 s on a busy machine
 
 it('stops at start-up with a message naming a bad setting', async () => {
   const bad = startJobgate(['serve', '--port', '99999', '--data-dir', dataDir]);
