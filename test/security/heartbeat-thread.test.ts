@@ -15,6 +15,7 @@ import { events, nodes } from '../../src/db/schema/index.ts';
 import { safeBaseEnv, startRuntime, type Runtime } from '../../src/runtime/index.ts';
 import { silentLogger } from '../support/app.ts';
 import { createPostgresDatabase, usingPostgres } from '../support/db.ts';
+import { createTestRuntime } from '../support/runtime.ts';
 import { testSecrets } from '../support/secrets.ts';
 
 const SCRIPT = fileURLToPath(new URL('../support/stalling-node.ts', import.meta.url));
@@ -45,11 +46,24 @@ let watcher: Database;
 const children = new Set<ChildProcess>();
 const stops: (() => Promise<void>)[] = [];
 
-if (!usingPostgres) {
-  describe('heartbeat thread', () => {
-    it.skip('needs PostgreSQL (TEST_DATABASE_URL): on PGlite the database lives on the main thread, so the heartbeat stays there', () => {});
+describe.runIf(!usingPostgres)('heartbeat on PGlite', () => {
+  it.skip('the heartbeat thread needs PostgreSQL (TEST_DATABASE_URL): a thread cannot reach a PGlite database, which lives on the main thread', () => {});
+  it('stays on the main thread, as before', async () => {
+    const t = await createTestRuntime();
+    try {
+      expect(t.runtime.node!.heartbeatSource).toBe('main');
+      const stampOf = async () =>
+        (
+          await t.database.db.select().from(nodes).where(eq(nodes.id, t.runtime.node!.id))
+        )[0]!.lastHeartbeatAt.getTime();
+      const before = await stampOf();
+      await until('a newer stamp', async () => (await stampOf()) > before);
+      expect(t.runtime.node!.heartbeatSource).toBe('main');
+    } finally {
+      await t.close();
+    }
   });
-}
+});
 
 describe.runIf(usingPostgres)('heartbeat thread (PostgreSQL)', () => {
   beforeAll(async () => {
@@ -208,6 +222,7 @@ describe.runIf(usingPostgres)('heartbeat thread (PostgreSQL)', () => {
           select 1 from pg_stat_activity where datname = current_database() and application_name = 'jobgate-heartbeat'`)
       ).length;
     await until('the heartbeat session', async () => (await sessions()) === 1);
+    await until('stamps from the thread', () => runtime.node!.heartbeatSource === 'thread');
     const nodeId = runtime.node!.id;
     await runtime.stop();
     expect(await sessions()).toBe(0);
@@ -232,8 +247,9 @@ describe.runIf(usingPostgres)('heartbeat thread (PostgreSQL)', () => {
       node: { slots: 1, tags: {}, name: 'fallback' },
     });
     stops.push(() => runtime.stop());
-    expect(lines.join('\n')).toMatch(/heartbeat thread failed to start/);
+    await until('the warning', () => /heartbeat thread failed to start/.test(lines.join('\n')));
     // Its heartbeat still stamps the row, from the main thread.
+    expect(runtime.node!.heartbeatSource).toBe('main');
     const stampOf = async () =>
       (
         await watcher.db.select().from(nodes).where(eq(nodes.id, runtime.node!.id))

@@ -29,6 +29,9 @@ const runtime = await startRuntime({
   secrets: testSecrets,
   pollMs: 100,
 });
+// Ready once the stamps come from where the test expects them.
+const source = env.STALL_HEARTBEAT_THREAD === '0' ? 'main' : 'thread';
+while (runtime.node!.heartbeatSource !== source) await new Promise((r) => setTimeout(r, 20));
 console.log(`node ${runtime.node!.id}`);
 
 const stop = async () => {

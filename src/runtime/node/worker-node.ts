@@ -43,6 +43,9 @@ export interface WorkerNodeMembership {
   /** When this process last sent a heartbeat (performance.now() ms): a coordinator in the same
    * process judges its own nodes by this, not by a row that waits behind the process's queries. */
   readonly lastBeatAt: number;
+  /** Where the liveness stamp comes from now: the heartbeat thread, or the main event loop (PGlite,
+   * the thread switched off, still starting, or failed). */
+  readonly heartbeatSource: 'thread' | 'main';
   /** Marks the node DRAINING: it keeps what it runs but takes nothing new. */
   drain(): Promise<void>;
   /** Stops heartbeating and deregisters. */
@@ -90,18 +93,20 @@ export async function registerWorkerNode(options: WorkerNodeOptions): Promise<Wo
     });
   };
   // On PostgreSQL the liveness stamp comes from a thread; the main thread then writes only the
-  // metrics, and stamps itself only while the thread is not stamping (it failed or died, or it
-  // withholds stamps after a long stall that is over now).
+  // metrics, and stamps itself only while the thread is not stamping (still starting, failed or
+  // died, or withholding stamps after a long stall that is over now). The thread starts in the
+  // background: until its first stamp the main thread's beats keep the node alive, as before.
   const url = database.kind === 'postgres' ? database.connectionUrl?.() : undefined;
-  const thread: HeartbeatThread | null =
+  let thread: HeartbeatThread | null = null;
+  const threadStarting =
     url && options.heartbeatThread !== false
-      ? await startHeartbeatThread({
+      ? startHeartbeatThread({
           url,
           nodeId: id,
           intervalMs: options.heartbeatIntervalMs,
           maxMainStallMs: options.maxMainStallMs ?? DEFAULT_MAX_MAIN_STALL_MS,
           logger: log,
-        })
+        }).then((started) => (thread = started))
       : null;
   const threadStamping = () =>
     thread !== null && thread.alive && sharedClock() - thread.lastStampAt() < 3 * options.heartbeatIntervalMs;
@@ -139,13 +144,17 @@ export async function registerWorkerNode(options: WorkerNodeOptions): Promise<Wo
     get lastBeatAt() {
       return lastBeatAt;
     },
+    get heartbeatSource() {
+      return threadStamping() ? 'thread' : 'main';
+    },
     drain: async () => {
       await database.db.update(nodes).set({ status: 'DRAINING' }).where(eq(nodes.id, id));
     },
     stop: async () => {
       stopped = true;
       clearInterval(timer);
-      await thread?.stop();
+      await threadStarting;
+      await (thread as HeartbeatThread | null)?.stop();
       await database.db
         .update(nodes)
         .set({ status: 'DOWN', deregisteredAt: new Date() })
