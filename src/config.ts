@@ -56,6 +56,9 @@ export const configSchema = z
       .default(3),
     heartbeatIntervalMs: z.coerce.number().int().min(50).max(60_000).default(1_000),
     heartbeatTimeoutMs: z.coerce.number().int().min(200).max(600_000).default(5_000),
+    /** How long the main event loop may stand still while the node's heartbeat thread (PostgreSQL)
+     * still stamps for it; past it the node is let go silent and is declared lost. */
+    heartbeatMaxStallMs: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
     /** Directories jobs may read and write files in; none given: `<dataDir>/files`. */
     fileRoots: z.array(z.string().min(1, 'must not be empty')).default([]),
     /** How long a canceled assignment may take to end before its node abandons it. */
@@ -144,6 +147,7 @@ const SETTING_SOURCES: Record<string, string> = {
   checkpointTimeoutMs: 'JOBGATE_CHECKPOINT_TIMEOUT_MS',
   checkpointRetention: 'JOBGATE_CHECKPOINT_RETENTION',
   heartbeatTimeoutMs: 'JOBGATE_HEARTBEAT_TIMEOUT_MS',
+  heartbeatMaxStallMs: 'JOBGATE_HEARTBEAT_MAX_STALL_MS',
   commandsEnabled: '--no-commands / JOBGATE_COMMANDS',
   fileRoots: '--file-root / JOBGATE_FILE_ROOTS',
   cancelGraceMs: 'JOBGATE_CANCEL_GRACE_MS',

@@ -98,6 +98,7 @@ function runtimeOptions(
     coordinator: true,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+    heartbeatMaxStallMs: config.heartbeatMaxStallMs,
     commandsEnabled: config.commandsEnabled,
     commandEnv: safeBaseEnv(process.env),
     checkpointTimeoutMs: config.checkpointTimeoutMs,

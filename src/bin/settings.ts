@@ -83,6 +83,7 @@ export function settingsFrom(
     checkpointTimeoutMs: env.JOBGATE_CHECKPOINT_TIMEOUT_MS || undefined,
     checkpointRetention: env.JOBGATE_CHECKPOINT_RETENTION || undefined,
     heartbeatTimeoutMs: env.JOBGATE_HEARTBEAT_TIMEOUT_MS || undefined,
+    heartbeatMaxStallMs: env.JOBGATE_HEARTBEAT_MAX_STALL_MS || undefined,
     node: values['no-node'] ? false : bool(env.JOBGATE_NODE, 'JOBGATE_NODE'),
     secretKey: env.JOBGATE_SECRET_KEY || undefined,
     secretKeyFile: pick(values['secret-key-file'], 'JOBGATE_SECRET_KEY_FILE'),

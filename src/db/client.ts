@@ -40,6 +40,10 @@ export interface Database {
   /** Statements issued through Drizzle or `query` since creation (tests use it to catch N+1
    * queries). */
   readonly stats: { statements: number };
+  /** PostgreSQL only: the server's URL, for a session opened elsewhere (the node's heartbeat thread).
+   * A function so the URL — it may hold a password — never shows up when the object is logged or
+   * serialized; never log what it returns. */
+  connectionUrl?: () => string;
   close(): Promise<void>;
 }
 
@@ -87,10 +91,12 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
       connection: { application_name: 'jobgate' },
     });
     const db = drizzlePostgres({ client, schema, logger }) as unknown as Db;
+    const url = options.url;
     return {
       kind: 'postgres',
       db,
       stats,
+      connectionUrl: () => url,
       execute: async <T>(query: SQL) => (await db.execute(query)) as unknown as T[],
       query: <T>(text: string, params: readonly unknown[]) => {
         logger.logQuery(text);

@@ -65,6 +65,12 @@ export interface RuntimeOptions {
   coordinator?: boolean;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
+  /** On PostgreSQL the node's liveness stamp comes from a worker thread (default true); false keeps
+   * it on the main event loop (tests and measurements only). */
+  heartbeatThread?: boolean;
+  /** How long the main event loop may stand still while the heartbeat thread still vouches for the
+   * node (default 30 s; see worker-node.ts). */
+  heartbeatMaxStallMs?: number;
   commandsEnabled: boolean;
   /** Environment for shell commands; the process's own is never passed on. */
   commandEnv: Record<string, string>;
@@ -129,6 +135,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       logger,
       clusterId,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
+      heartbeatThread: options.heartbeatThread,
+      maxMainStallMs: options.heartbeatMaxStallMs,
       slotsUsed: () => executor?.running ?? 0,
       ...options.node,
     });

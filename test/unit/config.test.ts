@@ -78,4 +78,12 @@ describe('browser and request settings', () => {
       maxDocumentSize: 4096,
     });
   });
+
+  it('bounds how long a stalled main loop is vouched for by the heartbeat thread (default 30 s)', () => {
+    expect(configFrom([]).heartbeatMaxStallMs).toBe(30_000);
+    expect(configFrom([], { JOBGATE_HEARTBEAT_MAX_STALL_MS: '8000' }).heartbeatMaxStallMs).toBe(8_000);
+    expect(() => configFrom([], { JOBGATE_HEARTBEAT_MAX_STALL_MS: '10' })).toThrow(
+      /JOBGATE_HEARTBEAT_MAX_STALL_MS/,
+    );
+  });
 });

@@ -2,7 +2,7 @@
 // executor's business (runtime/node/executor.ts); this file only keeps the node visible and alive.
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import { nodes } from '../../db/schema/index.ts';
 import { coerceError } from '../../lib/errors.ts';
@@ -10,6 +10,7 @@ import type { Logger } from '../../lib/logger.ts';
 import { VERSION } from '../../lib/version.ts';
 import { emitEvent } from '../events.ts';
 import { writeNodeMetrics } from '../sql/write-node-metrics.ts';
+import { sharedClock, startHeartbeatThread, type HeartbeatThread } from './heartbeat-thread.ts';
 
 export interface WorkerNodeOptions {
   database: Database;
@@ -21,7 +22,20 @@ export interface WorkerNodeOptions {
   heartbeatIntervalMs: number;
   /** How many slots are busy now (for the node's metrics). */
   slotsUsed?: () => number;
+  /** Send the liveness stamp from a worker thread with its own connection (PostgreSQL only; see
+   * heartbeat-thread.ts). Default true; false only for tests and measurements of the old way. */
+  heartbeatThread?: boolean;
+  /** The longest the main event loop may stand still while the thread still vouches for it
+   * (default 30 s; see DEFAULT_MAX_MAIN_STALL_MS). */
+  maxMainStallMs?: number;
 }
+
+/** How long the heartbeat thread goes on stamping while the main event loop stands still. Long
+ * enough that no request the limits let through (their worst measured stalls are a few seconds), nor
+ * a long GC pause, costs the node its runs; short enough that a process whose loop really hangs — it
+ * runs nothing then: its executor and pipelines live on that loop — gives its work back within
+ * about half a minute plus the heartbeat timeout, well inside the default checkpoint timeout (60 s). */
+export const DEFAULT_MAX_MAIN_STALL_MS = 30_000;
 
 export interface WorkerNodeMembership {
   readonly id: string;
@@ -29,6 +43,9 @@ export interface WorkerNodeMembership {
   /** When this process last sent a heartbeat (performance.now() ms): a coordinator in the same
    * process judges its own nodes by this, not by a row that waits behind the process's queries. */
   readonly lastBeatAt: number;
+  /** Where the liveness stamp comes from now: the heartbeat thread, or the main event loop (PGlite,
+   * the thread switched off, still starting, or failed). */
+  readonly heartbeatSource: 'thread' | 'main';
   /** Marks the node DRAINING: it keeps what it runs but takes nothing new. */
   drain(): Promise<void>;
   /** Stops heartbeating and deregisters. */
@@ -75,26 +92,48 @@ export async function registerWorkerNode(options: WorkerNodeOptions): Promise<Wo
       slotsUsed: options.slotsUsed?.() ?? 0,
     });
   };
+  // On PostgreSQL the liveness stamp comes from a thread; the main thread then writes only the
+  // metrics, and stamps itself only while the thread is not stamping (still starting, failed or
+  // died, or withholding stamps after a long stall that is over now). The thread starts in the
+  // background: until its first stamp the main thread's beats keep the node alive, as before.
+  const url = database.kind === 'postgres' ? database.connectionUrl?.() : undefined;
+  let thread: HeartbeatThread | null = null;
+  const threadStarting =
+    url && options.heartbeatThread !== false
+      ? startHeartbeatThread({
+          url,
+          nodeId: id,
+          intervalMs: options.heartbeatIntervalMs,
+          maxMainStallMs: options.maxMainStallMs ?? DEFAULT_MAX_MAIN_STALL_MS,
+          logger: log,
+        }).then((started) => (thread = started))
+      : null;
+  const threadStamping = () =>
+    thread !== null && thread.alive && sharedClock() - thread.lastStampAt() < 3 * options.heartbeatIntervalMs;
   let lastBeatAt = performance.now();
   const heartbeat = async () => {
     lastBeatAt = performance.now();
     try {
-      // One statement: a node the coordinator declared DOWN that heartbeats again comes back READY
-      // (what it ran was restarted elsewhere and is fenced off; see runs/settle.ts). Stamped with the
-      // database clock when it runs, which the coordinator compares with: a beat that waited behind
-      // other queries of a busy process is not written as already old.
-      await database.db
-        .update(nodes)
-        .set({
-          lastHeartbeatAt: sql`now()`,
-          status: sql`case when ${nodes.status} = 'DOWN' then 'READY' else ${nodes.status} end`,
-        })
-        .where(eq(nodes.id, id));
+      if (!threadStamping()) await stamp();
       // Metrics ride along every few beats (about once a second at the default interval).
       if (beats++ % Math.max(1, Math.round(1000 / options.heartbeatIntervalMs)) === 0) await metrics();
     } catch (err) {
       if (!stopped) log.warn({ err: coerceError(err) }, 'heartbeat failed');
     }
+  };
+  const stamp = async () => {
+    // One statement: a node the coordinator declared DOWN that heartbeats again comes back READY
+    // (what it ran was restarted elsewhere and is fenced off; see runs/settle.ts); a deregistered node
+    // never does (a beat in flight while stop() runs must not revive it). Stamped with the
+    // database clock when it runs, which the coordinator compares with: a beat that waited behind
+    // other queries of a busy process is not written as already old.
+    await database.db
+      .update(nodes)
+      .set({
+        lastHeartbeatAt: sql`now()`,
+        status: sql`case when ${nodes.status} = 'DOWN' then 'READY' else ${nodes.status} end`,
+      })
+      .where(and(eq(nodes.id, id), isNull(nodes.deregisteredAt)));
   };
   const timer = setInterval(() => void heartbeat(), options.heartbeatIntervalMs);
   timer.unref();
@@ -105,12 +144,17 @@ export async function registerWorkerNode(options: WorkerNodeOptions): Promise<Wo
     get lastBeatAt() {
       return lastBeatAt;
     },
+    get heartbeatSource() {
+      return threadStamping() ? 'thread' : 'main';
+    },
     drain: async () => {
       await database.db.update(nodes).set({ status: 'DRAINING' }).where(eq(nodes.id, id));
     },
     stop: async () => {
       stopped = true;
       clearInterval(timer);
+      await threadStarting;
+      await (thread as HeartbeatThread | null)?.stop();
       await database.db
         .update(nodes)
         .set({ status: 'DOWN', deregisteredAt: new Date() })
