@@ -162,6 +162,9 @@ export async function heavyQueryBench(
     commandsEnabled: false,
     commandEnv: safeBaseEnv(process.env),
     secrets: testSecrets,
+    // Keep every checkpoint of the measured runs: the default retention (3) would prune all but the
+    // last few before their durations are read.
+    checkpointRetention: 1000,
   });
   const base = await app.start();
   const url = `${base}/graphql`;
