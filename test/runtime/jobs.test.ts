@@ -1,5 +1,8 @@
 // Job definitions over time: versions, deletion, and who may define shell commands.
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { revealSecrets } from '../../src/runtime/definition/secret-options.ts';
+import { testSecrets } from '../support/secrets.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 let t: TestRuntime;
@@ -73,4 +76,53 @@ it('operators may not define shell commands; admins may', async () => {
     await secured.close();
   }
   expect(operator).toMatch(/^jg_/);
+});
+
+it('a version setting changes a job that holds a sealed secret; the secret stays sealed and the same', async () => {
+  await t.createJob({
+    name: 'sealed',
+    pipeline: {
+      env: { parallelism: 1 },
+      source: [
+        {
+          plugin_name: 'Jdbc',
+          url: 'jdbc:postgresql://127.0.0.1:1/nowhere',
+          user: 'reader',
+          password: 'hunter2',
+          query: 'select 1 as id',
+          plugin_output: 'rows',
+        },
+      ],
+      sink: [{ plugin_name: 'Blackhole', plugin_input: 'rows' }],
+    },
+  });
+  // A column that is merely named like a secret is data: its type is neither sealed nor hidden.
+  await t.createJob({
+    name: 'columns',
+    pipeline: {
+      source: [{ plugin_name: 'FakeSource', 'row.num': 1, 'schema.fields': { api_token: 'string' } }],
+      sink: [{ plugin_name: 'Blackhole' }],
+    },
+  });
+  for (const name of ['sealed', 'columns']) {
+    const updated = await t.graphql(
+      `mutation($name: String!) { updateJob(input: { name: $name, parallelism: 2 }) { job { version parallelism definition } } }`,
+      { name },
+    );
+    expect(updated.errors).toBeUndefined();
+    expect(updated.data!.updateJob.job).toMatchObject({ version: 2, parallelism: 2 });
+  }
+  const shown = await t.graphql(
+    `{ a: job(name: "sealed") { definition } b: job(name: "columns") { definition } }`,
+  );
+  expect(JSON.stringify(shown.data!.a.definition)).not.toContain('hunter2');
+  expect(shown.data!.a.definition.source[0].password).toBe('[redacted]');
+  expect(shown.data!.b.definition.source[0]['schema.fields']).toEqual({ api_token: 'string' });
+  // Stored sealed, and it opens to the same secret with the key.
+  const [stored] = await t.database.execute<{ definition: any }>(
+    sql`select v.definition from job_versions v join jobs j on j.id = v.job_id
+        where j.name = 'sealed' and v.version = 2`,
+  );
+  expect(JSON.stringify(stored!.definition)).not.toContain('hunter2');
+  expect(revealSecrets(stored!.definition, testSecrets).source[0].password).toBe('hunter2');
 });

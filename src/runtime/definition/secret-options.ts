@@ -20,6 +20,12 @@ export function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key);
 }
 
+/** Options whose keys are column names (`schema.fields`, FieldMapper's `field_mapper`): a column
+ * named `password` or `api_token` is data, not a secret, and its value is a type or a new name. */
+const COLUMN_MAPS = /^(schema|fields|schema\.fields|field_mapper)$/i;
+
+const isColumnMap = (key: string) => COLUMN_MAPS.test(key);
+
 function isSealed(value: unknown): value is Sealed {
   return (
     typeof value === 'object' &&
@@ -49,7 +55,7 @@ export function sealSecrets<T>(value: T, box: SecretBox): T {
     return v;
   };
   const walk = (v: unknown): unknown =>
-    mapEntries(v, (k, inner) => (isSecretKey(k) ? sealAll(inner) : walk(inner)));
+    mapEntries(v, (k, inner) => (isColumnMap(k) ? inner : isSecretKey(k) ? sealAll(inner) : walk(inner)));
   return walk(value) as T;
 }
 
@@ -68,7 +74,11 @@ export function redactSecrets<T>(value: T): T {
     if (isSealed(v)) return REDACTED;
     if (typeof v === 'string') return redactUrlPassword(v);
     return mapEntries(v, (k, inner) =>
-      isSecretKey(k) && inner !== null && inner !== undefined ? REDACTED : walk(inner),
+      isColumnMap(k)
+        ? inner
+        : isSecretKey(k) && inner !== null && inner !== undefined
+          ? REDACTED
+          : walk(inner),
     );
   };
   return walk(value) as T;

@@ -18,6 +18,7 @@ import {
 } from '../definition/job-definition.ts';
 import { validateSchedule, validateTimezone } from '../schedule/parse-schedule.ts';
 import { secureDefinition } from '../definition/secure-definition.ts';
+import { revealSecrets } from '../definition/secret-options.ts';
 import { checkDefinitionPaths } from '../definition/check-definition-paths.ts';
 import { noFileAccess, type FileGuard } from '../files/file-guard.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
@@ -371,7 +372,8 @@ export async function updateJob(
         ? given
         : normalizeDefinition(
             {
-              ...definitionOf(current),
+              // The stored options, opened: they are checked again below and sealed afresh.
+              ...revealSecrets(definitionOf(current), options.secrets),
               mode: input.mode ?? current.mode,
               parallelism: input.parallelism ?? (current.kind === 'PIPELINE' ? current.parallelism : null),
               checkpointIntervalMs: input.checkpointIntervalMs ?? current.checkpointIntervalMs,
@@ -383,7 +385,14 @@ export async function updateJob(
         tx,
         job.id,
         version,
-        await secureDefinition(tx, definition, { role: actor.role, secrets: options.secrets }, base),
+        // Only a new definition is held to the actor's role: the stored options, kept as they are
+        // when only a version setting changes, passed the check when they were saved.
+        await secureDefinition(
+          tx,
+          definition,
+          { role: given ? actor.role : 'admin', secrets: options.secrets },
+          base,
+        ),
         restartStrategy,
       );
     }
