@@ -64,64 +64,85 @@ async function shellRefused(
     : null;
 }
 
-async function recordTick(
-  database: Database,
-  fence: LeaderFence,
-  jobId: string,
-  tickAt: Date,
-  decide: (tx: Tx) => Promise<{ outcome: 'FIRED' | 'SKIPPED'; reason?: string }>,
-  reason?: 'retry' | 'dependent',
-): Promise<{ outcome: 'FIRED' | 'SKIPPED'; reason?: string } | null> {
-  return fenced(database, fence, async (tx) => {
-    const inserted = await tx
-      .insert(scheduleTicks)
-      .values({ jobId, tickAt, outcome: 'FIRED', reason })
-      .onConflictDoNothing()
-      .returning({ jobId: scheduleTicks.jobId });
-    if (inserted.length === 0) return null; // another coordinator fired it
-    const decision = await decide(tx);
-    if (decision.outcome === 'SKIPPED') {
-      await tx
-        .update(scheduleTicks)
-        .set({ outcome: 'SKIPPED', reason: decision.reason })
-        .where(and(eq(scheduleTicks.jobId, jobId), eq(scheduleTicks.tickAt, tickAt)));
-    }
-    return decision;
-  });
+interface Firing {
+  logger: Logger;
+  job: JobRow;
+  tickAt: Date;
+  trigger: RunTrigger;
+  /** The run that led to a retry or a dependent run. */
+  previousRunId?: string;
+  /** Marks retry and dependent ticks apart from the schedule's own (the next due tick ignores them). */
+  kind?: 'retry' | 'dependent';
 }
 
-async function fire(
+type Decision = { outcome: 'FIRED' | 'SKIPPED'; reason?: string };
+
+/**
+ * Records one tick and acts on it in one fenced transaction: the tick row (its primary key makes
+ * each firing happen once), the decision, and the run it starts. A leader that loses its term between
+ * recording a tick and starting its run could otherwise leave a FIRED tick with no run, which no
+ * later leader would fire again. A run that cannot start (its job deleted meanwhile) is rolled back
+ * to its savepoint and the tick recorded as skipped, with the reason.
+ */
+async function settleTick(
   database: Database,
   fence: LeaderFence,
-  logger: Logger,
-  job: JobRow,
-  tickAt: Date,
-  trigger: RunTrigger,
-  previousRunId?: string,
-  reason?: string,
-) {
-  try {
-    await fenced(database, fence, async (tx) => {
-      const run = await startRun(database, { jobId: job.id, trigger, actor: 'scheduler', previousRunId }, tx);
-      await tx
-        .update(scheduleTicks)
-        .set({ runId: run.id, reason: reason ?? null })
-        .where(and(eq(scheduleTicks.jobId, job.id), eq(scheduleTicks.tickAt, tickAt)));
-      await emitEvent(
-        database,
-        {
-          type: 'schedule:fired',
-          jobId: job.id,
-          runId: run.id,
-          payload: { tickAt: tickAt.toISOString(), trigger },
-        },
-        tx,
-      );
-    });
-  } catch (err) {
-    if (err instanceof StaleLeaderError) throw err;
-    logger.error({ err: coerceError(err), job: job.name }, 'could not start a scheduled run');
-  }
+  firing: Firing,
+  decide: (tx: Tx) => Promise<Decision>,
+): Promise<void> {
+  const { job, tickAt, trigger } = firing;
+  const thisTick = and(eq(scheduleTicks.jobId, job.id), eq(scheduleTicks.tickAt, tickAt));
+  await fenced(database, fence, async (tx) => {
+    const inserted = await tx
+      .insert(scheduleTicks)
+      .values({ jobId: job.id, tickAt, outcome: 'FIRED', reason: firing.kind })
+      .onConflictDoNothing()
+      .returning({ jobId: scheduleTicks.jobId });
+    if (inserted.length === 0) return; // another coordinator fired it
+    let decision = await decide(tx);
+    if (decision.outcome === 'FIRED') {
+      try {
+        const run = await tx.transaction((savepoint) =>
+          startRun(
+            database,
+            { jobId: job.id, trigger, actor: 'scheduler', previousRunId: firing.previousRunId },
+            savepoint,
+          ),
+        );
+        await tx.update(scheduleTicks).set({ runId: run.id }).where(thisTick);
+        await emitEvent(
+          database,
+          {
+            type: 'schedule:fired',
+            jobId: job.id,
+            runId: run.id,
+            payload: { tickAt: tickAt.toISOString(), trigger },
+          },
+          tx,
+        );
+        return;
+      } catch (err) {
+        if (err instanceof StaleLeaderError) throw err;
+        const error = coerceError(err);
+        firing.logger.error({ err: error, job: job.name }, 'could not start a scheduled run');
+        decision = { outcome: 'SKIPPED', reason: `the run could not start: ${error.message.slice(0, 500)}` };
+      }
+    }
+    // A retry or dependent tick keeps its kind in `reason`; the skip's reason goes with the event.
+    await tx
+      .update(scheduleTicks)
+      .set({ outcome: 'SKIPPED', reason: firing.kind ?? decision.reason })
+      .where(thisTick);
+    await emitEvent(
+      database,
+      {
+        type: 'schedule:skipped',
+        jobId: job.id,
+        payload: { tickAt: tickAt.toISOString(), reason: decision.reason },
+      },
+      tx,
+    );
+  });
 }
 
 export async function fireSchedules(
@@ -170,7 +191,8 @@ export async function fireSchedules(
     if (!tick) continue;
     // Inside the tick's transaction: PGlite runs one statement at a time, so nothing may wait on the
     // outer handle while the transaction is open.
-    const decision = await recordTick(database, fence, job.id, tick, async (tx) => {
+    const firing = { logger: options.logger, job, tickAt: tick, trigger: 'SCHEDULE' as const };
+    await settleTick(database, fence, firing, async (tx) => {
       const refused = await shellRefused(tx, job, options.commandsEnabled);
       if (refused) return refused;
       if (job.concurrency !== 'FORBID') return { outcome: 'FIRED' };
@@ -188,22 +210,6 @@ export async function fireSchedules(
         ? { outcome: 'SKIPPED', reason: `run ${active.id} is still active (concurrency FORBID)` }
         : { outcome: 'FIRED' };
     });
-    if (!decision) continue;
-    if (decision.outcome === 'SKIPPED') {
-      await fenced(database, fence, (tx) =>
-        emitEvent(
-          database,
-          {
-            type: 'schedule:skipped',
-            jobId: job.id,
-            payload: { tickAt: tick.toISOString(), reason: decision.reason },
-          },
-          tx,
-        ),
-      );
-      continue;
-    }
-    await fire(database, fence, options.logger, job, tick, 'SCHEDULE');
   }
 }
 
@@ -241,16 +247,20 @@ export async function fireFollowUps(
     const [job] = await database.db.select().from(jobs).where(eq(jobs.id, row.job_id));
     if (!job) continue;
     const tickAt = parsePgTimestamp(row.ended_at);
-    const decision = await recordTick(
+    const firing: Firing = {
+      logger: options.logger,
+      job,
+      tickAt,
+      trigger: 'RETRY',
+      previousRunId: row.run_id,
+      kind: 'retry',
+    };
+    await settleTick(
       database,
       fence,
-      job.id,
-      tickAt,
+      firing,
       async (tx) => (await shellRefused(tx, job, options.commandsEnabled)) ?? { outcome: 'FIRED' },
-      'retry',
     );
-    if (decision?.outcome === 'FIRED')
-      await fire(database, fence, options.logger, job, tickAt, 'RETRY', row.run_id, 'retry');
   }
 
   const dependents = await database.execute<{ run_id: string; child_id: string; ended_at: string }>(sql`
@@ -263,15 +273,19 @@ export async function fireFollowUps(
     const [child] = await database.db.select().from(jobs).where(eq(jobs.id, row.child_id));
     if (!child) continue;
     const tickAt = parsePgTimestamp(row.ended_at);
-    const decision = await recordTick(
+    const firing: Firing = {
+      logger: options.logger,
+      job: child,
+      tickAt,
+      trigger: 'DEPENDENT',
+      previousRunId: row.run_id,
+      kind: 'dependent',
+    };
+    await settleTick(
       database,
       fence,
-      child.id,
-      tickAt,
+      firing,
       async (tx) => (await shellRefused(tx, child, options.commandsEnabled)) ?? { outcome: 'FIRED' },
-      'dependent',
     );
-    if (decision?.outcome === 'FIRED')
-      await fire(database, fence, options.logger, child, tickAt, 'DEPENDENT', row.run_id, 'dependent');
   }
 }
