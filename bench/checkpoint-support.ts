@@ -100,12 +100,18 @@ export function startBenchRuntime(
 
 /** Creates a job (actor `bench`) and returns its id. */
 export async function benchJob(env: CheckpointBenchEnv, input: JobSettingsInput): Promise<string> {
-  return (await createJob(env.database, input, { name: 'bench', role: 'admin' }, { secrets: testSecrets }))
-    .id;
+  return (
+    await createJob(
+      env.database,
+      input,
+      { name: 'bench', role: 'admin', commandsEnabled: true },
+      { secrets: testSecrets },
+    )
+  ).id;
 }
 
 export async function startBenchRun(env: CheckpointBenchEnv, jobId: string): Promise<string> {
-  return (await startRun(env.database, { jobId, trigger: 'API', actor: 'bench' })).id;
+  return (await startRun(env.database, { jobId, trigger: 'API', actor: 'bench', commandsEnabled: true })).id;
 }
 
 export interface RunRow {

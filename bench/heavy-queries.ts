@@ -135,7 +135,11 @@ export async function heavyQueryBench(
   const app = buildApp({
     database,
     logger: silent,
-    settings: { authEnabled: false, heartbeatTimeoutMs: RUNTIME_DEFAULTS.heartbeatTimeoutMs },
+    settings: {
+      authEnabled: false,
+      commandsEnabled: true,
+      heartbeatTimeoutMs: RUNTIME_DEFAULTS.heartbeatTimeoutMs,
+    },
     host: '127.0.0.1',
     port: 0,
     secrets: testSecrets,
@@ -189,12 +193,17 @@ export async function heavyQueryBench(
           sink: [{ plugin_name: 'Blackhole' }],
         },
       } as never,
-      { name: 'bench', role: 'admin' },
+      { name: 'bench', role: 'admin', commandsEnabled: true },
       { secrets: testSecrets },
     );
 
     const phase = async (label: string, load: boolean): Promise<PhaseResult> => {
-      const started = await startRun(database, { jobId: job.id, trigger: 'API', actor: 'bench' });
+      const started = await startRun(database, {
+        jobId: job.id,
+        trigger: 'API',
+        actor: 'bench',
+        commandsEnabled: true,
+      });
       await waitFor(database, started.id, ['RUNNING']);
       const [from] = await database.execute<{ at: string }>(sql`select clock_timestamp()::text as at`);
       const sample = load

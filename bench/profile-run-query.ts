@@ -89,7 +89,7 @@ async function profileRunQuery(out: string): Promise<string> {
   const app = buildApp({
     database,
     logger: pino({ level: 'silent' }),
-    settings: { authEnabled: false, heartbeatTimeoutMs: 5_000 },
+    settings: { authEnabled: false, commandsEnabled: true, heartbeatTimeoutMs: 5_000 },
     secrets: testSecrets,
     host: '127.0.0.1',
     port: 0,

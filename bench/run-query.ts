@@ -141,7 +141,7 @@ export async function runQueryBench(options: RunQueryOptions = defaultRunQueryOp
   const app = buildApp({
     database,
     logger: pino({ level: 'silent' }),
-    settings: { authEnabled: false, heartbeatTimeoutMs: 5_000 },
+    settings: { authEnabled: false, commandsEnabled: true, heartbeatTimeoutMs: 5_000 },
     secrets: testSecrets,
     host: '127.0.0.1',
     port: 0,

@@ -46,7 +46,12 @@ async function sampleRuns(
   for (let i = 0; i < count; i++) {
     await sleep(Math.random() * 250);
     const calledAt = Date.now();
-    const run = await startRun(env.database, { jobId, trigger: 'API', actor: 'bench' });
+    const run = await startRun(env.database, {
+      jobId,
+      trigger: 'API',
+      actor: 'bench',
+      commandsEnabled: true,
+    });
     const returned = Date.now() - calledAt;
     const done = await waitTerminal(env.database, run.id, calledAt, 30_000);
     const history = await env.database.query<{ to_status: string; at: number }>(

@@ -165,7 +165,9 @@ export async function logBench(
   const jobId = await benchJob(env.database, { name: 'log-target', command: { command: 'true' } });
   const runIds: string[] = [];
   for (let i = 0; i < options.concurrentRuns; i++) {
-    runIds.push((await startRun(env.database, { jobId, trigger: 'API', actor: 'bench' })).id);
+    runIds.push(
+      (await startRun(env.database, { jobId, trigger: 'API', actor: 'bench', commandsEnabled: true })).id,
+    );
   }
   const base = postgres(env.bench.url, { max: 10, onnotice: () => {} });
   const cases: Case[] = [];

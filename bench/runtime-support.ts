@@ -72,13 +72,20 @@ const POLL_MS = 10;
 
 /** Creates a job (actor `bench`) and returns its id. */
 export async function benchJob(database: Database, input: JobSettingsInput): Promise<string> {
-  return (await createJob(database, input, { name: 'bench', role: 'admin' }, { secrets: testSecrets })).id;
+  return (
+    await createJob(
+      database,
+      input,
+      { name: 'bench', role: 'admin', commandsEnabled: true },
+      { secrets: testSecrets },
+    )
+  ).id;
 }
 
 /** Starts a run of `jobId` and waits (bounded) until it is terminal. */
 export async function runToEnd(database: Database, jobId: string, timeoutMs: number): Promise<RunTimes> {
   const calledAt = Date.now();
-  const run = await startRun(database, { jobId, trigger: 'API', actor: 'bench' });
+  const run = await startRun(database, { jobId, trigger: 'API', actor: 'bench', commandsEnabled: true });
   return waitTerminal(database, run.id, calledAt, timeoutMs);
 }
 

@@ -16,8 +16,8 @@ export interface Viewer {
 export interface GraphQLSettings {
   authEnabled: boolean;
   heartbeatTimeoutMs: number;
-  /** Whether jobs with shell commands may be created (config `commandsEnabled`; default true). */
-  commandsEnabled?: boolean;
+  /** Whether shell jobs may be defined and run at all (config `commandsEnabled`). */
+  commandsEnabled: boolean;
   /** The file roots job definitions may name paths in (the runtime's guard); none: every path is
    * refused. */
   files?: FileGuard;

@@ -46,6 +46,7 @@ export async function createTestApp(
     database,
     logger: silentLogger,
     settings: {
+      commandsEnabled: true,
       authEnabled: options.authEnabled ?? false,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 5_000,
       files: options.files,

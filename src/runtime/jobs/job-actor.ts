@@ -7,8 +7,9 @@ export interface JobActor {
   /** A token's name, or `scheduler` for the coordinator. */
   name: string;
   role: Role;
-  /** Whether this installation runs shell commands (config `commandsEnabled`); default true. */
-  commandsEnabled?: boolean;
+  /** Whether this installation runs shell commands (config `commandsEnabled`). Required, so that no
+   * way in can define a shell job by leaving it out. */
+  commandsEnabled: boolean;
 }
 
 /** A job that runs shell commands on the nodes: a command or a steps DAG (later Dkron shell). */
@@ -41,7 +42,7 @@ export function checkShellWrite(
 }
 
 /** Where commands are off, no shell job starts, however it is asked to (API, schedule, restart). */
-export function checkShellStart(kind: JobKind | string, commandsEnabled: boolean | undefined, job: string) {
+export function checkShellStart(kind: JobKind | string, commandsEnabled: boolean, job: string) {
   if (isShellKind(kind) && commandsEnabled === false) {
     throw new ForbiddenError(
       `job ${JSON.stringify(job)} runs shell commands, which are disabled on this installation (--no-commands)`,

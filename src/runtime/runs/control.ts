@@ -85,7 +85,7 @@ export async function restartWhole(
   database: Database,
   runId: string,
   actor: string,
-  policy: { commandsEnabled?: boolean } = {},
+  policy: { commandsEnabled: boolean },
 ): Promise<RunRow> {
   const [old] = await database.db.select().from(runs).where(eq(runs.id, runId));
   if (!old) throw new NotFoundError('run', runId);
@@ -119,7 +119,7 @@ export async function restartFailed(
   database: Database,
   runId: string,
   actor: string,
-  policy: { commandsEnabled?: boolean } = {},
+  policy: { commandsEnabled: boolean },
 ): Promise<RunRow> {
   const run = await database.db.transaction(async (tx) => {
     const run = await lockRun(tx, runId);

@@ -33,8 +33,9 @@ export interface StartRunOptions {
   restoredFromId?: string;
   parallelism?: number;
   attempt?: number;
-  /** Config `commandsEnabled`: when false, a shell job does not start (default true). */
-  commandsEnabled?: boolean;
+  /** Config `commandsEnabled`: when false, a shell job does not start. Required, so that no way in
+   * (a resolver, a dialect route, the scheduler) can start a shell job by leaving it out. */
+  commandsEnabled: boolean;
 }
 
 /** The assignments of a run: a pipeline has one per parallel index (the chain's subtasks with that

@@ -73,6 +73,7 @@ interface Firing {
   previousRunId?: string;
   /** Marks retry and dependent ticks apart from the schedule's own (the next due tick ignores them). */
   kind?: 'retry' | 'dependent';
+  commandsEnabled: boolean;
 }
 
 type Decision = { outcome: 'FIRED' | 'SKIPPED'; reason?: string };
@@ -105,7 +106,13 @@ async function settleTick(
         const run = await tx.transaction((savepoint) =>
           startRun(
             database,
-            { jobId: job.id, trigger, actor: 'scheduler', previousRunId: firing.previousRunId },
+            {
+              jobId: job.id,
+              trigger,
+              actor: 'scheduler',
+              previousRunId: firing.previousRunId,
+              commandsEnabled: firing.commandsEnabled,
+            },
             savepoint,
           ),
         );
@@ -148,7 +155,7 @@ async function settleTick(
 export async function fireSchedules(
   database: Database,
   fence: LeaderFence,
-  options: { logger: Logger; now?: Date; commandsEnabled?: boolean },
+  options: { logger: Logger; now?: Date; commandsEnabled: boolean },
 ): Promise<void> {
   const now = options.now ?? new Date();
   const { db } = database;
@@ -191,7 +198,13 @@ export async function fireSchedules(
     if (!tick) continue;
     // Inside the tick's transaction: PGlite runs one statement at a time, so nothing may wait on the
     // outer handle while the transaction is open.
-    const firing = { logger: options.logger, job, tickAt: tick, trigger: 'SCHEDULE' as const };
+    const firing: Firing = {
+      logger: options.logger,
+      job,
+      tickAt: tick,
+      trigger: 'SCHEDULE',
+      commandsEnabled: options.commandsEnabled,
+    };
     await settleTick(database, fence, firing, async (tx) => {
       const refused = await shellRefused(tx, job, options.commandsEnabled);
       if (refused) return refused;
@@ -218,7 +231,7 @@ export async function fireSchedules(
 export async function fireFollowUps(
   database: Database,
   fence: LeaderFence,
-  options: { logger: Logger; commandsEnabled?: boolean },
+  options: { logger: Logger; commandsEnabled: boolean },
 ): Promise<void> {
   const failed = await database.execute<{
     run_id: string;
@@ -254,6 +267,7 @@ export async function fireFollowUps(
       trigger: 'RETRY',
       previousRunId: row.run_id,
       kind: 'retry',
+      commandsEnabled: options.commandsEnabled,
     };
     await settleTick(
       database,
@@ -280,6 +294,7 @@ export async function fireFollowUps(
       trigger: 'DEPENDENT',
       previousRunId: row.run_id,
       kind: 'dependent',
+      commandsEnabled: options.commandsEnabled,
     };
     await settleTick(
       database,
