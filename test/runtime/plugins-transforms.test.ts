@@ -152,3 +152,24 @@ describe('Copy', () => {
     expect(configError(copy, { src_field: 'a' })).toBe('dest_field: is required');
   });
 });
+
+describe('patterns a job writes', () => {
+  const replaceWith = (pattern: string) => ({
+    replace_field: 'name',
+    pattern,
+    replacement: 'x',
+    is_regex: true,
+  });
+
+  it('refuses nested quantifiers, which backtrack exponentially, and over-long patterns', () => {
+    for (const pattern of ['(a+)+b', '((.*)*)*[^\\s\\S]', '(\\w*)*$']) {
+      expect(configError(replace, replaceWith(pattern))).toMatch(/^pattern: nests quantifiers/);
+    }
+    expect(configError(replace, replaceWith('a'.repeat(1_001)))).toMatch(/^pattern: is longer than 1000/);
+  });
+
+  it('accepts ordinary patterns (the control)', () => {
+    expect(configError(replace, replaceWith('^part-\\d+\\.json$'))).toBe('no error');
+    expect(run(replace, replaceWith('[aeiou]+'), [{ name: 'queue' }])).toEqual([{ name: 'qx' }]);
+  });
+});

@@ -34,6 +34,7 @@ import {
   type Options,
 } from './options.ts';
 import { LineReader } from './line-reader.ts';
+import { compileUserRegex } from './user-regex.ts';
 import { parseCsvLine } from './csv.ts';
 
 const FORMATS = ['json', 'csv', 'text'] as const;
@@ -74,17 +75,7 @@ function parseLocalFileSourceOptions(options: Options): LocalFileSourceConfig {
     );
   }
   const pattern = readString(options, 'file_filter_pattern');
-  let filter: RegExp | undefined;
-  if (pattern !== undefined) {
-    try {
-      filter = new RegExp(pattern);
-    } catch (err) {
-      throw new PluginConfigError(
-        'file_filter_pattern',
-        `is not a valid regular expression: ${(err as Error).message}`,
-      );
-    }
-  }
+  const filter = pattern === undefined ? undefined : compileUserRegex(pattern, 'file_filter_pattern');
   return {
     path,
     format,

@@ -4,6 +4,7 @@
  * Regex replacements may use `$1`-style groups, as in Java. Values that are not strings (null,
  * numbers) pass unchanged. Input rows are not modified.
  */
+import { compileUserRegex } from './user-regex.ts';
 import { PluginConfigError } from './types.ts';
 import type { Row, TransformPlugin } from './types.ts';
 import { readBoolean, readString, requireString, type Options } from './options.ts';
@@ -21,12 +22,7 @@ function parseReplace(options: Options): ReplaceConfig {
   const isRegex = readBoolean(options, 'is_regex') ?? false;
   const first = readBoolean(options, 'replace_first') ?? false;
   if (isRegex) {
-    let regex: RegExp;
-    try {
-      regex = new RegExp(pattern, first ? '' : 'g');
-    } catch (err) {
-      throw new PluginConfigError('pattern', `is not a valid regular expression: ${(err as Error).message}`);
-    }
+    const regex = compileUserRegex(pattern, 'pattern', first ? '' : 'g');
     return { field, apply: (value) => value.replace(regex, replacement) };
   }
   // A function replacement keeps a literal replacement's `$` from being read as a group reference.
