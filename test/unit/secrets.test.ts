@@ -68,20 +68,23 @@ describe('secret key', () => {
 describe('secret options', () => {
   const box = createSecretBox(Buffer.alloc(32, 3));
   const doc = {
-    sink: [{ plugin_name: 'Jdbc', url: 'postgresql://h/db', PASSWORD: 'p1', nested: { api_key: 7 } }],
+    sink: [
+      { plugin_name: 'Jdbc', url: 'postgresql://h/db', PASSWORD: 'pass-word-1', nested: { api_key: 7 } },
+    ],
     note: 'postgresql://u:p2@h/db',
   };
 
   it('seals every secret-looking value at any depth and opens it back', () => {
     const sealed = sealSecrets(doc, box);
-    expect(JSON.stringify(sealed)).not.toContain('p1');
+    // '-' is not in base64's alphabet, so a ciphertext cannot spell the secret by chance.
+    expect(JSON.stringify(sealed)).not.toContain('pass-word-1');
     expect(revealSecrets(sealed, box)).toEqual({
       ...doc,
       sink: [{ ...doc.sink[0], nested: { api_key: '7' } }],
     });
     // A client-sent sealed object opens to the client's own text, never to a secret.
     const forged = sealSecrets({ password: { $sealed: sealed.sink[0]!.PASSWORD } }, box);
-    expect(JSON.stringify(revealSecrets(forged, box))).not.toContain('p1');
+    expect(JSON.stringify(revealSecrets(forged, box))).not.toContain('pass-word-1');
   });
 
   it('redacts secret keys, sealed values and URL passwords', () => {
