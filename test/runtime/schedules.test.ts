@@ -12,8 +12,9 @@ let t: TestRuntime;
 let second: Runtime;
 beforeAll(async () => {
   t = await createTestRuntime({ slots: 4 });
-  // A second coordinator on the same database. On PGlite both act (one process, the advisory lock
-  // is not contended), so only the tick table's primary key stands between them and a double fire.
+  // A second coordinator on the same database. Only one of the two leads (the advisory lock on
+  // PostgreSQL, the database's own lock table on PGlite) and every tick is fenced by the leader's
+  // term; the tick table's primary key is the last guard against a double fire.
   second = await startRuntime({
     database: t.database,
     logger: silentLogger,
