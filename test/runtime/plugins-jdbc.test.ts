@@ -1,6 +1,5 @@
 // Jdbc source and sink against a real PostgreSQL: TEST_DATABASE_URL, or the local server. Each run
 // creates its own database and drops it at the end.
-import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
@@ -14,30 +13,23 @@ import type {
   SourceReader,
   SplitPosition,
 } from '../../src/runtime/plugins/types.ts';
+import {
+  createScratchDatabase,
+  scratchServerReachable,
+  scratchServerUrl,
+  type ScratchDatabase,
+} from '../support/scratch-db.ts';
 import { IDENTITY_QUERY } from '../../src/runtime/connections/database-identity.ts';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
-const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const logger = pino({ level: 'silent' });
 
-async function serverReachable(): Promise<boolean> {
-  const probe = postgres(serverUrl, { max: 1, connect_timeout: 3, onnotice: () => {} });
-  try {
-    await probe`select 1`;
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await probe.end({ timeout: 1 });
-  }
-}
-
-const reachable = await serverReachable();
+const reachable = await scratchServerReachable();
 if (!reachable)
-  console.warn(`plugins-jdbc tests SKIPPED: no PostgreSQL at ${serverUrl} (set TEST_DATABASE_URL)`);
+  console.warn(`plugins-jdbc tests SKIPPED: no PostgreSQL at ${scratchServerUrl} (set TEST_DATABASE_URL)`);
 
-const dbName = `plugins_test_${randomBytes(5).toString('hex')}`;
+let scratch: ScratchDatabase;
 let url = '';
 let sql: postgres.Sql;
 
@@ -89,20 +81,14 @@ async function fakeReader(rowNum: number, restore?: Record<number, SplitPosition
 
 describe.skipIf(!reachable)('Jdbc plugins on PostgreSQL', () => {
   beforeAll(async () => {
-    const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database "${dbName}"`);
-    await admin.end();
-    const u = new URL(serverUrl);
-    u.pathname = `/${dbName}`;
-    url = u.toString();
+    scratch = await createScratchDatabase();
+    url = scratch.url;
     sql = postgres(url, { max: 2, onnotice: () => {} });
   });
 
   afterAll(async () => {
     await sql?.end({ timeout: 5 });
-    const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`drop database if exists "${dbName}" with (force)`);
-    await admin.end();
+    await scratch?.drop();
   });
 
   describe('sink', () => {
