@@ -177,9 +177,11 @@ describe('LocalFile listing', () => {
     clearInterval(timer);
     expect(found).toHaveLength(20_000);
     expect(found[0]).toBe(join(tree, 'd0', 'f0.txt'));
-    // Relative, not a wall-time bound: timers kept firing all through the listing.
+    // Relative, not a wall-time bound: timers kept firing all through the listing. A listing that
+    // blocked would give one gap as long as the listing itself; the margin leaves room for a busy
+    // machine's own pauses.
     expect(ticks).toBeGreaterThanOrEqual(3);
-    expect(maxGap).toBeLessThan(took / 2);
+    expect(maxGap).toBeLessThan(took * 0.9);
   });
 
   it('refuses a tree past its bounds with a clear error, and skips symlinks inside it', async () => {
