@@ -88,31 +88,27 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
   const graceMs = options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS;
 
   /** Resolves `abandoned` once the attempt has had its grace after the cancel signal fired. */
-  const cancelGraceOver = (entry: Running) => {
+  const cancelGraceOver = (signal: AbortSignal) => {
     let timer: NodeJS.Timeout | undefined;
-    const arm = (resolve: (v: 'abandoned') => void) => () => {
-      timer = setTimeout(() => resolve('abandoned'), graceMs);
-    };
-    let disarm = () => {};
+    let startGrace = () => {};
     const over = new Promise<'abandoned'>((resolve) => {
-      const start = arm(resolve);
-      if (entry.cancel.signal.aborted) start();
-      else {
-        entry.cancel.signal.addEventListener('abort', start, { once: true });
-        disarm = () => entry.cancel.signal.removeEventListener('abort', start);
-      }
+      startGrace = () => {
+        timer = setTimeout(() => resolve('abandoned'), graceMs);
+      };
+      if (signal.aborted) startGrace();
+      else signal.addEventListener('abort', startGrace, { once: true });
     });
     return {
       over,
       clear: () => {
-        disarm();
+        signal.removeEventListener('abort', startGrace);
         clearTimeout(timer);
       },
     };
   };
 
   const execute = async (assignmentId: string, entry: Running) => {
-    const grace = cancelGraceOver(entry);
+    const grace = cancelGraceOver(entry.cancel.signal);
     const attempt = runAttempt(assignmentId, entry);
     let result = await Promise.race([attempt, grace.over]);
     grace.clear();
