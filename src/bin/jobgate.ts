@@ -179,10 +179,14 @@ async function serve(config: Config, logger: Logger) {
     corsOrigins: config.corsOrigins,
     limits: { maxDocumentLength: config.maxDocumentSize },
     mutationsPerMinute: config.mutationRateLimit,
+    dialectPorts: config.dialectPorts,
   });
   const url = await app.start();
   logger.info({ url, auth: config.auth, startupMs: Date.now() - started }, 'jobgate ready');
   console.log(`jobgate ${VERSION} ready: GraphQL and GraphiQL at ${url}/graphql`);
+  for (const [dialect, dialectUrl] of Object.entries(app.dialectUrls())) {
+    console.log(`${dialect} REST API at ${dialectUrl} (and ${url}/compat/${dialect}/)`);
+  }
   onShutdown(logger, async () => {
     await app.stop();
     await runtime.stop();

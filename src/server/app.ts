@@ -1,17 +1,21 @@
 // The gateway: one HTTP server for GraphQL (+ GraphiQL), WebSocket subscriptions on the same path,
-// health and metrics. buildApp() is kept apart from main so tests run it in-process.
+// health and metrics, the REST dialects under /compat/<name>/ and on their own ports (router.ts,
+// dialect-listeners.ts), and in-process execution for the dialects (execute.ts). buildApp() is kept
+// apart from main so tests run it in-process.
 //
-// What a request meets, in order, each step before the next costs anything: the browser guard (Host
-// and Origin, also for WebSocket upgrades), the body length, authentication (before the body is
-// read), JSON-only bodies, the document length (before parsing), the token limit (while parsing),
-// the depth/alias/directive/cost limits (first in validation), the mutation rate limit (before
-// execution). Only documents that passed all of them enter the parse/validate cache.
+// What a GraphQL request meets, in order, each step before the next costs anything: the browser
+// guard (Host and Origin, also for WebSocket upgrades), the body length (both in router.ts, for every
+// port and path), authentication (before the body is read), JSON-only bodies, the document length
+// (before parsing), the token limit (while parsing), the depth/alias/directive/cost limits (first in
+// validation), the mutation rate limit (before execution). Only documents that passed all of them
+// enter the parse/validate cache. In-process execution (execute.ts) meets the same from the document
+// length on.
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { Database } from '../db/client.ts';
@@ -21,10 +25,13 @@ import { getSchema } from '../graphql/schema.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import { resolveViewer, tokenFrom, useAuth, type AuthCarrier, type RequestAuth } from './auth.ts';
-import { createBrowserGuard, useJsonBodiesOnly, type Refusal } from './browser-guard.ts';
+import { createBrowserGuard, useJsonBodiesOnly } from './browser-guard.ts';
+import { baseUrl, closeServer, createDialectListeners, listen } from './dialect-listeners.ts';
+import { DIALECTS, type Dialect } from './dialects.ts';
 import { createDocumentCache } from './document-cache.ts';
 import { boundMessage, createMaskError, useBoundedValidationErrors } from './errors.ts';
-import { useHealth } from './health.ts';
+import { createExecute, type Execute } from './execute.ts';
+import { createHealthHandlers } from './health.ts';
 import {
   DEFAULT_QUERY_LIMITS,
   documentTooLarge,
@@ -33,8 +40,9 @@ import {
   useSuggestionsForAdminsOnly,
   type QueryLimits,
 } from './limits.ts';
-import { usePrometheus } from './metrics.ts';
+import { createPrometheus } from './metrics.ts';
 import { useMutationRateLimit } from './rate-limit.ts';
+import { createRouter } from './router.ts';
 
 export interface AppOptions {
   database: Database;
@@ -50,6 +58,11 @@ export interface AppOptions {
   limits?: Partial<QueryLimits>;
   /** Mutations a minute per token (per remote address with auth off); 0 turns the limit off. */
   mutationsPerMinute?: number;
+  /** The REST dialects to mount (default: every registered one, DIALECTS). */
+  dialects?: readonly Dialect[];
+  /** Each dialect's own port on `host`, by name (config `dialectPorts`); a dialect not named gets its
+   * defaultPort; 0 mounts it only under /compat/<name>/. */
+  dialectPorts?: Readonly<Record<string, number>>;
 }
 
 /** Default of AppOptions.mutationsPerMinute. */
@@ -58,8 +71,14 @@ export const DEFAULT_MUTATIONS_PER_MINUTE = 600;
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
   server: Server;
-  /** Listens; resolves to the base URL (http://host:port). */
+  /** Runs one GraphQL operation in-process for a viewer, through the same plugins as HTTP. */
+  execute: Execute;
+  /** Listens on the main port (rejects when it cannot) and on each dialect port (a dialect port
+   * that cannot be opened is logged and skipped); resolves to the main base URL (http://host:port). */
   start(): Promise<string>;
+  /** The base URL of each dialect listening on its own port, by name (after start). */
+  dialectUrls(): Record<string, string>;
+  /** Closes every listener and the WebSocket subscriptions. */
   stop(): Promise<void>;
 }
 
@@ -120,16 +139,13 @@ function useChunkedBodyLimit(limit: number): Plugin {
   };
 }
 
-function refuse(res: ServerResponse, refusal: Refusal): void {
-  res.writeHead(refusal.status, { 'content-type': 'application/json', connection: 'close' });
-  res.end(JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] }));
-}
-
 export function buildApp(options: AppOptions): App {
   const { database, logger, settings, secrets } = options;
   const limits: QueryLimits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
   const guard = createBrowserGuard({ host: options.host, corsOrigins: options.corsOrigins ?? [] });
   const documentCache = createDocumentCache({ maxEntries: 1_000, maxChars: 4_000_000 });
+  const maskError = createMaskError(logger);
+  const metrics = createPrometheus(database, { documentCache: documentCache.size });
   const contextFor = (auth: Pick<RequestAuth, 'viewer' | 'authError'>): GraphQLContext =>
     createContext({ database, viewer: auth.viewer, authError: auth.authError, settings, logger, secrets });
 
@@ -145,7 +161,7 @@ export function buildApp(options: AppOptions): App {
       warn: (...args) => logger.warn({ args }, 'yoga'),
       error: (...args) => logger.error({ args }, 'yoga'),
     },
-    maskedErrors: { maskError: createMaskError(logger) },
+    maskedErrors: { maskError },
     maxRequestBodySize: false,
     // Operations come only as JSON (useJsonBodiesOnly); there are no uploads.
     multipart: false,
@@ -165,8 +181,7 @@ export function buildApp(options: AppOptions): App {
     },
     plugins: [
       useChunkedBodyLimit(MAX_BODY_BYTES),
-      useHealth(database),
-      usePrometheus(database, { documentCache: documentCache.size }),
+      metrics.plugin,
       useAuth({ database, authEnabled: settings.authEnabled, graphqlEndpoint: '/graphql' }),
       useJsonBodiesOnly(),
       useDocumentLengthLimit(limits.maxDocumentLength),
@@ -192,19 +207,29 @@ export function buildApp(options: AppOptions): App {
     ],
   });
 
+  const execute = createExecute({ yoga, maskError, maxDocumentLength: limits.maxDocumentLength });
+  const dialects = options.dialects ?? DIALECTS;
+  const router = createRouter({
+    guard,
+    maxBodyBytes: MAX_BODY_BYTES,
+    yoga,
+    health: createHealthHandlers(database),
+    metrics: metrics.scrape,
+    dialects,
+    database,
+    authEnabled: settings.authEnabled,
+    execute,
+    logger,
+  });
   const listeningPort = () => (server.address() as AddressInfo | null)?.port ?? options.port;
-  const server = createServer((req, res) => {
-    const refusal = guard.check({ host: req.headers.host, origin: req.headers.origin }, listeningPort());
-    if (refusal) return refuse(res, refusal);
-    const length = Number(req.headers['content-length'] ?? 0);
-    if (length > MAX_BODY_BYTES) {
-      return refuse(res, {
-        status: 413,
-        code: 'REQUEST_ENTITY_TOO_LARGE',
-        message: `request body over ${MAX_BODY_BYTES} bytes`,
-      });
-    }
-    void yoga.handle(req, res);
+  const main = { port: listeningPort };
+  const server = createServer((req, res) => router.handle(req, res, main));
+  const dialectListeners = createDialectListeners({
+    dialects,
+    ports: options.dialectPorts ?? {},
+    host: options.host,
+    router,
+    logger,
   });
 
   const wss = new WebSocketServer({
@@ -272,21 +297,17 @@ export function buildApp(options: AppOptions): App {
   return {
     yoga,
     server,
-    start: () =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(options.port, options.host, () => {
-          server.off('error', reject);
-          const { port } = server.address() as AddressInfo;
-          const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-          resolve(`http://${host}:${port}`);
-        });
-      }),
+    execute,
+    async start() {
+      const url = baseUrl(options.host, await listen(server, options.port, options.host));
+      await dialectListeners.start();
+      return url;
+    },
+    dialectUrls: () => dialectListeners.urls(),
     stop: async () => {
       await wsServer.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([closeServer(server), dialectListeners.stop()]);
     },
   };
 }

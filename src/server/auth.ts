@@ -58,9 +58,10 @@ const unauthenticated = (message?: string) =>
 /**
  * Authenticates every GraphQL request before its body is read: with auth on, a request without a
  * valid token is answered 401 at once, so its document is never parsed, validated or cached. (The
- * GraphiQL page, /healthz and /metrics are answered by earlier plugins.) The resolved viewer rides
- * on the server context into yoga's context factory. The execute/subscribe checks remain for the
- * WebSocket path and as a backstop.
+ * GraphiQL page is answered by an earlier plugin; /healthz and /metrics never reach yoga.) The
+ * resolved viewer rides on the server context (AuthCarrier) into yoga's context factory, which is
+ * also how a caller that resolved the viewer itself hands it over (WebSocket, execute.ts). The
+ * execute/subscribe checks remain for those paths and as a backstop.
  */
 export function useAuth(options: {
   database: Database;

@@ -12,10 +12,13 @@ export function boundMessage(message: string): string {
   return `${message.slice(0, MAX_ERROR_MESSAGE)}… (${message.length} characters in all)`;
 }
 
+/** The masking function of the app (createMaskError), shared by HTTP and in-process execution. */
+export type MaskError = (error: unknown, message: string) => Error;
+
 /** Expected errors keep their message and gain `extensions.code`; anything else is logged with its
  * context and reaches the client only as "Unexpected error." */
-export function createMaskError(logger: Logger) {
-  return (error: unknown, message: string): Error => {
+export function createMaskError(logger: Logger): MaskError {
+  return (error, message) => {
     const graphqlError = error instanceof GraphQLError ? error : undefined;
     const original = graphqlError?.originalError ?? error;
     if (original instanceof JobgateError) {

@@ -4,12 +4,19 @@ import type { Plugin } from 'graphql-yoga';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Database } from '../db/client.ts';
 
+export interface Prometheus {
+  /** Counts and times GraphQL operations (every way in: HTTP, WebSocket, in-process). */
+  plugin: Plugin;
+  /** The answer to GET /metrics. */
+  scrape(): Promise<Response>;
+}
+
 /** Prometheus metrics on /metrics: process defaults, GraphQL operations, and jobgate's own gauges
  * (read from the database on each scrape, one statement). */
-export function usePrometheus(
+export function createPrometheus(
   database: Database,
   options: { documentCache?: () => { entries: number; chars: number } } = {},
-): Plugin {
+): Prometheus {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'jobgate_' });
   const operations = new Counter({
@@ -51,15 +58,7 @@ export function usePrometheus(
     });
   }
 
-  return {
-    async onRequest({ url, endResponse, fetchAPI }) {
-      if (url.pathname !== '/metrics') return;
-      endResponse(
-        new fetchAPI.Response(await registry.metrics(), {
-          headers: { 'content-type': registry.contentType },
-        }),
-      );
-    },
+  const plugin: Plugin = {
     onExecute({ args }) {
       const op = (args.document as DocumentNode).definitions.find((d) => d.kind === 'OperationDefinition');
       const operation = op && 'operation' in op ? op.operation : 'unknown';
@@ -73,4 +72,7 @@ export function usePrometheus(
       };
     },
   };
+  const scrape = async () =>
+    new Response(await registry.metrics(), { headers: { 'content-type': registry.contentType } });
+  return { plugin, scrape };
 }

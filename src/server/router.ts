@@ -1,0 +1,164 @@
+// Where an HTTP request goes. On the main port: /graphql to yoga, /healthz /readyz /metrics to their
+// handlers, /compat/<dialect>/... to that dialect, anything else to yoga (which answers 404). On a
+// dialect's own port every path goes to that dialect. Every request of every port first meets the
+// browser guard (Host and Origin, with the port it arrived on) and the body length check.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Database } from '../db/client.ts';
+import type { Logger } from '../lib/logger.ts';
+import { resolveViewer, tokenFrom } from './auth.ts';
+import type { BrowserGuard, Refusal } from './browser-guard.ts';
+import type { Dialect, DialectContext } from './dialects.ts';
+import type { Execute } from './execute.ts';
+import { BodyTooLargeError, sendFetchResponse, toFetchRequest } from './fetch-bridge.ts';
+import type { HealthHandlers } from './health.ts';
+
+/** One listening server as the router sees it. */
+export interface Surface {
+  /** The port it listens on (the Host check compares with it). */
+  port(): number;
+  /** Set on a dialect's own port: every path there is that dialect's. */
+  dialect?: Dialect;
+}
+
+export interface RouterOptions {
+  guard: BrowserGuard;
+  /** Longest request body, in bytes (by Content-Length up front, else counted as it streams). */
+  maxBodyBytes: number;
+  yoga: { handle(req: IncomingMessage, res: ServerResponse): unknown };
+  health: HealthHandlers;
+  /** The answer to GET /metrics. */
+  metrics(): Promise<Response>;
+  dialects: readonly Dialect[];
+  /** Dialect routes authenticate like /graphql does: the same tokens, the same switch. */
+  database: Database;
+  authEnabled: boolean;
+  execute: Execute;
+  logger: Logger;
+}
+
+export interface Router {
+  handle(req: IncomingMessage, res: ServerResponse, surface: Surface): void;
+}
+
+const COMPAT = '/compat';
+
+/** A refusal as the GraphQL endpoint words its own: `{ errors: [{ message, extensions: { code } }] }`. */
+function refusalResponse(refusal: Refusal, dialect?: Dialect): Response {
+  if (dialect?.refuse) return dialect.refuse(refusal);
+  const headers: Record<string, string> = refusal.status === 401 ? { 'www-authenticate': 'Bearer' } : {};
+  return Response.json(
+    { errors: [{ message: refusal.message, extensions: { code: refusal.code } }] },
+    { status: refusal.status, headers },
+  );
+}
+
+export function createRouter(options: RouterOptions): Router {
+  const { guard, maxBodyBytes, yoga, health, dialects, logger } = options;
+  const byName = new Map(dialects.map((dialect) => [dialect.name, dialect]));
+
+  const send = (res: ServerResponse, response: Response | Promise<Response>) =>
+    Promise.resolve(response)
+      .then((answer) => sendFetchResponse(res, answer))
+      .catch((err: unknown) => {
+        logger.error({ err }, 'an HTTP answer could not be sent');
+        res.destroy();
+      });
+
+  /** Refused before the body is read: the connection closes rather than read what was not wanted. */
+  const refuse = (res: ServerResponse, refusal: Refusal, dialect?: Dialect) => {
+    res.setHeader('connection', 'close');
+    void send(res, refusalResponse(refusal, dialect));
+  };
+
+  const checkRequest = (req: IncomingMessage, surface: Surface): Refusal | undefined => {
+    const refusal = guard.check({ host: req.headers.host, origin: req.headers.origin }, surface.port());
+    if (refusal) return refusal;
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > maxBodyBytes) {
+      return {
+        status: 413,
+        code: 'REQUEST_ENTITY_TOO_LARGE',
+        message: `request body over ${maxBodyBytes} bytes`,
+      };
+    }
+    return undefined;
+  };
+
+  const serveDialect = async (dialect: Dialect, path: string, req: IncomingMessage, res: ServerResponse) => {
+    const request = toFetchRequest(req, res, maxBodyBytes);
+    try {
+      const url = new URL(request.url);
+      const auth = await resolveViewer(
+        options.database,
+        options.authEnabled,
+        tokenFrom(request.headers, url),
+      );
+      const viewer = auth.viewer;
+      if (!viewer) {
+        const message = auth.authError ?? 'authentication required';
+        return refuse(res, { status: 401, code: 'UNAUTHENTICATED', message }, dialect);
+      }
+      const client = req.socket.remoteAddress ?? 'in-process';
+      const ctx: DialectContext = {
+        path,
+        viewer,
+        execute: (operation) => options.execute({ ...operation, viewer, client, signal: request.signal }),
+      };
+      await sendFetchResponse(res, await dialect.handle(request, ctx));
+    } catch (err) {
+      if (res.headersSent || request.signal.aborted) {
+        res.destroy();
+        return;
+      }
+      if (err instanceof BodyTooLargeError || (err as Error).cause instanceof BodyTooLargeError) {
+        const message = `request body over ${maxBodyBytes} bytes`;
+        return refuse(res, { status: 413, code: 'REQUEST_ENTITY_TOO_LARGE', message }, dialect);
+      }
+      logger.error({ err, dialect: dialect.name, path }, 'a dialect route failed');
+      await send(
+        res,
+        refusalResponse(
+          { status: 500, code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' },
+          dialect,
+        ),
+      );
+    }
+  };
+
+  /** /compat/<name>/<rest>: the dialect named, or a 404 that names the unknown one. */
+  const serveCompat = (path: string, req: IncomingMessage, res: ServerResponse) => {
+    const rest = path.slice(COMPAT.length + 1);
+    const slash = rest.indexOf('/');
+    const name = slash < 0 ? rest : rest.slice(0, slash);
+    const dialect = byName.get(name);
+    if (dialect) return void serveDialect(dialect, slash < 0 ? '/' : rest.slice(slash), req, res);
+    const known = dialects.length ? dialects.map((d) => d.name).join(', ') : 'none';
+    const message = name
+      ? `unknown dialect ${JSON.stringify(name)}: nothing is mounted at ${COMPAT}/${name}/ (dialects: ${known})`
+      : `name a dialect: ${COMPAT}/<dialect>/... (dialects: ${known})`;
+    void send(res, refusalResponse({ status: 404, code: 'NOT_FOUND', message }));
+  };
+
+  return {
+    handle(req, res, surface) {
+      const refusal = checkRequest(req, surface);
+      if (refusal) return refuse(res, refusal, surface.dialect);
+      const url = req.url ?? '/';
+      const query = url.indexOf('?');
+      const path = query < 0 ? url : url.slice(0, query);
+      if (surface.dialect) return void serveDialect(surface.dialect, path, req, res);
+      switch (path) {
+        case '/graphql':
+          return void yoga.handle(req, res);
+        case '/healthz':
+          return void send(res, health.healthz());
+        case '/readyz':
+          return void send(res, health.readyz());
+        case '/metrics':
+          return void send(res, options.metrics());
+      }
+      if (path === COMPAT || path.startsWith(`${COMPAT}/`)) return serveCompat(path, req, res);
+      void yoga.handle(req, res);
+    },
+  };
+}
