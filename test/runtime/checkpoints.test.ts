@@ -6,6 +6,7 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpoints } from '../../src/db/schema/index.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { until } from '../support/wait.ts';
 
 let t: TestRuntime;
 const dir = mkdtempSync(join(tmpdir(), 'jobgate-ckpt-'));
@@ -24,14 +25,6 @@ const readIds = (path: string) =>
       .filter(Boolean)
       .map((l) => JSON.parse(l).id as number),
   );
-
-const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 20_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 describe('checkpoints', () => {
   it('a streaming run checkpoints on its interval; every subtask acknowledges; old ones are retained to 3', async () => {
@@ -59,7 +52,7 @@ describe('checkpoints', () => {
       const res = await t.graphql({ contract: 'Run' }, { id: runId });
       return res.data!.run.checkpoints.nodes.filter((c: any) => c.status === 'COMPLETED');
     };
-    await until('retention to keep 3', async () => (await completedOf()).length <= 3, 5_000);
+    await until('retention to keep 3', async () => (await completedOf()).length <= 3);
     const completed = await completedOf();
     expect(completed).toHaveLength(3);
     for (const c of completed) {
@@ -137,7 +130,9 @@ describe('savepoints', () => {
     });
     const first = await t.start('sp-rescale');
     await t.waitForRun(first, ['RUNNING']);
-    await new Promise((r) => setTimeout(r, 1200));
+    // Stopped once rows are flowing, so the savepoint lies mid-input (readIds throws until the
+    // sink has made its directory; until() retries that).
+    await until('the first rows in the sink', () => readIds(out).length > 0);
     const stop = await t.graphql({ contract: 'StopJob' }, { runId: first, withSavepoint: true });
     expect(stop.errors).toBeUndefined();
     expect(stop.data!.stopJob.run.status).toBe('SUSPENDED');
@@ -154,7 +149,7 @@ describe('savepoints', () => {
     expect(res.errors).toBeUndefined();
     expect(res.data!.startJob.run.restoredFrom.id).toBe(savepoint.id);
     const second = res.data!.startJob.run.id;
-    await until('all 12,000 rows', async () => readIds(out).length >= 12_000, 30_000);
+    await until('all 12,000 rows', async () => readIds(out).length >= 12_000);
     await t.graphql({ contract: 'StopJob' }, { runId: second, withSavepoint: false });
     await t.waitForRun(second, ['CANCELED']);
     const ids = readIds(out);

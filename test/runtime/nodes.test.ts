@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { assignments, metricsCurrent } from '../../src/db/schema/index.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { until } from '../support/wait.ts';
 
 let t: TestRuntime;
 beforeAll(async () => {
@@ -12,16 +13,13 @@ afterAll(() => t.close());
 
 it('a node reports CPU, memory and slots as metrics', async () => {
   const nodeId = t.runtime.node!.id;
-  const deadline = Date.now() + 5_000;
-  let names: string[] = [];
-  while (Date.now() < deadline && names.length < 5) {
+  const names = await until('the node to report its five metrics', async () => {
     const rows = await t.database.db
       .select()
       .from(metricsCurrent)
       .where(eq(metricsCurrent.key, `node:${nodeId}`));
-    names = rows.map((r) => r.name).sort();
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return rows.length >= 5 && rows.map((r) => r.name).sort();
+  });
   expect(names).toEqual(['cpuPercent', 'heapUsedBytes', 'memoryRssBytes', 'slotsTotal', 'slotsUsed']);
   const res = await t.graphql(
     `{ nodes { name metrics(names: ["slotsTotal", "memoryRssBytes"]) { name scope value } } }`,
@@ -39,10 +37,13 @@ it('a drained node takes no new work; the run waits and says why; resumed, it ru
   expect(drained.data!.drainNode.node.status).toBe('DRAINING');
   await t.createJob({ name: 'waits', command: { command: 'echo ran' } });
   const runId = await t.start('waits');
-  await new Promise((r) => setTimeout(r, 600));
-  const [waiting] = await t.database.db.select().from(assignments).where(eq(assignments.runId, runId));
+  // Placement writes why it left the assignment waiting: the fact that it looked and placed nothing.
+  const waiting = await until('placement to say why the run waits', async () => {
+    const [row] = await t.database.db.select().from(assignments).where(eq(assignments.runId, runId));
+    return row?.waitingReason ? row : undefined;
+  });
   expect(waiting).toMatchObject({ status: 'CREATED', nodeId: null });
-  expect(waiting!.waitingReason).toMatch(/no READY node in the cluster/);
+  expect(waiting.waitingReason).toMatch(/no READY node in the cluster/);
   const resumed = await t.graphql(`mutation($id: ID!) { resumeNode(id: $id) { node { status } } }`, {
     id: nodeId,
   });
@@ -60,8 +61,11 @@ it('a run needing more slots than the cluster has waits, saying how many it need
     },
   });
   const runId = await t.start('too-wide');
-  await new Promise((r) => setTimeout(r, 600));
-  const rows = await t.database.db.select().from(assignments).where(eq(assignments.runId, runId));
+  const rows = await until('placement to say why the run waits', async () => {
+    const found = await t.database.db.select().from(assignments).where(eq(assignments.runId, runId));
+    return found.length > 0 && found.every((a) => a.waitingReason) && found;
+  });
+  expect(rows).toHaveLength(3);
   expect(rows.every((a) => a.status === 'CREATED')).toBe(true);
   expect(rows[0]!.waitingReason).toMatch(/needs 3 free slot\(s\).*2 free in the cluster/);
   await t.graphql({ contract: 'CancelJob' }, { runId });

@@ -7,6 +7,7 @@ import { safeBaseEnv, startRuntime, type Runtime } from '../../src/runtime/index
 import { silentLogger } from '../support/app.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { testSecrets } from '../support/secrets.ts';
+import { until, wholeTicks } from '../support/wait.ts';
 
 let t: TestRuntime;
 let second: Runtime;
@@ -50,14 +51,17 @@ describe('schedules', () => {
       concurrency: 'FORBID',
       command: { command: 'sleep 2.5' },
     });
-    await new Promise((r) => setTimeout(r, 7_400));
+    // Seven ticks recorded, whatever the wall clock took to get there.
+    await until('seven ticks', async () => (await ticksOf('every-second')).length >= 7, {
+      timeoutMs: 60_000,
+    });
     await t.graphql(
       `mutation { updateJob(input: { name: "every-second", disabled: true }) { job { disabled } } }`,
     );
     const ticks = await ticksOf('every-second');
     const fired = ticks.filter((k) => k.outcome === 'FIRED');
     const skipped = ticks.filter((k) => k.outcome === 'SKIPPED');
-    // ticks at 1..7 s: fires at 1 and 4 (each run takes ~2.5 s), maybe 7; the rest are skipped
+    // ticks at 1..7 s (maybe 8): fires at 1 and 4 (each run takes ~2.5 s), maybe 7; the rest are skipped
     expect(fired.length).toBeGreaterThanOrEqual(2);
     expect(fired.length).toBeLessThanOrEqual(3);
     expect(skipped.length).toBeGreaterThanOrEqual(3);
@@ -75,15 +79,19 @@ describe('schedules', () => {
     const at = new Date(Date.now() + 500).toISOString();
     await t.createJob({ name: 'retried', schedule: `@at ${at}`, retries: 2, command: { command: 'exit 2' } });
     const [job] = await t.database.db.select().from(jobs).where(eq(jobs.name, 'retried'));
-    const deadline = Date.now() + 15_000;
-    let list: (typeof runs.$inferSelect)[] = [];
-    while (Date.now() < deadline) {
-      list = await t.database.db.select().from(runs).where(eq(runs.jobId, job!.id)).orderBy(asc(runs.num));
-      if (list.length === 3 && list.every((r) => r.status === 'FAILED')) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    await new Promise((r) => setTimeout(r, 800)); // no fourth run comes
-    list = await t.database.db.select().from(runs).where(eq(runs.jobId, job!.id)).orderBy(asc(runs.num));
+    const runsOf = () =>
+      t.database.db.select().from(runs).where(eq(runs.jobId, job!.id)).orderBy(asc(runs.num));
+    await until('the scheduled run to fail', async () => (await runsOf())[0]?.status === 'FAILED');
+    // The positive control: a whole leader tick after a failure is enough to see its retry.
+    await wholeTicks(t.runtime.coordinator, second.coordinator);
+    expect((await runsOf()).length).toBeGreaterThan(1);
+    await until('three failed runs', async () => {
+      const list = await runsOf();
+      return list.length === 3 && list.every((r) => r.status === 'FAILED');
+    });
+    // The same wait after the last failure: no fourth run comes.
+    await wholeTicks(t.runtime.coordinator, second.coordinator);
+    const list = await runsOf();
     expect(list.map((r) => [r.trigger, r.status])).toEqual([
       ['SCHEDULE', 'FAILED'],
       ['RETRY', 'FAILED'],
@@ -99,21 +107,25 @@ describe('schedules', () => {
     const parentRun = await t.start('parent');
     await t.waitForRun(parentRun, ['FINISHED']);
     const [child] = await t.database.db.select().from(jobs).where(eq(jobs.name, 'child'));
-    const deadline = Date.now() + 10_000;
-    let childRuns: (typeof runs.$inferSelect)[] = [];
-    while (Date.now() < deadline && childRuns.length === 0) {
-      childRuns = await t.database.db.select().from(runs).where(eq(runs.jobId, child!.id));
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    await new Promise((r) => setTimeout(r, 600));
-    childRuns = await t.database.db.select().from(runs).where(eq(runs.jobId, child!.id));
+    const childRunsOf = () => t.database.db.select().from(runs).where(eq(runs.jobId, child!.id));
+    // A whole leader tick after the parent finished starts the child (the positive control)...
+    await wholeTicks(t.runtime.coordinator, second.coordinator);
+    expect((await childRunsOf()).length).toBeGreaterThan(0);
+    // ...and another one starts no second child.
+    await wholeTicks(t.runtime.coordinator, second.coordinator);
+    const childRuns = await childRunsOf();
     expect(childRuns).toHaveLength(1);
     expect(childRuns[0]).toMatchObject({ trigger: 'DEPENDENT', previousRunId: parentRun });
   });
 
   it('a disabled job does not fire', async () => {
     await t.createJob({ name: 'off', schedule: '@every 1s', disabled: true, command: { command: 'true' } });
-    await new Promise((r) => setTimeout(r, 1_500));
+    // The positive control: an enabled twin made after it ticks, so the pass over the schedules that
+    // would have fired 'off' has come (and, after whole ticks, has gone).
+    await t.createJob({ name: 'on', schedule: '@every 1s', command: { command: 'true' } });
+    await until("the enabled twin's first tick", async () => (await ticksOf('on')).length > 0);
+    await wholeTicks(t.runtime.coordinator, second.coordinator);
+    await t.graphql(`mutation { updateJob(input: { name: "on", disabled: true }) { job { disabled } } }`);
     expect(await ticksOf('off')).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import { runs } from '../../src/db/schema/index.ts';
 import { createFileGuard, safeBaseEnv, startRuntime, type Runtime } from '../../src/runtime/index.ts';
 import { createTestApp, silentLogger, type TestApp } from './app.ts';
 import { testSecrets } from './secrets.ts';
+import { until } from './wait.ts';
 
 export interface TestRuntime extends TestApp {
   runtime: Runtime;
@@ -46,21 +47,24 @@ export async function createTestRuntime(
     fileRoots,
     cancelGraceMs: options.cancelGraceMs,
   });
-  const waitForRun = async (runId: string, statuses: string[], timeoutMs = 30_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const [run] = await app.database.db.select().from(runs).where(eq(runs.id, runId));
-      if (run && statuses.includes(run.status)) return run;
-      if (Date.now() > deadline) {
-        const res = await app.graphql(
-          `query($id: ID!) { run(id: $id) { status statusHistory { from to cause } exceptions { message } } }`,
-          { id: runId },
-        );
-        throw new Error(`run ${runId} did not reach ${statuses.join('/')}: ${JSON.stringify(res.data)}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  const waitForRun = (runId: string, statuses: string[], timeoutMs = 30_000) =>
+    until(
+      `run ${runId} to reach ${statuses.join('/')}`,
+      async () => {
+        const [run] = await app.database.db.select().from(runs).where(eq(runs.id, runId));
+        return run && statuses.includes(run.status) ? run : undefined;
+      },
+      {
+        timeoutMs,
+        explain: async () => {
+          const res = await app.graphql(
+            `query($id: ID!) { run(id: $id) { status statusHistory { from to cause } exceptions { message } } }`,
+            { id: runId },
+          );
+          return JSON.stringify(res.data);
+        },
+      },
+    );
   return {
     ...app,
     runtime,
