@@ -158,7 +158,6 @@ describe('runCommand environment', () => {
 describe('runCommand timeout and cancel', () => {
   it('kills the whole group on timeout, including a background grandchild', async () => {
     const out = capture();
-    const started = Date.now();
     const result = await runCommand({
       command: 'echo $$; sleep 30 & echo $!; sleep 30',
       timeoutMs: 300,
@@ -166,8 +165,8 @@ describe('runCommand timeout and cancel', () => {
       onLine: out.onLine,
     });
     const [leader, grandchild] = out.stdout.map(Number) as [number, number];
+    // SIGTERM, not SIGKILL: the group ended on the first signal, without the grace path.
     expect(result).toMatchObject({ exitCode: null, signal: 'SIGTERM', timedOut: true, canceled: false });
-    expect(Date.now() - started).toBeLessThan(1500);
     expect(grandchild).toBeGreaterThan(0);
     expect(isRunning(grandchild)).toBe(false);
     expect(isRunning(leader)).toBe(false);
@@ -183,17 +182,17 @@ describe('runCommand timeout and cancel', () => {
       onLine: out.onLine,
     });
     const [leader, grandchild] = out.stdout.map(Number) as [number, number];
+    // SIGKILL only after the timeout and the whole grace: a lower bound, which a busy machine cannot break.
     expect(result).toMatchObject({ exitCode: null, signal: 'SIGKILL', timedOut: true });
     expect(result.durationMs).toBeGreaterThanOrEqual(550);
-    expect(result.durationMs).toBeLessThan(2000);
     expect(isRunning(grandchild)).toBe(false);
     expect(groupMembers(leader)).toEqual([]);
   });
 
-  it('cancels on abort within the grace plus a second, leaving nothing running', async () => {
+  it('cancels on abort: TERM is ignored, so after the grace the group is KILLed and nothing runs', async () => {
     const controller = new AbortController();
     const lines: string[] = [];
-    let abortedAt = 0;
+    let grandchildRanAtAbort = false;
     const result = await runCommand({
       command: "trap '' TERM; echo $$; sleep 30 & echo $!; wait",
       killGraceMs: 300,
@@ -201,14 +200,16 @@ describe('runCommand timeout and cancel', () => {
       onLine: (_stream, line) => {
         lines.push(line);
         if (lines.length === 2) {
-          abortedAt = Date.now();
+          // The positive control for "nothing runs" below: the same look sees it before the abort.
+          grandchildRanAtAbort = isRunning(Number(line));
           controller.abort();
         }
       },
     });
-    expect(Date.now() - abortedAt).toBeLessThan(300 + 1000);
+    // canceled (not timedOut), and SIGKILL: the grace path was taken because TERM was trapped.
     expect(result).toMatchObject({ exitCode: null, signal: 'SIGKILL', timedOut: false, canceled: true });
     const [leader, grandchild] = lines.map(Number) as [number, number];
+    expect(grandchildRanAtAbort).toBe(true);
     expect(isRunning(grandchild)).toBe(false);
     expect(groupMembers(leader)).toEqual([]);
   });
