@@ -1,4 +1,7 @@
 // Job definitions over time: versions, deletion, and who may define shell commands.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { revealSecrets } from '../../src/runtime/definition/secret-options.ts';
@@ -6,13 +9,22 @@ import { testSecrets } from '../support/secrets.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 let t: TestRuntime;
+const dir = mkdtempSync(join(tmpdir(), 'jobgate-jobs-'));
 beforeAll(async () => {
   t = await createTestRuntime();
 });
-afterAll(() => t.close());
+afterAll(async () => {
+  await t.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 it('updateJob makes a new version; a running run keeps its own', async () => {
-  await t.createJob({ name: 'versioned', command: { command: 'sleep 1; echo v1' } });
+  // The first run holds until the test has updated the job, so the update lands while it runs.
+  const gate = join(dir, 'updated');
+  await t.createJob({
+    name: 'versioned',
+    command: { command: `while [ ! -e '${gate}' ]; do sleep 0.05; done; echo v1` },
+  });
   const first = await t.start('versioned');
   await t.waitForRun(first, ['RUNNING']);
   const updated = await t.graphql(
@@ -20,6 +32,9 @@ it('updateJob makes a new version; a running run keeps its own', async () => {
   );
   expect(updated.errors).toBeUndefined();
   expect(updated.data!.updateJob.job).toEqual({ version: 2, schedule: '@manually' });
+  const during = await t.graphql(`query($id: ID!) { run(id: $id) { status } }`, { id: first });
+  expect(during.data!.run.status).toBe('RUNNING');
+  writeFileSync(gate, '');
   await t.waitForRun(first, ['FINISHED']);
   const second = await t.start('versioned');
   await t.waitForRun(second, ['FINISHED']);
