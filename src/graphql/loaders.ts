@@ -19,6 +19,7 @@ import {
   nodes,
   runExceptions,
   runs,
+  runStatusHistory,
   subtasks,
   vertexEdges,
   vertices,
@@ -100,6 +101,7 @@ const EDGE = rowReader(vertexEdges, 'e');
 const SUBTASK = rowReader(subtasks, 's');
 const EXCEPTION = rowReader(runExceptions, 'e');
 const METRIC = rowReader(metricsCurrent, 'm');
+const STATUS_CHANGE = rowReader(runStatusHistory, 'h');
 
 /** A statement that reads the rows of a batch of keys: constant text whose only parameter ($1) is
  * the array of keys, and the key each row belongs to. */
@@ -165,6 +167,12 @@ const STATEMENTS = {
     EXCEPTION,
     (r) => r.runId,
     `select ${EXCEPTION.columns} from run_exceptions e where e.run_id = any($1::char(32)[]) order by e.id`,
+  ),
+  statusHistoryByRun: keyed(
+    STATUS_CHANGE,
+    (r) => r.runId,
+    `select ${STATUS_CHANGE.columns} from run_status_history h
+     where h.run_id = any($1::char(32)[]) order by h.id`,
   ),
   metricsByKey: keyed(
     METRIC,
@@ -269,6 +277,65 @@ function many<Row>(load: Load, statement: KeyedStatement<Row>): DataLoader<strin
   });
 }
 
+/** A page of a run's checkpoints, newest first: the first one, or the one below a cursor. */
+export interface CheckpointPageKey {
+  runId: string;
+  /** Rows to read (the page size plus one, which tells whether there is a next page). */
+  limit: number;
+  /** The number of the last checkpoint of the page before. */
+  below?: number;
+}
+
+/** The pages of a batch of runs, one statement per page shape: a lateral join reads each run's
+ * page through the (run_id, number) index. Two texts rather than `$3 is null or …`, so that each
+ * plan uses the index for its bound. */
+const CHECKPOINT_PAGES = {
+  first: `
+    select ${CHECKPOINT.columns} from unnest($1::char(32)[]) k(run_id)
+    cross join lateral (
+      select * from checkpoints c where c.run_id = k.run_id order by c.number desc limit $2
+    ) c
+    order by c.run_id, c.number desc`,
+  below: `
+    select ${CHECKPOINT.columns} from unnest($1::char(32)[]) k(run_id)
+    cross join lateral (
+      select * from checkpoints c where c.run_id = k.run_id and c.number < $3
+      order by c.number desc limit $2
+    ) c
+    order by c.run_id, c.number desc`,
+};
+
+/** Checkpoint pages by run: the runs of a list asking for the same page shape cost one statement. */
+function checkpointPages(database: Database): DataLoader<CheckpointPageKey, CheckpointRow[], string> {
+  return new DataLoader(
+    async (keys) => {
+      const shapes = new Map<string, { limit: number; below?: number; runIds: Set<string> }>();
+      for (const { runId, limit, below } of keys) {
+        const shape = `${limit}:${below ?? ''}`;
+        let group = shapes.get(shape);
+        if (!group) shapes.set(shape, (group = { limit, below, runIds: new Set() }));
+        group.runIds.add(runId);
+      }
+      const pages = new Map<string, CheckpointRow[]>();
+      for (const [shape, { limit, below, runIds }] of shapes) {
+        const rows = CHECKPOINT.read(
+          below === undefined
+            ? await database.query(CHECKPOINT_PAGES.first, [[...runIds], limit])
+            : await database.query(CHECKPOINT_PAGES.below, [[...runIds], limit, below]),
+        );
+        for (const row of rows) {
+          const key = `${shape}:${row.runId}`;
+          const page = pages.get(key);
+          if (page) page.push(row);
+          else pages.set(key, [row]);
+        }
+      }
+      return keys.map((k) => pages.get(`${k.limit}:${k.below ?? ''}:${k.runId}`) ?? []);
+    },
+    { cacheKeyFn: (k) => `${k.limit}:${k.below ?? ''}:${k.runId}` },
+  );
+}
+
 export function createLoaders(database: Database) {
   let load = loads.get(database);
   if (!load) loads.set(database, (load = createLoad(database)));
@@ -286,6 +353,8 @@ export function createLoaders(database: Database) {
     edgesByVersion: many(load, STATEMENTS.edgesByVersion),
     subtasksByRun: many(load, STATEMENTS.subtasksByRun),
     exceptionsByRun: many(load, STATEMENTS.exceptionsByRun),
+    statusHistoryByRun: many(load, STATEMENTS.statusHistoryByRun),
+    checkpointPage: checkpointPages(database),
     metricsByKey: many(load, STATEMENTS.metricsByKey),
     latestRunByJob: one(load, STATEMENTS.latestRunByJob),
     slotsUsedByNode: new DataLoader<string, number>(async (ids) => {

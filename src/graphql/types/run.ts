@@ -1,27 +1,11 @@
-import { asc, eq } from 'drizzle-orm';
-import { checkpoints, runStatusHistory } from '../../db/schema/index.ts';
+import type { runStatusHistory } from '../../db/schema/index.ts';
 import { builder } from '../builder.ts';
-import { rowReader } from '../loaders.ts';
 import { requireJobByName, requireRun } from '../lookups.ts';
 import { mustExist } from '../must-exist.ts';
 import { decodeKeyCursor, encodeKeyCursor, pageFromRows, pageSize } from '../pagination.ts';
 import { RunStatusEnum, RunTriggerEnum } from './enums.ts';
 import { CheckpointRef, JobRef, RunExceptionRef, RunRef, VertexRef } from './refs.ts';
 import { runsPage } from './run-pages.ts';
-
-const CHECKPOINT = rowReader(checkpoints, 'c');
-/** A page of a run's checkpoints, newest first: from the newest, or below a cursor ($3). Written by
- * hand with constant text like the loaders (see loaders.ts): it is one of the statements of the
- * contract Run query. Two texts rather than `$3 is null or …`, so that each plan uses the
- * (run_id, number) index for its bound. */
-const CHECKPOINTS_FIRST_PAGE = `
-  select ${CHECKPOINT.columns} from checkpoints c
-  where c.run_id = $1
-  order by c.number desc limit $2`;
-const CHECKPOINTS_PAGE_AFTER = `
-  select ${CHECKPOINT.columns} from checkpoints c
-  where c.run_id = $1 and c.number < $3
-  order by c.number desc limit $2`;
 
 const RunStatusChangeRef = builder
   .objectRef<typeof runStatusHistory.$inferSelect>('RunStatusChange')
@@ -96,11 +80,7 @@ RunRef.implement({
       resolve: async (r, args, ctx) => {
         const limit = pageSize(args.first, 20);
         const after = decodeKeyCursor<number>(args.after, 'number');
-        const rows = CHECKPOINT.read(
-          after === undefined
-            ? await ctx.database.query(CHECKPOINTS_FIRST_PAGE, [r.id, limit + 1])
-            : await ctx.database.query(CHECKPOINTS_PAGE_AFTER, [r.id, limit + 1, after]),
-        );
+        const rows = await ctx.loaders.checkpointPage.load({ runId: r.id, limit: limit + 1, below: after });
         return pageFromRows(rows, limit, (c) => encodeKeyCursor(c.number), after !== undefined);
       },
     }),
@@ -110,12 +90,7 @@ RunRef.implement({
     }),
     statusHistory: t.field({
       type: [RunStatusChangeRef],
-      resolve: (r, _a, ctx) =>
-        ctx.database.db
-          .select()
-          .from(runStatusHistory)
-          .where(eq(runStatusHistory.runId, r.id))
-          .orderBy(asc(runStatusHistory.id)),
+      resolve: (r, _a, ctx) => ctx.loaders.statusHistoryByRun.load(r.id),
     }),
   }),
 });
