@@ -32,7 +32,7 @@ describe.skipIf(!usingPostgres)('chaos on PostgreSQL (TEST_DATABASE_URL)', () =>
     const startWorker = async () => {
       const name = `chaos-${seq++}`;
       const p = startJobgate(['node', '--database-url', url, '--slots', '1', '--name', name], nodeEnv);
-      await p.waitFor(new RegExp(`jobgate node ${name} ready`), 60_000);
+      await p.waitFor(new RegExp(`jobgate node ${name} ready`));
       workers.set(name, p);
     };
     await startWorker();
@@ -101,7 +101,7 @@ describe.skipIf(!usingPostgres)('chaos on PostgreSQL (TEST_DATABASE_URL)', () =>
     } finally {
       await sql.end();
     }
-  }, 240_000);
+  });
 });
 if (!usingPostgres)
   it.skip('the chaos test is skipped: set TEST_DATABASE_URL to run node processes on PostgreSQL', () => {});

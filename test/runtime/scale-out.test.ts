@@ -18,7 +18,7 @@ describe.skipIf(!usingPostgres)('scale-out on PostgreSQL (TEST_DATABASE_URL)', (
     for (const name of ['worker-a', 'worker-b']) {
       const p = startJobgate(['node', '--database-url', url, '--slots', '2', '--name', name]);
       nodes.push(p);
-      await p.waitFor(/jobgate node worker-[ab] ready/, 60_000);
+      await p.waitFor(/jobgate node worker-[ab] ready/);
     }
     await t.createJob({
       name: 'spread',
@@ -36,7 +36,7 @@ describe.skipIf(!usingPostgres)('scale-out on PostgreSQL (TEST_DATABASE_URL)', (
     for (const p of nodes) expect(await p.stop('SIGTERM')).toBe(0);
     const clusters = await t.graphql({ contract: 'Clusters' });
     expect(clusters.data!.clusters[0].nodes).toEqual([]);
-  }, 180_000); // two node processes start through tsx
+  }); // two node processes start through tsx: the processes project's timeout is sized for them
 });
 if (!usingPostgres)
   it.skip('scale-out is skipped: set TEST_DATABASE_URL to run two node processes on PostgreSQL', () => {});

@@ -113,14 +113,14 @@ beforeAll(async () => {
     args: ['--file-root', root, '--slots', '1'],
     env: { JOBGATE_CANCEL_GRACE_MS: '2000' },
   });
-}, 180_000);
+});
 afterAll(async () => {
   expect(await server?.stop()).toBe(0);
   for (const socket of sockets) socket.destroy();
   await Promise.all(tcpServers.map((tcp) => new Promise((r) => tcp.close(r))));
   await rm(base, { recursive: true, force: true });
   expect(await killLeftovers()).toBe(0);
-}, 120_000);
+});
 
 const CREATE = `mutation($input: CreateJobInput!) { createJob(input: $input) { job { name version } } }`;
 const UPDATE = `mutation($input: UpdateJobInput!) { updateJob(input: $input) { job { name version } } }`;

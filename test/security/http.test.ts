@@ -12,7 +12,7 @@ beforeAll(async () => {
     startSecureServer({ args: ['--cors-origin', 'https://ok.example', '--mutation-rate-limit', '5'] }),
     startSecureServer({ args: ['--auth', 'off'] }),
   ]);
-}, 240_000);
+});
 afterAll(async () => {
   expect(await secure?.stop()).toBe(0);
   expect(await open?.stop()).toBe(0);

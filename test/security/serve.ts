@@ -60,7 +60,7 @@ export async function startSecureServer(
     JOBGATE_KEEPER_PORT: '0',
     ...options.env,
   });
-  const [, base] = await proc.waitFor(/ready: GraphQL and GraphiQL at (http:\/\/[^\s]+)\/graphql/, 90_000);
+  const [, base] = await proc.waitFor(/ready: GraphQL and GraphiQL at (http:\/\/[^\s]+)\/graphql/);
   return {
     base: base!,
     tokens,

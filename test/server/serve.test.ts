@@ -16,7 +16,7 @@ it('serves GraphQL, GraphiQL, health and metrics, and stops cleanly', async () =
   const server = startJobgate(['serve', '--port', '0', '--data-dir', dataDir, '--auth', 'off'], {
     JOBGATE_FLINK_PORT: '0',
   });
-  const [, base] = await server.waitFor(/ready: GraphQL and GraphiQL at (http:\/\/[^\s]+)\/graphql/, 60_000);
+  const [, base] = await server.waitFor(/ready: GraphQL and GraphiQL at (http:\/\/[^\s]+)\/graphql/);
 
   expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
   const ready = await fetch(`${base}/readyz`);
@@ -57,7 +57,7 @@ it('serves GraphQL, GraphiQL, health and metrics, and stops cleanly', async () =
 
   // it starts again on the existing data directory, and the node is a new registration
   const again = startJobgate(['serve', '--port', '0', '--data-dir', dataDir, '--auth', 'off']);
-  const [, base2] = await again.waitFor(/GraphiQL at (http:\/\/[^\s]+)\/graphql/, 60_000);
+  const [, base2] = await again.waitFor(/GraphiQL at (http:\/\/[^\s]+)\/graphql/);
   const res2 = (await (
     await fetch(`${base2}/graphql`, {
       method: 'POST',
@@ -67,7 +67,7 @@ it('serves GraphQL, GraphiQL, health and metrics, and stops cleanly', async () =
   ).json()) as any;
   expect(res2.data.overview.nodes).toBe(1);
   expect(await again.stop('SIGINT')).toBe(0);
-}, 180_000); // three server start-ups on PGlite, each up to ~15 s on a busy machine
+}); // three server start-ups: the processes project's timeout is sized for them
 
 it('stops at start-up with a message naming a bad setting', async () => {
   const bad = startJobgate(['serve', '--port', '99999', '--data-dir', dataDir]);

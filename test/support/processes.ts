@@ -5,6 +5,9 @@ import { TEST_SECRET_KEY } from './secrets.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/jobgate.mjs', import.meta.url));
 const live = new Set<ChildProcess>();
+/** How long a spawn may take to say it is ready: each loads the whole app through tsx, ~6 s on an
+ * idle 2-core machine and ~30 s under a load of 16 (measured); a limit, not an expectation. */
+export const SPAWN_READY_MS = 120_000;
 
 export interface JobgateProcess {
   child: ChildProcess;
@@ -41,7 +44,7 @@ export function startJobgate(args: string[], env: Record<string, string> = {}): 
     child,
     output: () => out,
     exited,
-    waitFor(pattern, timeoutMs = 30_000) {
+    waitFor(pattern, timeoutMs = SPAWN_READY_MS) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const match = out.match(pattern);
