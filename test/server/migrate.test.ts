@@ -1,19 +1,17 @@
 // Two processes migrating one fresh PostgreSQL database at once: the advisory lock makes it safe.
-import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { createDatabase } from '../../src/db/client.ts';
 import { migrateDatabase, migrationState } from '../../src/db/migrate.ts';
-import { databaseUrlFor } from '../support/db-names.ts';
 import { usingPostgres } from '../support/db.ts';
 import { killLeftovers, startJobgate } from '../support/processes.ts';
+import { createScratchDatabase } from '../support/scratch-db.ts';
 
 describe.skipIf(!usingPostgres)('migrations on PostgreSQL (TEST_DATABASE_URL)', () => {
   it('two processes starting together both migrate safely, once', async () => {
-    const base = process.env.TEST_DATABASE_URL!;
-    const name = `jobgate_mig_${process.pid}_${Date.now().toString(36)}`;
-    const admin = postgres(base, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database "${name}"`);
-    const url = databaseUrlFor(base, name);
+    // An empty database named by the cleanup pattern: the run's teardown drops it if a timeout
+    // stops this test before its finally does.
+    const scratch = await createScratchDatabase();
+    const url = scratch.url;
     try {
       const a = startJobgate(['migrate', '--database-url', url]);
       const b = startJobgate(['migrate', '--database-url', url]);
@@ -26,8 +24,7 @@ describe.skipIf(!usingPostgres)('migrations on PostgreSQL (TEST_DATABASE_URL)', 
       await database.close();
     } finally {
       await killLeftovers();
-      await admin.unsafe(`drop database if exists "${name}" with (force)`);
-      await admin.end();
+      await scratch.drop();
     }
   });
 });

@@ -1,6 +1,7 @@
-// An empty PostgreSQL database for a Jdbc source or sink to reach: never jobgate's own database,
-// which the Jdbc plugins refuse by server identity. On TEST_DATABASE_URL runs its name carries the
-// run id, so the global teardown drops it even if the test does not get to.
+// An empty PostgreSQL database for a Jdbc source or sink to reach (never jobgate's own database,
+// which the Jdbc plugins refuse by server identity), or for a test that migrates one itself. On
+// TEST_DATABASE_URL runs its name carries the run id, so the global teardown drops it even if the
+// test does not get to: every database a test makes goes through here or createPostgresDatabase.
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { inject } from 'vitest';
