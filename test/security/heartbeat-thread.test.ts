@@ -17,20 +17,13 @@ import { silentLogger } from '../support/app.ts';
 import { createPostgresDatabase, usingPostgres } from '../support/db.ts';
 import { createTestRuntime } from '../support/runtime.ts';
 import { testSecrets } from '../support/secrets.ts';
+import { until } from '../support/wait.ts';
 
 const SCRIPT = fileURLToPath(new URL('../support/stalling-node.ts', import.meta.url));
 const INTERVAL_MS = 200;
 const TIMEOUT_MS = 1_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const until = async (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-};
-
 const runtimeDefaults = {
   logger: silentLogger,
   heartbeatIntervalMs: INTERVAL_MS,
@@ -109,11 +102,9 @@ describe.runIf(usingPostgres)('heartbeat thread (PostgreSQL)', () => {
     stops.push(async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
-        await until(
-          'the node to stop',
-          () => child.exitCode !== null || child.signalCode !== null,
-          15_000,
-        ).catch(() => child.kill('SIGKILL'));
+        await until('the node to stop', () => child.exitCode !== null || child.signalCode !== null, {
+          timeoutMs: 15_000,
+        }).catch(() => child.kill('SIGKILL'));
       }
     });
     await until(
@@ -162,7 +153,8 @@ describe.runIf(usingPostgres)('heartbeat thread (PostgreSQL)', () => {
             await watch();
             return out.slice(outBefore).includes('stalled');
           },
-          ms + 60_000,
+          // Sampled often: the oldest stamp seen is the measurement.
+          { timeoutMs: ms + 60_000, intervalMs: 25 },
         );
         const deadline = Date.now() + afterMs;
         while (Date.now() < deadline) {

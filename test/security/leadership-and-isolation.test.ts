@@ -23,19 +23,12 @@ import { testSecrets } from '../support/secrets.ts';
 import { usingPostgres } from '../support/db.ts';
 import { databaseUrlFor } from '../support/db-names.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { until } from '../support/wait.ts';
 
 const opened: { close(): Promise<void> }[] = [];
 afterAll(async () => {
   for (const o of opened.reverse()) await o.close();
 });
-
-const until = async (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 
 const fenceOf = (clusterId: string, term: number): LeaderFence => ({
   clusterId,
