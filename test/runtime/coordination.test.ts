@@ -7,6 +7,7 @@ import { silentLogger } from '../support/app.ts';
 import { usingPostgres } from '../support/db.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { testSecrets } from '../support/secrets.ts';
+import { until } from '../support/wait.ts';
 
 const opened: { close(): Promise<void> }[] = [];
 afterAll(async () => {
@@ -76,10 +77,7 @@ describe.skipIf(!usingPostgres)('coordinator leadership on PostgreSQL (TEST_DATA
       select pg_terminate_backend(pid) from pg_locks
       where locktype = 'advisory' and granted and pid <> pg_backend_pid()
         and database = (select oid from pg_database where datname = current_database())`);
-    const deadline = Date.now() + 10_000;
-    while (!other.coordinator!.isLeader() && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 100));
-    expect(other.coordinator!.isLeader()).toBe(true);
+    await until('the other coordinator to lead', () => other.coordinator!.isLeader());
     await t.createJob({ name: 'after-failover', command: { command: 'echo placed' } });
     const runId = await t.start('after-failover');
     expect((await t.waitForRun(runId, ['FINISHED', 'FAILED'])).status).toBe('FINISHED');
