@@ -98,8 +98,8 @@ export async function durationBench(
   const notifies: number[] = [];
   const asks: number[] = [];
   env.trace = (event: TraceEvent) => {
-    if (event.text.startsWith('NOTIFY jobgate_work')) {
-      // Coordinator and executor listen on the same connection: one delivery, several listeners.
+    if (event.text.startsWith('NOTIFY jobgate_node_')) {
+      // A triggered checkpoint wakes the nodes running the run, each on its own channel.
       if (notifies.at(-1) !== event.at) notifies.push(event.at);
     } else if (isPendingQuery(event.text)) asks.push(event.at);
   };

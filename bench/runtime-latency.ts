@@ -119,8 +119,8 @@ export function latencyMarkdown(r: LatencyResult): string {
       `(Node's clock) to the transition's \`run_status_history.at\` (PostgreSQL's \`now()\`, the start of the ` +
       `transaction that made the transition; same machine, same clock). Runtime as \`jobgate serve\` starts it: ` +
       `pollMs omitted, so the executor polls every ${RUNTIME_DEFAULTS.executorPollMs} ms and the coordinator ` +
-      `ticks every ${RUNTIME_DEFAULTS.coordinatorTickMs} ms; both LISTEN on \`jobgate_work\`, which startRun ` +
-      `NOTIFYs after its commit. With this few samples p99 (nearest rank) is the largest one.`,
+      `ticks every ${RUNTIME_DEFAULTS.coordinatorTickMs} ms; the coordinator LISTENs on \`jobgate_work\`, ` +
+      `which startRun NOTIFYs after its commit, and wakes the node it placed on through its own channel. With this few samples p99 (nearest rank) is the largest one.`,
     '',
     '| job | from the startRun call to | p50 ms | p90 ms | p99 ms | min ms |',
     '|---|---|---:|---:|---:|---:|',

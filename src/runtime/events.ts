@@ -3,6 +3,9 @@
 import { sql } from 'drizzle-orm';
 import type { Database, Executor } from '../db/client.ts';
 import { events } from '../db/schema/index.ts';
+import { EVENTS_CHANNEL } from './channels.ts';
+
+export { EVENTS_CHANNEL } from './channels.ts';
 
 export type RuntimeEventType =
   | 'run:created'
@@ -24,9 +27,6 @@ export interface RuntimeEvent {
   checkpointId?: string;
   payload?: Record<string, unknown>;
 }
-
-/** The channel that wakes event readers; the payload is only a hint (the run id). */
-export const EVENTS_CHANNEL = 'jobgate_events';
 
 /** Records an event; pass a transaction as `executor` so the event commits with the change it describes. */
 export async function emitEvent(

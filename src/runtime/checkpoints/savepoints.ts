@@ -11,7 +11,7 @@ import {
   pgErrorCode,
 } from '../../lib/errors.ts';
 import { emitEvent } from '../events.ts';
-import { WORK_CHANNEL } from '../runs/start-run.ts';
+import { notifyNodesOfRuns } from '../channels.ts';
 
 export type CheckpointRow = typeof checkpoints.$inferSelect;
 
@@ -77,7 +77,7 @@ export async function triggerSavepoint(
     checkpointId: created.id,
     payload: { kind: 'SAVEPOINT', requestId },
   });
-  await database.notify(WORK_CHANNEL, runId).catch(() => {});
+  await notifyNodesOfRuns(database, [runId]);
   return waitForCheckpoint(database, created.id, options.waitMs ?? 10_000);
 }
 

@@ -1,8 +1,10 @@
 // Placement: each waiting run gets all the slots it needs at once (or waits, saying why), on READY
-// nodes with free slots whose tags match, spreading over the nodes with the most free slots.
+// nodes with free slots whose tags match, spreading over the nodes with the most free slots. Each
+// node that got work is woken on its own channel; the others sleep on.
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import { assignments, subtaskAttempts, subtasks } from '../../db/schema/index.ts';
+import { notifyNodes } from '../channels.ts';
 import type { LogAppender } from '../logs/log-appender.ts';
 import { lockRun, transitionRun } from '../runs/transition-run.ts';
 import { fenced, type LeaderFence } from './fence.ts';
@@ -131,6 +133,11 @@ export async function placeAssignments(
     });
     if (!ok) continue;
     placed += plan.size;
+    // Now rather than at their next poll (startJob to RUNNING: see BENCHMARKS.md).
+    await notifyNodes(
+      database,
+      [...plan.values()].map((n) => n.id),
+    );
     for (const [assignmentId, node] of plan) {
       const name = list.find((a) => a.id === assignmentId)?.name;
       options.logs.append(runId, 'INFO', `${name} placed on node ${node.name}`);

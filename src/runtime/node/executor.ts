@@ -14,7 +14,7 @@ import type { SecretBox } from '../../lib/secret-box.ts';
 import type { ConnectionAccess } from '../plugins/types.ts';
 import type { LogAppender } from '../logs/log-appender.ts';
 import { settleAssignment, type AssignmentOutcome } from '../runs/settle.ts';
-import { PLACED_CHANNEL, WORK_CHANNEL } from '../runs/start-run.ts';
+import { nodeChannel } from '../channels.ts';
 import { claimAssignments } from '../sql/claim-assignments.ts';
 import { writeMetrics, type SubtaskMetricSample } from '../sql/write-metrics.ts';
 import { loadAssignmentContext } from './assignment-context.ts';
@@ -344,12 +344,8 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
     options.metricsIntervalMs ?? 1000,
   );
   metricsTimer.unref();
-  const unlistenWork = await database.listen(WORK_CHANNEL, () => void tick());
-  const unlistenPlaced = await database.listen(PLACED_CHANNEL, () => void tick());
-  const unlisten = async () => {
-    await unlistenWork();
-    await unlistenPlaced();
-  };
+  // Only this node's channel: it hears of work placed on it, not of every run started anywhere.
+  const unlisten = await database.listen(nodeChannel(node.id), () => void tick());
   void tick();
 
   return {

@@ -15,7 +15,8 @@ import { ConflictError, NotFoundError } from '../../lib/errors.ts';
 import { isTerminalRunStatus } from '../../lib/status.ts';
 import { checkShellStart } from '../jobs/job-actor.ts';
 import { cancelLiveAssignments, cancelUnplaced, settleRun } from './settle.ts';
-import { startRun, WORK_CHANNEL } from './start-run.ts';
+import { notifyCoordinators, notifyNodesOfRuns } from '../channels.ts';
+import { startRun } from './start-run.ts';
 import { lockRun, transitionRun, type RunRow } from './transition-run.ts';
 
 export type StopMode = 'STOP' | 'DRAIN' | 'CANCEL' | 'SUSPEND';
@@ -64,7 +65,7 @@ export async function requestStop(
     await settleRun(database, tx, current);
     return (await lockRun(tx, runId))!;
   });
-  await database.notify(WORK_CHANNEL, runId).catch(() => {});
+  await notifyNodesOfRuns(database, [runId]);
   return run;
 }
 
@@ -182,6 +183,6 @@ export async function restartFailed(
       .values({ actor, action: 'run:restart-failed', target: runId, details: { attempt } });
     return moved.ok ? moved.run : updated!;
   });
-  await database.notify(WORK_CHANNEL, runId).catch(() => {});
+  await notifyCoordinators(database, runId);
   return run;
 }

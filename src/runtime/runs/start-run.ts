@@ -1,5 +1,5 @@
 // Starting a run: the run row, its subtasks and its assignments (what slots run), in one transaction.
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import type { Database, Tx } from '../../db/client.ts';
 import {
   assignments,
@@ -14,14 +14,10 @@ import {
 import { ConflictError, NotFoundError } from '../../lib/errors.ts';
 import { newRunId } from '../../lib/ids.ts';
 import type { RunTrigger } from '../../lib/status.ts';
+import { notifyCoordinators } from '../channels.ts';
 import { emitEvent } from '../events.ts';
 import { checkShellStart } from '../jobs/job-actor.ts';
 import type { RunRow } from './transition-run.ts';
-
-/** The channel that wakes coordinators when there is something to place. */
-export const WORK_CHANNEL = 'jobgate_work';
-/** The channel that wakes nodes when the coordinator placed assignments. */
-export const PLACED_CHANNEL = 'jobgate_placed';
 
 export interface StartRunOptions {
   jobId: string;
@@ -119,10 +115,10 @@ export async function startRun(database: Database, options: StartRunOptions, wit
   };
   if (within) {
     const run = await create(within);
-    await within.execute(sql`select pg_notify(${WORK_CHANNEL}, ${run.id})`);
+    await notifyCoordinators(database, run.id, within);
     return run;
   }
   const run = await database.db.transaction(create);
-  await database.notify(WORK_CHANNEL, run.id).catch(() => {});
+  await notifyCoordinators(database, run.id);
   return run;
 }
