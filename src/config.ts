@@ -10,6 +10,39 @@ const port = z.coerce
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** Days to keep a kind of row; 0 keeps them forever. */
+const retentionDays = z.coerce
+  .number()
+  .int('must be a whole number of days')
+  .min(0, 'must be 0 (keep forever) or more')
+  .max(36_500, 'must be at most 36500');
+
+/** The defaults of the settings the runtime also needs when a caller (a test, a bench) leaves them
+ * out: written once here, used by the schema below and by runtime/index.ts. */
+export const CONFIG_DEFAULTS = {
+  heartbeatIntervalMs: 1_000,
+  heartbeatTimeoutMs: 5_000,
+  /** How long the node's heartbeat thread goes on stamping while the main event loop stands still.
+   * Long enough that no request the limits let through (their worst measured stalls are a few
+   * seconds), nor a long GC pause, costs the node its runs; short enough that a process whose loop
+   * really hangs (it runs nothing then: its executor and pipelines live on that loop) gives its work
+   * back within about half a minute plus the heartbeat timeout, well inside the checkpoint timeout. */
+  heartbeatMaxStallMs: 30_000,
+  checkpointTimeoutMs: 60_000,
+  checkpointRetention: 3,
+  cancelGraceMs: 5_000,
+  /** Retention in days (0 = forever). Events: the realtime feed replays after a cursor, and a client
+   * away for a week starts over from the rows. Metric history: the biggest table (a 1 Hz sample per
+   * metric and subtask); charts look back hours to days. Log lines: only of runs that ended, and two
+   * weeks after, long enough to read a failed weekend's logs on a Monday a week later. Audit rows:
+   * few, and asked for months later (a quarter). */
+  eventRetentionDays: 7,
+  metricHistoryRetentionDays: 7,
+  logRetentionDays: 14,
+  auditRetentionDays: 90,
+  dialectPorts: { flink: 8081, seatunnel: 5801, dkron: 8080, nomad: 4646, keeper: 7700 },
+} as const;
+
 /** Everything jobgate can be configured with. Parsed once in bin/ and passed down. */
 export const configSchema = z
   .object({
@@ -47,18 +80,33 @@ export const configSchema = z
       .int('must be a whole number')
       .min(100, 'must be at least 100')
       .max(3_600_000, 'must be at most 3600000')
-      .default(60_000),
+      .default(CONFIG_DEFAULTS.checkpointTimeoutMs),
     checkpointRetention: z.coerce
       .number()
       .int('must be a whole number')
       .min(1, 'must be at least 1')
       .max(1000, 'must be at most 1000')
-      .default(3),
-    heartbeatIntervalMs: z.coerce.number().int().min(50).max(60_000).default(1_000),
-    heartbeatTimeoutMs: z.coerce.number().int().min(200).max(600_000).default(5_000),
+      .default(CONFIG_DEFAULTS.checkpointRetention),
+    heartbeatIntervalMs: z.coerce
+      .number()
+      .int()
+      .min(50)
+      .max(60_000)
+      .default(CONFIG_DEFAULTS.heartbeatIntervalMs),
+    heartbeatTimeoutMs: z.coerce
+      .number()
+      .int()
+      .min(200)
+      .max(600_000)
+      .default(CONFIG_DEFAULTS.heartbeatTimeoutMs),
     /** How long the main event loop may stand still while the node's heartbeat thread (PostgreSQL)
      * still stamps for it; past it the node is let go silent and is declared lost. */
-    heartbeatMaxStallMs: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+    heartbeatMaxStallMs: z.coerce
+      .number()
+      .int()
+      .min(100)
+      .max(3_600_000)
+      .default(CONFIG_DEFAULTS.heartbeatMaxStallMs),
     /** Directories jobs may read and write files in; none given: `<dataDir>/files`. */
     fileRoots: z.array(z.string().min(1, 'must not be empty')).default([]),
     /** How long a canceled assignment may take to end before its node abandons it. */
@@ -67,7 +115,13 @@ export const configSchema = z
       .int('must be a whole number')
       .min(100, 'must be at least 100')
       .max(600_000, 'must be at most 600000')
-      .default(5_000),
+      .default(CONFIG_DEFAULTS.cancelGraceMs),
+    /** How long rows are kept, in days (0 keeps them forever); the coordinator prunes older ones. */
+    eventRetentionDays: retentionDays.default(CONFIG_DEFAULTS.eventRetentionDays),
+    metricHistoryRetentionDays: retentionDays.default(CONFIG_DEFAULTS.metricHistoryRetentionDays),
+    /** Counted from the end of the run: a run still going keeps all its log lines. */
+    logRetentionDays: retentionDays.default(CONFIG_DEFAULTS.logRetentionDays),
+    auditRetentionDays: retentionDays.default(CONFIG_DEFAULTS.auditRetentionDays),
     /** Allow COMMAND vertices (shell commands) at all. */
     commandsEnabled: z.boolean().default(true),
     /** The key that encrypts connection secrets: base64 of 32 bytes (env only, never a flag). */
@@ -93,7 +147,7 @@ export const configSchema = z
     mutationRateLimit: z.coerce.number().int('must be a whole number').min(0).max(1_000_000).default(600),
     dialectPorts: z
       .object({ flink: port, seatunnel: port, dkron: port, nomad: port, keeper: port })
-      .default({ flink: 8081, seatunnel: 5801, dkron: 8080, nomad: 4646, keeper: 7700 }),
+      .default(CONFIG_DEFAULTS.dialectPorts),
   })
   .superRefine((c, ctx) => {
     if (c.auth === 'off' && !isLoopback(c.host)) {
@@ -151,6 +205,10 @@ const SETTING_SOURCES: Record<string, string> = {
   commandsEnabled: '--no-commands / JOBGATE_COMMANDS',
   fileRoots: '--file-root / JOBGATE_FILE_ROOTS',
   cancelGraceMs: 'JOBGATE_CANCEL_GRACE_MS',
+  eventRetentionDays: '--event-retention-days / JOBGATE_EVENT_RETENTION_DAYS',
+  metricHistoryRetentionDays: '--metric-history-retention-days / JOBGATE_METRIC_HISTORY_RETENTION_DAYS',
+  logRetentionDays: '--log-retention-days / JOBGATE_LOG_RETENTION_DAYS',
+  auditRetentionDays: '--audit-retention-days / JOBGATE_AUDIT_RETENTION_DAYS',
   'dialectPorts.flink': '--flink-port / JOBGATE_FLINK_PORT',
   'dialectPorts.seatunnel': '--seatunnel-port / JOBGATE_SEATUNNEL_PORT',
   'dialectPorts.dkron': '--dkron-port / JOBGATE_DKRON_PORT',

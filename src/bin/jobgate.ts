@@ -26,6 +26,8 @@ Usage:
                 [--flink-port 8081] [--seatunnel-port 5801] [--dkron-port 8080] [--nomad-port 4646]
                 [--keeper-port 7700] [--secret-key-file FILE] [--file-root DIR]...
                 [--cors-origin URL]... [--max-document-size 65536] [--mutation-rate-limit 600]
+                [--event-retention-days 7] [--metric-history-retention-days 7]
+                [--log-retention-days 14] [--audit-retention-days 90]
   jobgate node --database-url URL [--cluster default] [--slots 4] [--tag k=v]... [--name NAME]
                [--secret-key-file FILE] [--file-root DIR]...
   jobgate migrate [--database-url URL | --data-dir DIR]
@@ -34,6 +36,8 @@ Usage:
 
 Every flag has an environment variable: JOBGATE_HOST, JOBGATE_PORT, JOBGATE_DATA_DIR, DATABASE_URL,
 JOBGATE_AUTH, JOBGATE_LOG_LEVEL, JOBGATE_CLUSTER, JOBGATE_SLOTS, JOBGATE_TAGS (k=v,k=v), ...
+Retention (days; 0 keeps forever): events, metric history, log lines counted from the end of their
+run, audit rows; the coordinator deletes older rows in small batches.
 The secret key that encrypts connection secrets: JOBGATE_SECRET_KEY (base64 of 32 bytes) or
 --secret-key-file / JOBGATE_SECRET_KEY_FILE; without either, one is generated as <data-dir>/secret.key.`;
 
@@ -105,6 +109,12 @@ function runtimeOptions(
     checkpointRetention: config.checkpointRetention,
     fileRoots: fileRoots(config),
     cancelGraceMs: config.cancelGraceMs,
+    retention: {
+      eventsDays: config.eventRetentionDays,
+      metricHistoryDays: config.metricHistoryRetentionDays,
+      logLinesDays: config.logRetentionDays,
+      auditDays: config.auditRetentionDays,
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 // Reads settings from flags and environment variables into the raw input of the config schema.
 // Flags win over the environment. This is the only place (with bin/) that reads process.env.
 import { parseArgs } from 'node:util';
-import type { ConfigInput } from '../config.ts';
+import { CONFIG_DEFAULTS, type ConfigInput } from '../config.ts';
 import { ConfigError } from '../lib/errors.ts';
 
 export const SETTINGS_OPTIONS = {
@@ -26,6 +26,10 @@ export const SETTINGS_OPTIONS = {
   'cors-origin': { type: 'string', multiple: true },
   'max-document-size': { type: 'string' },
   'mutation-rate-limit': { type: 'string' },
+  'event-retention-days': { type: 'string' },
+  'metric-history-retention-days': { type: 'string' },
+  'log-retention-days': { type: 'string' },
+  'audit-retention-days': { type: 'string' },
   role: { type: 'string' },
   'secret-key-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -65,7 +69,6 @@ export function settingsFrom(
   env: NodeJS.ProcessEnv,
 ): ConfigInput {
   const pick = (flag: string | undefined, name: string) => flag ?? (env[name] === '' ? undefined : env[name]);
-  const port = (flag: string | undefined, name: string, fallback: number) => pick(flag, name) ?? fallback;
   const input: ConfigInput = {
     host: pick(values.host, 'JOBGATE_HOST'),
     port: pick(values.port, 'JOBGATE_PORT'),
@@ -95,12 +98,20 @@ export function settingsFrom(
     corsOrigins: values['cors-origin'] ?? env.JOBGATE_CORS_ORIGINS?.split(',').filter(Boolean),
     maxDocumentSize: pick(values['max-document-size'], 'JOBGATE_MAX_DOCUMENT_SIZE'),
     mutationRateLimit: pick(values['mutation-rate-limit'], 'JOBGATE_MUTATION_RATE_LIMIT'),
+    eventRetentionDays: pick(values['event-retention-days'], 'JOBGATE_EVENT_RETENTION_DAYS'),
+    metricHistoryRetentionDays: pick(
+      values['metric-history-retention-days'],
+      'JOBGATE_METRIC_HISTORY_RETENTION_DAYS',
+    ),
+    logRetentionDays: pick(values['log-retention-days'], 'JOBGATE_LOG_RETENTION_DAYS'),
+    auditRetentionDays: pick(values['audit-retention-days'], 'JOBGATE_AUDIT_RETENTION_DAYS'),
     dialectPorts: {
-      flink: port(values['flink-port'], 'JOBGATE_FLINK_PORT', 8081),
-      seatunnel: port(values['seatunnel-port'], 'JOBGATE_SEATUNNEL_PORT', 5801),
-      dkron: port(values['dkron-port'], 'JOBGATE_DKRON_PORT', 8080),
-      nomad: port(values['nomad-port'], 'JOBGATE_NOMAD_PORT', 4646),
-      keeper: port(values['keeper-port'], 'JOBGATE_KEEPER_PORT', 7700),
+      flink: pick(values['flink-port'], 'JOBGATE_FLINK_PORT') ?? CONFIG_DEFAULTS.dialectPorts.flink,
+      seatunnel:
+        pick(values['seatunnel-port'], 'JOBGATE_SEATUNNEL_PORT') ?? CONFIG_DEFAULTS.dialectPorts.seatunnel,
+      dkron: pick(values['dkron-port'], 'JOBGATE_DKRON_PORT') ?? CONFIG_DEFAULTS.dialectPorts.dkron,
+      nomad: pick(values['nomad-port'], 'JOBGATE_NOMAD_PORT') ?? CONFIG_DEFAULTS.dialectPorts.nomad,
+      keeper: pick(values['keeper-port'], 'JOBGATE_KEEPER_PORT') ?? CONFIG_DEFAULTS.dialectPorts.keeper,
     },
   };
   return input;

@@ -1,4 +1,5 @@
 // The runtime's front: the only module outside code imports from runtime/.
+import { CONFIG_DEFAULTS } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
@@ -9,17 +10,11 @@ import { startCoordinator, type Coordinator } from './coordinator/coordinator.ts
 import { createLogAppender, type LogAppender } from './logs/log-appender.ts';
 import { startExecutor, type Executor } from './node/executor.ts';
 import { registerWorkerNode, type WorkerNodeMembership } from './node/worker-node.ts';
-import {
-  abandonCheckpointsOfStoppedRuns,
-  expireCheckpoints,
-  pruneCheckpoints,
-  triggerDueCheckpoints,
-} from './checkpoints/trigger-checkpoints.ts';
-import { WORK_CHANNEL } from './runs/start-run.ts';
-import { fireFollowUps, fireSchedules } from './schedule/fire-schedules.ts';
+import type { RetentionSettings } from './coordinator/retention.ts';
 import { createFileGuard, type FileGuard } from './files/file-guard.ts';
 
 export { ensureCluster } from './clusters.ts';
+export type { RetentionSettings } from './coordinator/retention.ts';
 export { emitEvent, EVENTS_CHANNEL, type RuntimeEvent, type RuntimeEventType } from './events.ts';
 export {
   createJob,
@@ -76,16 +71,18 @@ export interface RuntimeOptions {
   commandEnv: Record<string, string>;
   /** Poll intervals (tests shorten them). */
   pollMs?: number;
-  /** A checkpoint not completed within this long fails (default 60 s). */
+  /** A checkpoint not completed within this long fails (default: config.ts). */
   checkpointTimeoutMs?: number;
-  /** Completed periodic checkpoints each run keeps (default 3; savepoints are always kept). */
+  /** Completed periodic checkpoints each run keeps (savepoints are always kept; default: config.ts). */
   checkpointRetention?: number;
+  /** How long events, metric history, log lines and audit rows are kept (default: config.ts). */
+  retention?: RetentionSettings;
   /** Opens connection secrets and secrets sealed in job definitions (the same key everywhere). */
   secrets: SecretBox;
   /** Directories jobs may read and write files in (each must exist); relative paths in a job resolve
    * against the first. None: every path is refused. */
   fileRoots?: readonly string[];
-  /** How long a canceled assignment may take to end before the node abandons it (default 5 s). */
+  /** How long a canceled assignment may take to end before the node abandons it (default: config.ts). */
   cancelGraceMs?: number;
 }
 
@@ -118,14 +115,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         tickMs: options.pollMs,
         heartbeatIntervalMs: options.heartbeatIntervalMs,
         ownNodes: () => (node ? [node] : []),
-        onTick: async (fence) => {
-          const triggered = await triggerDueCheckpoints(database, fence);
-          if (triggered.length) await database.notify(WORK_CHANNEL, triggered[0]!.run_id).catch(() => {});
-          await expireCheckpoints(database, fence, options.checkpointTimeoutMs ?? 60_000);
-          await pruneCheckpoints(database, fence, options.checkpointRetention ?? 3);
-          await abandonCheckpointsOfStoppedRuns(database, fence);
-          await fireSchedules(database, fence, { logger, commandsEnabled: options.commandsEnabled });
-          await fireFollowUps(database, fence, { logger, commandsEnabled: options.commandsEnabled });
+        checkpointTimeoutMs: options.checkpointTimeoutMs ?? CONFIG_DEFAULTS.checkpointTimeoutMs,
+        checkpointRetention: options.checkpointRetention ?? CONFIG_DEFAULTS.checkpointRetention,
+        commandsEnabled: options.commandsEnabled,
+        retention: options.retention ?? {
+          eventsDays: CONFIG_DEFAULTS.eventRetentionDays,
+          metricHistoryDays: CONFIG_DEFAULTS.metricHistoryRetentionDays,
+          logLinesDays: CONFIG_DEFAULTS.logRetentionDays,
+          auditDays: CONFIG_DEFAULTS.auditRetentionDays,
         },
       })
     : undefined;
@@ -136,7 +133,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       clusterId,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       heartbeatThread: options.heartbeatThread,
-      maxMainStallMs: options.heartbeatMaxStallMs,
+      maxMainStallMs: options.heartbeatMaxStallMs ?? CONFIG_DEFAULTS.heartbeatMaxStallMs,
       slotsUsed: () => executor?.running ?? 0,
       ...options.node,
     });
@@ -156,7 +153,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         ownDatabase,
       },
       files,
-      cancelGraceMs: options.cancelGraceMs,
+      cancelGraceMs: options.cancelGraceMs ?? CONFIG_DEFAULTS.cancelGraceMs,
     });
   }
   return {

@@ -57,6 +57,8 @@ export const runs = pgTable(
     check('runs_stop_requested_check', oneOf(t.stopRequested, ['STOP', 'DRAIN', 'CANCEL', 'SUSPEND'])),
     index('runs_job_idx').on(t.jobId, t.num),
     index('runs_status_idx').on(t.status, t.num),
+    /** Retention walks ended runs oldest first to prune their log lines. */
+    index('runs_ended_idx').on(t.endedAt, t.id),
   ],
 );
 

@@ -2,16 +2,17 @@
 // and exactly one acts. Winning the lock takes a new fencing term, and every write carries it
 // (fence.ts): the moment the lock's session ends the coordinator stops acting, and a leader that
 // did not notice in time still cannot write. A NOTIFY wakes it early; the tick is the guarantee.
+// What a leader does each tick is listed, in order, in leader-duties.ts.
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { AdvisoryLock, Database } from '../../db/client.ts';
 import { coerceError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { LogAppender } from '../logs/log-appender.ts';
-import { PLACED_CHANNEL, WORK_CHANNEL } from '../runs/start-run.ts';
-import { detectLostNodes } from './detect-lost-nodes.ts';
+import { WORK_CHANNEL } from '../channels.ts';
 import { StaleLeaderError, takeLeaderTerm, type LeaderFence } from './fence.ts';
-import { placeAssignments } from './place-assignments.ts';
+import { runLeaderDuties } from './leader-duties.ts';
+import { createRetention, type RetentionSettings } from './retention.ts';
 import { startStallWatch } from './stall-watch.ts';
 
 export interface CoordinatorOptions {
@@ -27,9 +28,14 @@ export interface CoordinatorOptions {
   /** The worker nodes hosted by this same process, with when each last sent a heartbeat
    * (performance.now() ms). */
   ownNodes?: () => { id: string; lastBeatAt: number }[];
-  /** Extra work each leader tick does (checkpoints, schedules); every write in it goes through
-   * `fenced(database, fence, …)`. */
-  onTick?: (fence: LeaderFence) => Promise<void>;
+  /** A checkpoint not completed within this long fails. */
+  checkpointTimeoutMs: number;
+  /** Completed periodic checkpoints each run keeps (savepoints are always kept). */
+  checkpointRetention: number;
+  /** Config `commandsEnabled`: when false, schedules and follow-ups start no shell job. */
+  commandsEnabled: boolean;
+  /** How long events, metric history, log lines and audit rows are kept. */
+  retention: RetentionSettings;
 }
 
 export interface Coordinator {
@@ -113,22 +119,20 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     return fence;
   };
 
+  const duties = {
+    database,
+    logger: log,
+    logs: options.logs,
+    heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+    checkpointTimeoutMs: options.checkpointTimeoutMs,
+    checkpointRetention: options.checkpointRetention,
+    commandsEnabled: options.commandsEnabled,
+    retention: createRetention(database, options.retention),
+  };
   const work = async () => {
     const fence = await lead();
     if (!fence) return;
-    await detectLostNodes(database, fence, {
-      heartbeatTimeoutMs: options.heartbeatTimeoutMs,
-      logger: log,
-      spare: spared(),
-    });
-    const placed = await placeAssignments(database, fence, {
-      heartbeatTimeoutMs: options.heartbeatTimeoutMs,
-      logs: options.logs,
-    });
-    // Wake the nodes now rather than at their next poll (startJob to RUNNING: p50 175 ms -> see
-    // BENCHMARKS.md).
-    if (placed > 0) await database.notify(PLACED_CHANNEL, '').catch(() => {});
-    await options.onTick?.(fence);
+    await runLeaderDuties(fence, duties, spared());
   };
 
   /** One tick at a time; a wake-up during a tick runs one more right after it. */

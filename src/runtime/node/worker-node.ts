@@ -25,17 +25,10 @@ export interface WorkerNodeOptions {
   /** Send the liveness stamp from a worker thread with its own connection (PostgreSQL only; see
    * heartbeat-thread.ts). Default true; false only for tests and measurements of the old way. */
   heartbeatThread?: boolean;
-  /** The longest the main event loop may stand still while the thread still vouches for it
-   * (default 30 s; see DEFAULT_MAX_MAIN_STALL_MS). */
-  maxMainStallMs?: number;
+  /** The longest the main event loop may stand still while the thread still vouches for it (config
+   * `heartbeatMaxStallMs`, which says why its default is what it is). */
+  maxMainStallMs: number;
 }
-
-/** How long the heartbeat thread goes on stamping while the main event loop stands still. Long
- * enough that no request the limits let through (their worst measured stalls are a few seconds), nor
- * a long GC pause, costs the node its runs; short enough that a process whose loop really hangs — it
- * runs nothing then: its executor and pipelines live on that loop — gives its work back within
- * about half a minute plus the heartbeat timeout, well inside the default checkpoint timeout (60 s). */
-export const DEFAULT_MAX_MAIN_STALL_MS = 30_000;
 
 export interface WorkerNodeMembership {
   readonly id: string;
@@ -104,7 +97,7 @@ export async function registerWorkerNode(options: WorkerNodeOptions): Promise<Wo
           url,
           nodeId: id,
           intervalMs: options.heartbeatIntervalMs,
-          maxMainStallMs: options.maxMainStallMs ?? DEFAULT_MAX_MAIN_STALL_MS,
+          maxMainStallMs: options.maxMainStallMs,
           logger: log,
         }).then((started) => (thread = started))
       : null;
