@@ -23,19 +23,8 @@ import {
   subtasks,
   vertexEdges,
   vertices,
+  type CheckpointRow,
 } from '../db/schema/index.ts';
-
-export type ClusterRow = typeof clusters.$inferSelect;
-export type NodeRow = typeof nodes.$inferSelect;
-export type JobRow = typeof jobs.$inferSelect;
-export type JobVersionRow = typeof jobVersions.$inferSelect;
-export type VertexRow = typeof vertices.$inferSelect;
-export type EdgeRow = typeof vertexEdges.$inferSelect;
-export type RunRow = typeof runs.$inferSelect;
-export type SubtaskRow = typeof subtasks.$inferSelect;
-export type CheckpointRow = typeof checkpoints.$inferSelect;
-export type ExceptionRow = typeof runExceptions.$inferSelect;
-export type MetricRow = typeof metricsCurrent.$inferSelect;
 
 /** Column types whose driver value already is what Drizzle's row type holds, on both drivers. */
 const PLAIN = new Set([

@@ -5,7 +5,7 @@ import { BadInputError, NotFoundError } from '../lib/errors.ts';
 import { isRunId } from '../lib/ids.ts';
 import { checkName } from '../runtime/index.ts';
 import type { GraphQLContext } from './context.ts';
-import type { JobRow, RunRow } from './loaders.ts';
+import type { JobRow, RunRow } from '../db/schema/index.ts';
 
 /** A live (not deleted) job by name, or NOT_FOUND; a name no job can have is BAD_USER_INPUT. */
 export async function requireJobByName(name: string, ctx: GraphQLContext, path = 'name'): Promise<JobRow> {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /** A run id: 32 lowercase hex characters, the shape of a Flink JobID. */
 export function newRunId(): string {
@@ -7,10 +7,6 @@ export function newRunId(): string {
 
 export function isRunId(value: string): boolean {
   return /^[0-9a-f]{32}$/.test(value);
-}
-
-export function newUuid(): string {
-  return randomUUID();
 }
 
 export function isUuid(value: string): boolean {

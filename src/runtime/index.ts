@@ -31,8 +31,8 @@ export {
   deleteConnection,
   listConnections,
   type ConnectionInput,
-  type ConnectionRow,
 } from './connections/save-connection.ts';
+export type { ConnectionRow } from '../db/schema/index.ts';
 export { redactSecrets } from './definition/secret-options.ts';
 export type { DefinitionAccess } from './definition/secure-definition.ts';
 export { startRun } from './runs/start-run.ts';

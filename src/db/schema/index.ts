@@ -6,3 +6,4 @@ export * from './telemetry.ts';
 export * from './auth.ts';
 export * from './schedule.ts';
 export * from './connection.ts';
+export type * from './rows.ts';

@@ -11,7 +11,7 @@ import type {
   RunRow,
   SubtaskRow,
   VertexRow,
-} from '../loaders.ts';
+} from '../../db/schema/index.ts';
 
 export const ClusterRef = builder.objectRef<ClusterRow>('Cluster');
 export const WorkerNodeRef = builder.objectRef<NodeRow>('WorkerNode');

@@ -15,7 +15,7 @@ import type { GraphQLContext } from '../context.ts';
 import { requireRole } from '../auth.ts';
 import { builder } from '../builder.ts';
 import { requireJobByName, requireRun } from '../lookups.ts';
-import type { CheckpointRow, JobRow, RunRow } from '../loaders.ts';
+import type { CheckpointRow, JobRow, RunRow } from '../../db/schema/index.ts';
 import { CheckpointRef, RunRef } from './refs.ts';
 
 const RestartModeEnum = builder.enumType('RestartMode', {

@@ -2,7 +2,7 @@ import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
 import { runs } from '../../db/schema/index.ts';
 import type { RunStatus } from '../../lib/status.ts';
 import type { GraphQLContext } from '../context.ts';
-import type { RunRow } from '../loaders.ts';
+import type { RunRow } from '../../db/schema/index.ts';
 import { decodeKeyCursor, encodeKeyCursor, pageFromRows, pageSize, type Page } from '../pagination.ts';
 
 /** A page of runs, newest first, keyed by insertion order so a cursor stays valid as runs arrive. */

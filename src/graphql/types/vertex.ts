@@ -3,7 +3,7 @@ import { redactSecrets } from '../../runtime/index.ts';
 import { metricKey } from '../../lib/metric-keys.ts';
 import { SubtaskStatusEnum, VertexKindEnum } from './enums.ts';
 import { MetricRef, SubtaskRef, VertexRef } from './refs.ts';
-import type { SubtaskRow } from '../loaders.ts';
+import type { SubtaskRow } from '../../db/schema/index.ts';
 
 /** A vertex's status from its subtasks, the way Flink aggregates an ExecutionJobVertex. */
 export function vertexStatus(subtasks: SubtaskRow[]): SubtaskStatus {

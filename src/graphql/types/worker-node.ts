@@ -4,7 +4,7 @@ import { checkName } from '../../runtime/index.ts';
 import type { NodeStatus } from '../../lib/status.ts';
 import { mustExist } from '../must-exist.ts';
 import { builder } from '../builder.ts';
-import type { NodeRow } from '../loaders.ts';
+import type { NodeRow } from '../../db/schema/index.ts';
 import { NodeStatusEnum } from './enums.ts';
 import { ClusterRef, MetricRef, WorkerNodeRef } from './refs.ts';
 import { metricKey } from '../../lib/metric-keys.ts';

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, count, eq, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
-import { assignments, auditEvents, checkpoints, runs } from '../../db/schema/index.ts';
+import { assignments, auditEvents, checkpoints, runs, type CheckpointRow } from '../../db/schema/index.ts';
 import {
   BadInputError,
   ConflictError,
@@ -12,8 +12,6 @@ import {
 } from '../../lib/errors.ts';
 import { emitEvent } from '../events.ts';
 import { notifyNodesOfRuns } from '../channels.ts';
-
-export type CheckpointRow = typeof checkpoints.$inferSelect;
 
 /**
  * Triggers a savepoint of a RUNNING pipeline run and waits up to `waitMs` for it to settle. The

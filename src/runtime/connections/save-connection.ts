@@ -3,7 +3,14 @@
 // about to connect.
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.ts';
-import { auditEvents, connections, jobs, jobVersions, vertices } from '../../db/schema/index.ts';
+import {
+  auditEvents,
+  connections,
+  jobs,
+  jobVersions,
+  vertices,
+  type ConnectionRow,
+} from '../../db/schema/index.ts';
 import {
   ConflictError,
   NotFoundError,
@@ -21,8 +28,6 @@ import {
   type ConnectionKind,
   type SplitUrl,
 } from './connection-input.ts';
-
-export type ConnectionRow = typeof connections.$inferSelect;
 
 export interface ConnectionInput {
   name: string;

@@ -23,7 +23,7 @@ export interface RetentionSettings {
 /** Rows deleted per statement: large enough to keep up with a busy cluster (a 1 Hz metric of 100
  * subtasks is 8.6 M rows a day, 1 700 batches, one per 250 ms tick is 7 minutes), small enough to
  * stay a short transaction. */
-export const RETENTION_BATCH_ROWS = 5_000;
+const RETENTION_BATCH_ROWS = 5_000;
 /** Pause between passes when there is no backlog: the ages are days, a minute late is nothing. */
 const PASS_EVERY_MS = 60_000;
 /** Ended runs whose log lines one pass looks at. */

@@ -2,7 +2,16 @@
 // is written, and written in one transaction: nothing is half-stored.
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Database, Tx } from '../../db/client.ts';
-import { auditEvents, clusters, jobs, jobVersions, vertexEdges, vertices } from '../../db/schema/index.ts';
+import {
+  auditEvents,
+  clusters,
+  jobs,
+  jobVersions,
+  vertexEdges,
+  vertices,
+  type JobRow,
+  type JobVersionRow,
+} from '../../db/schema/index.ts';
 import {
   BadInputError,
   ConflictError,
@@ -49,8 +58,6 @@ export interface JobSettingsInput extends DefinitionInput {
   disabled?: boolean | null;
   restartStrategy?: unknown;
 }
-
-export type JobRow = typeof jobs.$inferSelect;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/;
 
@@ -289,10 +296,8 @@ export async function createJob(
   }
 }
 
-type VersionRow = typeof jobVersions.$inferSelect;
-
 /** The stored document of a version as the definition input it came from. */
-function definitionOf(version: VersionRow): DefinitionInput {
+function definitionOf(version: JobVersionRow): DefinitionInput {
   const doc = version.definition as Record<string, unknown>;
   if (version.kind === 'PIPELINE') return { pipeline: doc };
   if (version.kind === 'COMMAND') return { command: doc.command as DefinitionInput['command'] };

@@ -1,9 +1,7 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
-import { auditEvents, nodes } from '../../db/schema/index.ts';
+import { auditEvents, nodes, type NodeRow } from '../../db/schema/index.ts';
 import { ConflictError, NotFoundError } from '../../lib/errors.ts';
-
-export type NodeRow = typeof nodes.$inferSelect;
 
 /** DRAINING: the node keeps what it runs and takes nothing new; READY again when resumed. */
 export async function setNodeDraining(

@@ -17,7 +17,7 @@ import type { RunTrigger } from '../../lib/status.ts';
 import { notifyCoordinators } from '../channels.ts';
 import { emitEvent } from '../events.ts';
 import { checkShellStart } from '../jobs/job-actor.ts';
-import type { RunRow } from './transition-run.ts';
+import type { RunRow } from '../../db/schema/index.ts';
 
 export interface StartRunOptions {
   jobId: string;

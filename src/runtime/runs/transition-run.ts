@@ -1,10 +1,10 @@
 import { eq } from 'drizzle-orm';
 import type { Database, Tx } from '../../db/client.ts';
-import { runs, runStatusHistory } from '../../db/schema/index.ts';
+import { runs, runStatusHistory, type RunRow } from '../../db/schema/index.ts';
 import { canTransitionRun, isTerminalRunStatus, type RunStatus } from '../../lib/status.ts';
 import { emitEvent } from '../events.ts';
 
-export type RunRow = typeof runs.$inferSelect;
+export type { RunRow };
 
 /** Locks a run's row for the rest of the transaction (every status decision about a run is made
  * under this lock, so two nodes settling at once cannot both decide). */

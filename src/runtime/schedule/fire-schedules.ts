@@ -2,7 +2,7 @@
 // into schedule_ticks, whose primary key (job, tick time) lets exactly one coordinator fire it.
 import { and, eq, inArray, isNotNull, isNull, max, sql } from 'drizzle-orm';
 import type { Database, Tx } from '../../db/client.ts';
-import { jobs, jobVersions, runs, scheduleTicks } from '../../db/schema/index.ts';
+import { jobs, jobVersions, runs, scheduleTicks, type JobRow } from '../../db/schema/index.ts';
 import { coerceError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { RunTrigger } from '../../lib/status.ts';
@@ -11,8 +11,6 @@ import { emitEvent } from '../events.ts';
 import { COMMANDS_DISABLED_REASON, isShellKind } from '../jobs/job-actor.ts';
 import { startRun } from '../runs/start-run.ts';
 import { parseSchedule } from './parse-schedule.ts';
-
-type JobRow = typeof jobs.$inferSelect;
 
 /** Postgres prints `2026-11-21 13:03:46.434+00`; Date wants a `T` and a full offset. */
 const parsePgTimestamp = (text: string) => new Date(text.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
