@@ -1,6 +1,7 @@
 // What the runtime and checkpoint benchmarks share: a migrated throwaway database and the
 // production defaults they measure against.
 import { pino } from 'pino';
+import { CONFIG_DEFAULTS } from '../../src/config.ts';
 import { createDatabase, type Database, type DatabaseOptions } from '../../src/db/client.ts';
 import { migrateDatabase } from '../../src/db/migrate.ts';
 import { createBenchDatabase, type BenchDatabase } from './pg.ts';
@@ -9,8 +10,8 @@ export const silent = pino({ level: 'silent' });
 
 /** `jobgate serve` / `jobgate node` defaults (src/config.ts) and the runtime's built-in periods. */
 export const RUNTIME_DEFAULTS = {
-  heartbeatIntervalMs: 1_000,
-  heartbeatTimeoutMs: 5_000,
+  heartbeatIntervalMs: CONFIG_DEFAULTS.heartbeatIntervalMs,
+  heartbeatTimeoutMs: CONFIG_DEFAULTS.heartbeatTimeoutMs,
   /** Executor poll when pollMs is omitted (node/executor.ts). */
   executorPollMs: 200,
   /** Coordinator tick when pollMs is omitted (coordinator/coordinator.ts). */
