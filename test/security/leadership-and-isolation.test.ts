@@ -145,10 +145,12 @@ describe.skipIf(!usingPostgres)(
       const term = first.term()!;
       expect(await termOf(t.database, clusterId)).toBe(term);
 
-      // Kill only the lock session (found by its application name), as a network cut or an admin would.
+      // Kill only the session that holds the lock (a standby's short-lived try shares its application
+      // name), as a network cut or an admin would.
       const killed = await t.database.execute<{ pid: number }>(sql`
-      select pid, pg_terminate_backend(pid) from pg_stat_activity
-      where application_name = 'jobgate-coordinator-lock' and datname = current_database()`);
+      select a.pid, pg_terminate_backend(a.pid) from pg_stat_activity a
+      join pg_locks l on l.pid = a.pid and l.locktype = 'advisory' and l.granted
+      where a.application_name = 'jobgate-coordinator-lock' and a.datname = current_database()`);
       expect(killed).toHaveLength(1);
       // The first one learns from the connection's close, not from a probe (that would take ~1 s);
       // waiting for the fact, with a generous limit, keeps the test honest on a busy machine.
