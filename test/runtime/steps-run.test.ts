@@ -3,6 +3,7 @@ import { BadInputError } from '../../src/lib/errors.ts';
 import { runCommand } from '../../src/runtime/executors/run-command.ts';
 import { runSteps, type StepOutcome } from '../../src/runtime/executors/run-steps.ts';
 import type { StepSpec, StepState } from '../../src/runtime/executors/steps-plan.ts';
+import { until } from '../support/wait.ts';
 
 const step = (name: string, dependsOn?: string[], command = 'true'): StepSpec => ({
   name,
@@ -11,20 +12,15 @@ const step = (name: string, dependsOn?: string[], command = 'true'): StepSpec =>
 });
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A runStep that records what ran, fails the names in `failing`, and tracks peak concurrency. */
-function recorder(failing: string[] = [], ms = 10) {
+/** A runStep that records what ran and fails the names in `failing`; the delay stands for the step's
+ * work (no test waits on it). */
+function recorder(failing: string[] = []) {
   const ran: string[] = [];
-  let running = 0;
-  let peak = 0;
   return {
     ran,
-    peak: () => peak,
     runStep: async (s: StepSpec): Promise<StepOutcome> => {
       ran.push(s.name);
-      running++;
-      peak = Math.max(peak, running);
-      await delay(ms);
-      running--;
+      await delay(10);
       return failing.includes(s.name) ? 'FAILED' : 'FINISHED';
     },
   };
@@ -55,15 +51,38 @@ describe('runSteps', () => {
 
   it('runs independent steps in parallel, up to maxParallel', async () => {
     const steps = ['p', 'q', 'r', 's', 't'].map((n) => step(n));
-    const unlimited = recorder([], 50);
-    await runSteps({ steps, runStep: unlimited.runStep });
-    expect(unlimited.peak()).toBe(5);
+    // Steps that run until the test lets them end, so "at once" does not depend on how long a
+    // step takes.
+    const held = () => {
+      const running: (() => void)[] = [];
+      const ran: string[] = [];
+      return {
+        ran,
+        running,
+        runStep: (s: StepSpec) =>
+          new Promise<StepOutcome>((resolve) => {
+            ran.push(s.name);
+            running.push(() => resolve('FINISHED'));
+          }),
+      };
+    };
+    const unlimited = held();
+    const all = runSteps({ steps, runStep: unlimited.runStep });
+    await until('all five steps running at once', () => unlimited.running.length === 5);
+    for (const end of unlimited.running) end();
+    await all;
 
-    const limited = recorder([], 20);
-    const result = await runSteps({ steps, runStep: limited.runStep, maxParallel: 2 });
-    expect(limited.peak()).toBe(2);
+    const limited = held();
+    const result = runSteps({ steps, runStep: limited.runStep, maxParallel: 2 });
+    for (let ended = 0; ended < 5; ended++) {
+      // Two at a time: the same wait that saw five start at once above sees no third until one ends.
+      const started = Math.min(ended + 2, 5);
+      await until(`${started} steps started`, () => limited.running.length >= started);
+      expect(limited.running.length).toBe(started);
+      limited.running[ended]!();
+    }
     expect(limited.ran).toEqual(['p', 'q', 'r', 's', 't']);
-    expect(Object.values(result.states)).toEqual(Array(5).fill('FINISHED'));
+    expect(Object.values((await result).states)).toEqual(Array(5).fill('FINISHED'));
   });
 
   it('with only, re-runs just those steps and treats the rest as FINISHED', async () => {
