@@ -61,7 +61,6 @@ it('deleteJob hides the job, keeps its runs readable and frees the name', async 
 });
 
 it('operators may not define shell commands; admins may', async () => {
-  const operator = await t.token('operator');
   // auth is off in this app, so check through an app with auth on
   const { createTestApp } = await import('../support/app.ts');
   const secured = await createTestApp({ authEnabled: true });
@@ -90,7 +89,6 @@ it('operators may not define shell commands; admins may', async () => {
   } finally {
     await secured.close();
   }
-  expect(operator).toMatch(/^jg_/);
 });
 
 it('a version setting changes a job that holds a sealed secret; the secret stays sealed and the same', async () => {
