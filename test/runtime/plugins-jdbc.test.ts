@@ -22,6 +22,7 @@ import {
 import { IDENTITY_QUERY } from '../../src/runtime/connections/database-identity.ts';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { until } from '../support/wait.ts';
 
 const logger = pino({ level: 'silent' });
 
@@ -427,7 +428,8 @@ describe.skipIf(!reachable)('Jdbc plugins on PostgreSQL', () => {
     });
 
     it('a connect that hangs ends when the subtask is cancelled', async () => {
-      const silent = createServer(() => {}); // accepts and never answers
+      let accepted = 0;
+      const silent = createServer(() => void accepted++); // accepts and never answers
       await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
       const port = (silent.address() as AddressInfo).port;
       const cancel = new AbortController();
@@ -440,7 +442,8 @@ describe.skipIf(!reachable)('Jdbc plugins on PostgreSQL', () => {
           () => 'opened',
           (err: Error) => err.message,
         );
-        await new Promise((r) => setTimeout(r, 200));
+        // The cancel must find the connect hanging: the server has the connection and says nothing.
+        await until('the sink to connect', () => accepted > 0);
         cancel.abort();
         expect(await settled).toMatch(/Jdbc cannot connect/);
       } finally {
