@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killLeftovers } from '../support/processes.ts';
+import { until } from '../support/wait.ts';
 import { startSecureServer, type SecureServer } from './serve.ts';
 
 let server: SecureServer;
@@ -151,14 +152,15 @@ async function runStatus(id: string): Promise<string> {
   return res.data.run.status as string;
 }
 
+/** The server is another process, so its runs are read over GraphQL (not the runtime's waitForRun). */
 async function waitForRun(id: string, statuses: string[], timeoutMs = 60_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const status = await runStatus(id);
-    if (statuses.includes(status)) return status;
-    if (Date.now() > deadline) throw new Error(`run ${id} is ${status}, not ${statuses.join('/')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  let status = '';
+  await until(
+    `run ${id} to reach ${statuses.join('/')}`,
+    async () => statuses.includes((status = await runStatus(id))),
+    { timeoutMs, intervalMs: 100, explain: () => `it is ${status}` },
+  );
+  return status;
 }
 
 /** Every log line and exception message of every run, as a viewer reads them. */
@@ -301,11 +303,11 @@ describe('LocalFile stays inside the file roots', () => {
     expect((await server.graphql(CREATE, { input: show }, 'operator')).errors).toBeUndefined();
     const runId = await startJob('show');
     expect(await waitForRun(runId, ['FINISHED', 'FAILED', 'CANCELED'])).toBe('FINISHED');
-    const deadline = Date.now() + 30_000;
-    while (!(await everythingViewersRead()).includes('alpha') && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(await everythingViewersRead()).toContain('alpha');
+    await until(
+      'the rows in what viewers read',
+      async () => (await everythingViewersRead()).includes('alpha'),
+      { intervalMs: 200 },
+    );
   });
 });
 
@@ -322,7 +324,8 @@ describe('cancel ends a hung run in bounded time and frees its slot', () => {
   });
 
   async function cancelAndCheckSlot(hungRun: string) {
-    // One slot, held by the hung run: a second run waits (the positive control for "free again").
+    // One slot, held by the hung run: a second run waits (the positive control for "free again",
+    // since it runs once the cancel frees the slot).
     const quick = `quick-${hungRun.slice(0, 8)}`;
     const made = await server.graphql(
       CREATE,
@@ -339,9 +342,16 @@ describe('cancel ends a hung run in bounded time and frees its slot', () => {
     );
     expect(made.errors).toBeUndefined();
     const waiting = await startJob(quick);
-    await new Promise((r) => setTimeout(r, 1_000));
-    expect(await runStatus(waiting)).not.toBe('FINISHED');
+    // That it waits is read from the slot accounting placement uses, not from a pause: the only slot
+    // is taken (by the hung run, the only other live one), so nothing can place the second run.
+    const slots = await server.graphql(
+      `{ overview { slotsTotal slotsAvailable runsRunning } }`,
+      {},
+      'viewer',
+    );
+    expect(slots.data.overview).toEqual({ slotsTotal: 1, slotsAvailable: 0, runsRunning: 2 });
     expect(await runStatus(hungRun)).toBe('RUNNING');
+    expect(await runStatus(waiting)).toBe('CREATED');
 
     const cancel = await server.graphql(
       `mutation($id: ID!) { cancelJob(input: { runId: $id }) { run { status } } }`,
@@ -363,9 +373,10 @@ describe('cancel ends a hung run in bounded time and frees its slot', () => {
     expect(fake.open()).toBe(1);
     await cancelAndCheckSlot(runId);
     // What the abandoned attempt held is closed behind it, and the server lives on.
-    const deadline = Date.now() + 60_000;
-    while (fake.open() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    expect(fake.open()).toBe(0);
+    await until('the hung connection to close', () => fake.open() === 0, {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    });
     expect((await server.health()).ok).toBe(true);
     const lines = await server.graphql(
       `query($id: ID!) { logLines(runId: $id, first: 100) { nodes { message } } }`,
