@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { killLeftovers } from '../support/processes.ts';
+import { until } from '../support/wait.ts';
 import { startSecureServer, type SecureServer } from './serve.ts';
 
 let secure: SecureServer; // auth on, one origin configured, a small mutation rate limit
@@ -320,11 +321,14 @@ describe('limits before work', () => {
     });
 
     // The in-process node kept heartbeating through it all.
-    let after = await heartbeat();
-    for (let i = 0; i < 60 && after.lastHeartbeatAt === before.lastHeartbeatAt; i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      after = await heartbeat();
-    }
+    const after = await until(
+      'a heartbeat after the attacks',
+      async () => {
+        const now = await heartbeat();
+        return now.lastHeartbeatAt !== before.lastHeartbeatAt && now;
+      },
+      { intervalMs: 500 },
+    );
     expect(after.status).toBe('READY');
     expect(Date.parse(after.lastHeartbeatAt)).toBeGreaterThan(Date.parse(before.lastHeartbeatAt));
   });
@@ -434,13 +438,14 @@ describe('what errors tell', () => {
     );
     const runId = started.data.startJob.run.id;
     const query = 'query ($id: ID!) { run(id: $id) { status exceptions { message stack } } }';
-    let run: any;
-    for (let i = 0; i < 120; i++) {
-      run = (await secure.graphql(query, { id: runId }, 'admin')).data.run;
-      if (run.status === 'FAILED' && run.exceptions.length > 0) break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    expect(run.status).toBe('FAILED');
+    const run = await until(
+      'the run to fail with its exception',
+      async () => {
+        const now = (await secure.graphql(query, { id: runId }, 'admin')).data.run;
+        return now.status === 'FAILED' && now.exceptions.length > 0 && now;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
     expect(run.exceptions.some((e: any) => typeof e.stack === 'string' && e.stack.length > 0)).toBe(true);
     const asViewer = (await secure.graphql(query, { id: runId }, 'viewer')).data.run;
     expect(asViewer.exceptions.length).toBe(run.exceptions.length);
