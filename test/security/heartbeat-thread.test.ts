@@ -17,13 +17,12 @@ import { silentLogger } from '../support/app.ts';
 import { createPostgresDatabase, usingPostgres } from '../support/db.ts';
 import { createTestRuntime } from '../support/runtime.ts';
 import { testSecrets } from '../support/secrets.ts';
-import { until } from '../support/wait.ts';
+import { until, wholeTicks } from '../support/wait.ts';
 
 const SCRIPT = fileURLToPath(new URL('../support/stalling-node.ts', import.meta.url));
 const INTERVAL_MS = 200;
 const TIMEOUT_MS = 1_000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const runtimeDefaults = {
   logger: silentLogger,
   heartbeatIntervalMs: INTERVAL_MS,
@@ -133,9 +132,10 @@ describe.runIf(usingPostgres)('heartbeat thread (PostgreSQL)', () => {
       output: () => out,
       lostEvents,
       age,
-      /** Blocks the node's main loop for `ms` and watches its heartbeat meanwhile (and `afterMs` more):
-       * the oldest its stamp got, and whether the row was ever DOWN. */
-      async stall(ms: number, afterMs = 1_500) {
+      /** Blocks the node's main loop for `ms` and watches its heartbeat meanwhile (and until the
+       * coordinator here has judged the node after the stall): the oldest its stamp got, and whether
+       * the row was ever DOWN. */
+      async stall(ms: number) {
         // Stamps flow before the stall (the first ones after start may be the main thread's).
         await until('fresh heartbeats', async () => (await age()).age < 2 * INTERVAL_MS);
         let oldest = 0;
@@ -156,11 +156,11 @@ describe.runIf(usingPostgres)('heartbeat thread (PostgreSQL)', () => {
           // Sampled often: the oldest stamp seen is the measurement.
           { timeoutMs: ms + 60_000, intervalMs: 25 },
         );
-        const deadline = Date.now() + afterMs;
-        while (Date.now() < deadline) {
-          await watch();
-          await sleep(25);
-        }
+        // A verdict on the stall may still be on its way: whole coordinator ticks begun after the
+        // stall ended have judged the node on every stamp it wrote or withheld, and a node:lost event
+        // stays even when the next stamp revives the row.
+        await wholeTicks(coordinator.coordinator);
+        await watch();
         return { oldest, sawDown };
       },
     };
@@ -217,8 +217,9 @@ describe.runIf(usingPostgres)('heartbeat thread (PostgreSQL)', () => {
     await until('stamps from the thread', () => runtime.node!.heartbeatSource === 'thread');
     const nodeId = runtime.node!.id;
     await runtime.stop();
+    // No heartbeat session is left, so nothing can stamp the row after this (the stop waited for a
+    // stamp in flight): what the row says now is final, with no pause needed to let one land.
     expect(await sessions()).toBe(0);
-    await sleep(3 * INTERVAL_MS);
     const [row] = await watcher.db.select().from(nodes).where(eq(nodes.id, nodeId));
     expect(row!.status).toBe('DOWN');
     expect(row!.deregisteredAt).not.toBeNull();
