@@ -1,13 +1,14 @@
 // The chaos test: a streaming pipeline into PostgreSQL, run by separate `jobgate node` processes,
 // survives kill -9 of a node at random moments with no row lost and none repeated.
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
-import { assignments, nodes, runStatusHistory } from '../../src/db/schema/index.ts';
+import { assignments, checkpoints, nodes, runStatusHistory } from '../../src/db/schema/index.ts';
 import { usingPostgres } from '../support/db.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-db.ts';
 import { killLeftovers, startJobgate, type JobgateProcess } from '../support/processes.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { until } from '../support/wait.ts';
 
 const TOTAL = 200_000;
 const KILLS = 5;
@@ -55,10 +56,8 @@ describe.skipIf(!usingPostgres)('chaos on PostgreSQL (TEST_DATABASE_URL)', () =>
         return rows.length === 2 && rows.every((a) => a.status === 'RUNNING');
       };
       for (let kill = 0; kill < KILLS; kill++) {
-        for (let waited = 0; !(await allRunning()); waited += 50) {
-          if (waited > 30_000) throw new Error(`the run did not recover before kill ${kill + 1}`);
-          await new Promise((r) => setTimeout(r, 50));
-        }
+        await until(`the run to recover before kill ${kill + 1}`, allRunning);
+        // Not synchronisation: the kill lands at a random moment of the run's life on purpose.
         await new Promise((r) => setTimeout(r, 500 + Math.random() * 1500));
         const busy = await t.database.db
           .select({ name: nodes.name })
@@ -71,15 +70,39 @@ describe.skipIf(!usingPostgres)('chaos on PostgreSQL (TEST_DATABASE_URL)', () =>
         workers.delete(victim);
         await startWorker();
       }
-      const deadline = Date.now() + 120_000;
-      for (;;) {
-        const [row] = await sql<{ n: number }[]>`select count(*)::int as n from chaos_rows`;
-        const n = row?.n ?? 0;
-        if (n >= TOTAL) break;
-        if (Date.now() > deadline) throw new Error(`only ${n} of ${TOTAL} rows arrived`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      await new Promise((r) => setTimeout(r, 1000)); // anything extra would arrive now
+      const rowCount = async () =>
+        (await sql<{ n: number }[]>`select count(*)::int as n from chaos_rows`)[0]!.n;
+      await until(`all ${TOTAL} rows`, async () => (await rowCount()) >= TOTAL, {
+        timeoutMs: 120_000,
+        intervalMs: 200,
+        explain: async () => `only ${await rowCount()} arrived`,
+      });
+      // Anything extra (a row written twice) would be in the table once a checkpoint triggered after
+      // all rows were in has completed: it completes only when every subtask's sink has flushed what it
+      // held at its barrier. That is the fact to wait for before counting.
+      const lastNumber = async () =>
+        (
+          await t!.database.db
+            .select({ number: checkpoints.number })
+            .from(checkpoints)
+            .where(eq(checkpoints.runId, runId))
+            .orderBy(desc(checkpoints.number))
+            .limit(1)
+        )[0]?.number ?? 0;
+      const before = await lastNumber();
+      await until('a checkpoint completed after all rows were in', async () => {
+        const done = await t!.database.db
+          .select({ number: checkpoints.number })
+          .from(checkpoints)
+          .where(
+            and(
+              eq(checkpoints.runId, runId),
+              eq(checkpoints.status, 'COMPLETED'),
+              gt(checkpoints.number, before),
+            ),
+          );
+        return done.length > 0;
+      });
       const [counts] =
         await sql`select count(*)::int as n, count(distinct id)::int as d, min(id)::int as lo, max(id)::int as hi from chaos_rows`;
       expect(counts).toEqual({ n: TOTAL, d: TOTAL, lo: 0, hi: TOTAL - 1 });
