@@ -1,13 +1,15 @@
 /**
  * Job definitions: what a client submits (a SeaTunnel-style pipeline, one command, or steps),
- * validated and normalized into the vertices and edges jobgate stores. Every problem is a
- * BadInputError whose path names the offending place, e.g. `pipeline.source[0].row.num`; nothing is
- * stored unless the whole definition is valid.
+ * validated and normalized into the vertices and edges jobgate stores. The zod schemas below are the
+ * one description of a definition: its input type, its limits and its messages. Every problem is a
+ * BadInputError whose path names the offending place, e.g. `input.pipeline.source[0].row.num`;
+ * nothing is stored unless the whole definition is valid.
  */
-import { BadInputError } from '../../lib/errors.ts';
-import type { JobKind, JobMode, VertexKind } from '../../lib/status.ts';
-import { validateSteps, type StepSpec } from '../executors/steps-plan.ts';
-import { readInt, readString, type Options } from '../plugins/options.ts';
+import { z } from 'zod';
+import { boundedInt, parseInput } from '../../lib/parse-input.ts';
+import { JOB_MODES, type JobKind, type JobMode, type VertexKind } from '../../lib/status.ts';
+import { validateSteps } from '../executors/steps-plan.ts';
+import { optionValue, type Options } from '../plugins/options.ts';
 import { findSink, findSource, findTransform, PluginConfigError } from '../plugins/index.ts';
 
 export interface VertexSpec {
@@ -30,125 +32,244 @@ export interface NormalizedDefinition {
   document: Record<string, unknown>;
 }
 
-export interface DefinitionInput {
-  pipeline?: unknown;
-  command?: { command: string; timeoutSeconds?: number | null; env?: unknown } | null;
-  steps?:
-    | readonly {
-        name: string;
-        command: string;
-        dependsOn?: readonly string[] | null;
-        timeoutSeconds?: number | null;
-      }[]
-    | null;
-  mode?: JobMode | null;
-  parallelism?: number | null;
-  checkpointIntervalMs?: number | null;
-}
-
 export const MAX_PARALLELISM = 256;
 const MAX_VERTICES = 100;
 const MAX_COMMAND_LENGTH = 65_536;
 
-const fail = (path: string, message: string): never => {
-  throw new BadInputError(`${path}: ${message}`, { path });
+const parallelismSchema = boundedInt(1, MAX_PARALLELISM);
+const intervalSchema = boundedInt(100, 86_400_000, 'must be an integer from 100 to 86400000 (milliseconds)');
+const timeoutSchema = boundedInt(1, 604_800, 'must be a whole number of seconds from 1 to 604800');
+const commandText = z
+  .string({ error: 'must be a non-empty shell command' })
+  .max(MAX_COMMAND_LENGTH, `must be at most ${MAX_COMMAND_LENGTH} characters`)
+  .refine((text) => text.trim() !== '', 'must be a non-empty shell command');
+
+const commandSchema = z.object({ command: commandText, timeoutSeconds: timeoutSchema.nullish() });
+
+const stepSchema = z.object({
+  name: z.string({ error: 'must be a step name' }),
+  command: commandText,
+  dependsOn: z.array(z.string()).max(MAX_VERTICES).nullish(),
+  timeoutSeconds: timeoutSchema.nullish(),
+});
+
+/** Steps form a DAG; the planner's own rules (names, dependencies, cycles) decide that. */
+const stepsSchema = z
+  .array(stepSchema)
+  .max(MAX_VERTICES, `must have at most ${MAX_VERTICES} steps`)
+  .superRefine((steps, ctx) => {
+    const specs = steps.map((s) => ({ ...s, dependsOn: s.dependsOn ?? [], timeoutSeconds: undefined }));
+    for (const problem of validateSteps(specs, '')) {
+      // The schema above has already checked each step's command and timeout.
+      if (/\.(command|timeoutSeconds)$/.test(problem.path)) continue;
+      ctx.addIssue({ code: 'custom', path: problem.path ? [problem.path] : [], message: problem.message });
+    }
+  });
+
+/** SeaTunnel names a block's output table with plugin_output (older: result_table_name) and its
+ * input with plugin_input (older: source_table_name). */
+const tableNames = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+  error: 'must be a table name or a list of table names',
+});
+const BLOCK_KEYS = [
+  'plugin_name',
+  'plugin_output',
+  'plugin_input',
+  'result_table_name',
+  'source_table_name',
+  'parallelism',
+];
+
+type Stage = 'source' | 'transform' | 'sink';
+const STAGES: readonly Stage[] = ['source', 'transform', 'sink'];
+const STAGE_KIND: Record<Stage, VertexKind> = { source: 'SOURCE', transform: 'TRANSFORM', sink: 'SINK' };
+const FIND_PLUGIN = { source: findSource, transform: findTransform, sink: findSink };
+
+/** One plugin block of a stage: a known plugin whose options its own parser accepts. */
+function pluginBlock(stage: Stage) {
+  return z
+    .looseObject(
+      {
+        plugin_name: z.string({ error: 'is required' }).min(1, 'is required'),
+        plugin_output: tableNames.nullish(),
+        result_table_name: tableNames.nullish(),
+        plugin_input: tableNames.nullish(),
+        source_table_name: tableNames.nullish(),
+        parallelism: parallelismSchema.nullish(),
+      },
+      { error: 'must be an object with plugin_name' },
+    )
+    .transform((block, ctx) => {
+      const plugin = FIND_PLUGIN[stage](block.plugin_name);
+      if (!plugin) {
+        const message = `unknown ${stage} plugin ${JSON.stringify(block.plugin_name)}`;
+        ctx.addIssue({ code: 'custom', path: ['plugin_name'], message });
+        return z.NEVER;
+      }
+      const options = Object.fromEntries(Object.entries(block).filter(([k]) => !BLOCK_KEYS.includes(k)));
+      try {
+        plugin.validate(options);
+      } catch (err) {
+        if (!(err instanceof PluginConfigError)) throw err;
+        const message = err.message.slice(err.path.length + 2);
+        ctx.addIssue({ code: 'custom', path: [err.path], message });
+        return z.NEVER;
+      }
+      const list = (value: string | string[] | null | undefined) =>
+        value == null ? undefined : Array.isArray(value) ? value : [value];
+      return {
+        plugin: plugin.name,
+        options,
+        outputs: list(block.plugin_output) ?? list(block.result_table_name) ?? [],
+        outputKey: block.plugin_output != null ? 'plugin_output' : 'result_table_name',
+        inputs: list(block.plugin_input) ?? list(block.source_table_name) ?? [],
+        parallelism: block.parallelism ?? null,
+      };
+    });
+}
+type PluginBlock = z.output<ReturnType<typeof pluginBlock>>;
+
+/** HOCON numbers often arrive as strings ("4"); they mean the same. */
+const hoconInt = (schema: z.ZodType<number>) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v), schema);
+
+/** The env settings jobgate reads, under their SeaTunnel keys (flat `job.mode` or nested). */
+const envSchema = z
+  .record(z.string(), z.unknown(), { error: 'must be an object' })
+  .transform((env): Record<string, unknown> => ({
+    'job.mode': optionValue(env, 'job.mode') ?? undefined,
+    parallelism: optionValue(env, 'parallelism') ?? undefined,
+    'checkpoint.interval': optionValue(env, 'checkpoint.interval') ?? undefined,
+  }))
+  .pipe(
+    z.object({
+      'job.mode': z
+        .preprocess(
+          (v) => (typeof v === 'string' ? v.toUpperCase() : v),
+          z.enum(JOB_MODES, { error: 'must be BATCH or STREAMING' }),
+        )
+        .optional(),
+      parallelism: hoconInt(parallelismSchema).optional(),
+      'checkpoint.interval': hoconInt(intervalSchema).optional(),
+    }),
+  );
+
+const blockList = (stage: Stage, least: string | null) => {
+  const list = z
+    .array(pluginBlock(stage), { error: 'must be a list of plugin blocks' })
+    .max(MAX_VERTICES, `must have at most ${MAX_VERTICES} plugin blocks`);
+  return z.preprocess((v) => v ?? [], least ? list.min(1, least) : list);
 };
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const pipelineShape = z
+  .strictObject(
+    {
+      env: envSchema.nullish(),
+      source: blockList('source', 'must have at least one source'),
+      transform: blockList('transform', null),
+      sink: blockList('sink', 'must have at least one sink'),
+    },
+    {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys'
+          ? 'is not a pipeline section (env, source, transform, sink)'
+          : 'must be an object with env, source, transform and sink',
+    },
+  )
+  .refine((p) => p.source.length + p.transform.length + p.sink.length <= MAX_VERTICES, {
+    message: `must have at most ${MAX_VERTICES} plugin blocks`,
+  });
 
+/** The pipeline as parsed, with the client's own document kept to store and show back. */
+const pipelineSchema = z.unknown().transform((raw, ctx) => {
+  if (raw === undefined || raw === null) return undefined;
+  const parsed = pipelineShape.safeParse(raw);
+  if (parsed.success) return { ...parsed.data, document: raw as Record<string, unknown> };
+  for (const issue of parsed.error.issues) ctx.addIssue({ ...issue } as Parameters<typeof ctx.addIssue>[0]);
+  return z.NEVER;
+});
+
+const definitionFields = {
+  pipeline: pipelineSchema.optional(),
+  command: commandSchema.nullish(),
+  steps: stepsSchema.nullish(),
+  mode: z.enum(JOB_MODES, { error: 'must be BATCH or STREAMING' }).nullish(),
+  parallelism: parallelismSchema.nullish(),
+  checkpointIntervalMs: intervalSchema.nullish(),
+};
+
+/** Rules across fields run once each field is valid on its own. */
+const onlyWhenValid = { when: (payload: z.core.ParsePayload) => payload.issues.length === 0 };
+
+type ParsedDefinition = z.output<z.ZodObject<typeof definitionFields>>;
+type Ctx = z.RefinementCtx;
+
+/** A definition as a client gives it (exactly one of pipeline, command or steps). */
+export const definitionSchema = z
+  .object(definitionFields)
+  .superRefine((input, ctx) => {
+    const given = (['pipeline', 'command', 'steps'] as const).filter((k) => input[k] != null);
+    if (given.length !== 1) {
+      const got = given.length ? ` (got ${given.join(' and ')})` : '';
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: `exactly one of pipeline, command or steps must be given${got}`,
+      });
+      return;
+    }
+    if (input.pipeline != null) return;
+    // A shell job runs as one process: settings it cannot honour are refused, not ignored.
+    if (input.parallelism != null && input.parallelism !== 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['parallelism'],
+        message: 'a job that runs shell commands runs once (parallelism 1)',
+      });
+    if (input.checkpointIntervalMs != null)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['checkpointIntervalMs'],
+        message: 'a job that runs shell commands has no checkpoints',
+      });
+    if (input.steps && input.mode === 'STREAMING')
+      ctx.addIssue({ code: 'custom', path: ['mode'], message: 'a steps job is BATCH' });
+  }, onlyWhenValid)
+  .transform((input, ctx): NormalizedDefinition => {
+    if (ctx.issues.length > 0) return z.NEVER; // the parts are not all valid: nothing to wire
+    if (input.pipeline != null) return normalizePipeline(input, input.pipeline, ctx);
+    if (input.command) return normalizeCommand(input.command, input.mode ?? 'BATCH');
+    return normalizeSteps(input.steps!);
+  });
+
+export type DefinitionInput = z.input<typeof definitionSchema>;
+
+/** The definition checked and normalized, or a BadInputError naming the place (under `base`). */
 export function normalizeDefinition(input: DefinitionInput, base = 'input'): NormalizedDefinition {
-  const given = (['pipeline', 'command', 'steps'] as const).filter(
-    (k) => input[k] !== undefined && input[k] !== null,
-  );
-  if (given.length !== 1) {
-    fail(
-      base,
-      `exactly one of pipeline, command or steps must be given${given.length ? ` (got ${given.join(' and ')})` : ''}`,
-    );
-  }
-  const parallelism = input.parallelism ?? null;
-  if (
-    parallelism !== null &&
-    (!Number.isInteger(parallelism) || parallelism < 1 || parallelism > MAX_PARALLELISM)
-  ) {
-    fail(`${base}.parallelism`, `must be an integer from 1 to ${MAX_PARALLELISM}`);
-  }
-  const interval = input.checkpointIntervalMs ?? null;
-  if (interval !== null && (!Number.isInteger(interval) || interval < 100 || interval > 86_400_000)) {
-    fail(`${base}.checkpointIntervalMs`, 'must be an integer from 100 to 86400000 (milliseconds)');
-  }
-  if (input.pipeline !== undefined && input.pipeline !== null)
-    return normalizePipeline(input, `${base}.pipeline`);
-  // A shell job runs as one process: settings it cannot honour are refused, not ignored.
-  if (parallelism !== null && parallelism !== 1)
-    fail(`${base}.parallelism`, 'a job that runs shell commands runs once (parallelism 1)');
-  if (interval !== null)
-    fail(`${base}.checkpointIntervalMs`, 'a job that runs shell commands has no checkpoints');
-  if (input.steps && input.mode === 'STREAMING') fail(`${base}.mode`, 'a steps job is BATCH');
-  if (input.command) return normalizeCommand(input, `${base}.command`);
-  return normalizeSteps(input, `${base}.steps`);
+  return parseInput(definitionSchema, input, base);
 }
 
-function checkCommandText(command: unknown, path: string): string {
-  if (typeof command !== 'string' || command.trim() === '') fail(path, 'must be a non-empty shell command');
-  if ((command as string).length > MAX_COMMAND_LENGTH)
-    fail(path, `must be at most ${MAX_COMMAND_LENGTH} characters`);
-  return command as string;
-}
+type Command = z.output<typeof commandSchema>;
 
-function checkTimeout(value: unknown, path: string): number | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 604_800) {
-    fail(path, 'must be a whole number of seconds from 1 to 604800');
-  }
-  return value as number;
-}
-
-function normalizeCommand(input: DefinitionInput, path: string): NormalizedDefinition {
-  const spec = input.command!;
-  const command = checkCommandText(spec.command, `${path}.command`);
-  const timeoutSeconds = checkTimeout(spec.timeoutSeconds, `${path}.timeoutSeconds`);
+function normalizeCommand(spec: Command, mode: JobMode): NormalizedDefinition {
+  const config = { command: spec.command, timeoutSeconds: spec.timeoutSeconds ?? null };
   return {
     kind: 'COMMAND',
-    mode: input.mode ?? 'BATCH',
+    mode,
     parallelism: 1,
     checkpointIntervalMs: null,
-    vertices: [
-      {
-        name: 'command',
-        kind: 'COMMAND',
-        plugin: null,
-        config: { command, timeoutSeconds },
-        parallelism: 1,
-        inputs: [],
-      },
-    ],
-    document: { command: { command, timeoutSeconds } },
+    vertices: [{ name: 'command', kind: 'COMMAND', plugin: null, config, parallelism: 1, inputs: [] }],
+    document: { command: config },
   };
 }
 
-function normalizeSteps(input: DefinitionInput, path: string): NormalizedDefinition {
-  const steps = input.steps!;
-  if (steps.length > MAX_VERTICES) fail(path, `must have at most ${MAX_VERTICES} steps`);
-  const specs: StepSpec[] = steps.map((s) => ({
+function normalizeSteps(steps: z.output<typeof stepsSchema>): NormalizedDefinition {
+  const specs = steps.map((s) => ({
     name: s.name,
     command: s.command,
     dependsOn: s.dependsOn ?? [],
     timeoutSeconds: s.timeoutSeconds ?? undefined,
   }));
-  const problems = validateSteps(specs, path);
-  if (problems.length > 0) {
-    const [first] = problems;
-    throw new BadInputError(problems.map((p) => `${p.path}: ${p.message}`).join('; '), {
-      path: first!.path,
-      details: { problems },
-    });
-  }
-  specs.forEach((s, i) => {
-    checkCommandText(s.command, `${path}[${i}].command`);
-    checkTimeout(s.timeoutSeconds, `${path}[${i}].timeoutSeconds`);
-  });
   return {
     kind: 'STEPS',
     mode: 'BATCH',
@@ -160,155 +281,73 @@ function normalizeSteps(input: DefinitionInput, path: string): NormalizedDefinit
       plugin: null,
       config: { command: s.command, timeoutSeconds: s.timeoutSeconds ?? null },
       parallelism: 1,
-      inputs: [...(s.dependsOn ?? [])],
+      inputs: [...s.dependsOn],
     })),
     document: { steps: specs },
   };
 }
 
-type Stage = 'source' | 'transform' | 'sink';
-const STAGE_KIND: Record<Stage, VertexKind> = { source: 'SOURCE', transform: 'TRANSFORM', sink: 'SINK' };
-
-/** SeaTunnel names a block's output table with plugin_output (older: result_table_name) and its
- * input with plugin_input (older: source_table_name). */
-function tableNames(block: Options, key: 'output' | 'input', path: string): string[] {
-  const spellings =
-    key === 'output' ? ['plugin_output', 'result_table_name'] : ['plugin_input', 'source_table_name'];
-  for (const spelling of spellings) {
-    const value = block[spelling];
-    if (value === undefined || value === null) continue;
-    const list = Array.isArray(value) ? value : [value];
-    if (list.length === 0 || list.some((v) => typeof v !== 'string' || v === '')) {
-      fail(`${path}.${spelling}`, 'must be a table name or a list of table names');
-    }
-    return list as string[];
-  }
-  return [];
-}
-
-function normalizePipeline(input: DefinitionInput, path: string): NormalizedDefinition {
-  const doc = input.pipeline;
-  if (!isObject(doc)) return fail(path, 'must be an object with env, source, transform and sink');
-  const env = doc.env ?? {};
-  if (!isObject(env)) fail(`${path}.env`, 'must be an object');
-  const unknownTop = Object.keys(doc).filter((k) => !['env', 'source', 'transform', 'sink'].includes(k));
-  if (unknownTop.length)
-    fail(`${path}.${unknownTop[0]}`, 'is not a pipeline section (env, source, transform, sink)');
-  const envOptions = env as Options;
-  const modeText = readString(envOptions, 'job.mode')?.toUpperCase();
-  if (modeText !== undefined && modeText !== 'BATCH' && modeText !== 'STREAMING') {
-    fail(`${path}.env.job.mode`, 'must be BATCH or STREAMING');
-  }
-  const mode: JobMode = input.mode ?? (modeText as JobMode | undefined) ?? 'BATCH';
-  const envInt = (key: string, bounds: { min: number; max: number }) => {
-    try {
-      return readInt(envOptions, key, bounds);
-    } catch (err) {
-      return fail(`${path}.env.${key}`, (err as PluginConfigError).message.replace(`${key}: `, ''));
-    }
-  };
-  const parallelism = input.parallelism ?? envInt('parallelism', { min: 1, max: MAX_PARALLELISM }) ?? 1;
-  const checkpointIntervalMs =
-    input.checkpointIntervalMs ?? envInt('checkpoint.interval', { min: 100, max: 86_400_000 }) ?? null;
-
+/** Wires the blocks into chains by table name (or by their order, as SeaTunnel does). */
+function normalizePipeline(
+  input: ParsedDefinition,
+  pipeline: NonNullable<z.output<typeof pipelineSchema>>,
+  ctx: Ctx,
+): NormalizedDefinition {
+  const env = pipeline.env ?? {};
+  const mode: JobMode = input.mode ?? env['job.mode'] ?? 'BATCH';
+  const parallelism = input.parallelism ?? env.parallelism ?? 1;
+  const checkpointIntervalMs = input.checkpointIntervalMs ?? env['checkpoint.interval'] ?? null;
   const vertices: VertexSpec[] = [];
   const producers = new Map<string, string>(); // table name -> vertex name
-  const stages: Stage[] = ['source', 'transform', 'sink'];
-  const blocksOf = (stage: Stage): Options[] => {
-    const list = doc[stage] ?? [];
-    if (!Array.isArray(list)) return fail(`${path}.${stage}`, 'must be a list of plugin blocks');
-    return list as Options[];
-  };
-  if (blocksOf('source').length === 0) fail(`${path}.source`, 'must have at least one source');
-  if (blocksOf('sink').length === 0) fail(`${path}.sink`, 'must have at least one sink');
-
   let previous: string | undefined;
-  for (const stage of stages) {
-    blocksOf(stage).forEach((block, i) => {
-      const at = `${path}.${stage}[${i}]`;
-      if (!isObject(block)) fail(at, 'must be an object with plugin_name');
-      const pluginName = block.plugin_name;
-      if (typeof pluginName !== 'string' || pluginName === '') fail(`${at}.plugin_name`, 'is required');
-      const plugin =
-        stage === 'source'
-          ? findSource(pluginName as string)
-          : stage === 'transform'
-            ? findTransform(pluginName as string)
-            : findSink(pluginName as string);
-      if (!plugin) fail(`${at}.plugin_name`, `unknown ${stage} plugin ${JSON.stringify(pluginName)}`);
-      const options = Object.fromEntries(
-        Object.entries(block).filter(
-          ([k]) =>
-            ![
-              'plugin_name',
-              'plugin_output',
-              'plugin_input',
-              'result_table_name',
-              'source_table_name',
-              'parallelism',
-            ].includes(k),
-        ),
-      );
-      try {
-        plugin!.validate(options);
-      } catch (err) {
-        if (err instanceof PluginConfigError)
-          fail(`${at}.${err.path}`, err.message.slice(err.path.length + 2));
-        throw err;
-      }
-      const outputs = stage === 'sink' ? [] : tableNames(block, 'output', at);
-      const inputs = stage === 'source' ? [] : tableNames(block, 'input', at);
+  const refuse = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: 'custom', path: ['pipeline', ...path], message });
+  for (const stage of STAGES) {
+    pipeline[stage].forEach((block: PluginBlock, i) => {
+      const at = [stage, i];
+      const outputs = stage === 'sink' ? [] : block.outputs;
+      const inputs = stage === 'source' ? [] : block.inputs;
       const name = outputs[0] ?? `${stage}-${i}`;
       if (vertices.some((v) => v.name === name))
-        fail(`${at}.plugin_output`, `the table name ${JSON.stringify(name)} is used twice`);
-      let inputVertices: string[];
-      if (stage === 'source') inputVertices = [];
-      else if (inputs.length > 0) {
+        refuse([...at, block.outputKey], `the table name ${JSON.stringify(name)} is used twice`);
+      let inputVertices: string[] = [];
+      if (inputs.length > 0) {
         inputVertices = inputs.map((table, k) => {
           const producer = producers.get(table);
           if (!producer)
-            fail(
-              `${at}.plugin_input${inputs.length > 1 ? `[${k}]` : ''}`,
+            refuse(
+              [...at, 'plugin_input', ...(inputs.length > 1 ? [k] : [])],
               `no source or transform outputs the table ${JSON.stringify(table)}`,
             );
-          return producer!;
+          return producer ?? table;
         });
-      } else {
+      } else if (stage !== 'source' && previous !== undefined) {
         // No names: SeaTunnel chains blocks in the order they are written.
-        inputVertices = stage === 'sink' && previous === undefined ? [] : [previous!];
+        inputVertices = [previous];
       }
       if (inputVertices.length > 1) {
-        fail(
-          `${at}.plugin_input`,
+        refuse(
+          [...at, 'plugin_input'],
           'reads more than one table; jobgate runs each chain in one place and does not merge streams',
         );
       }
-      const blockParallelism = block.parallelism ?? parallelism;
-      if (
-        !Number.isInteger(blockParallelism) ||
-        (blockParallelism as number) < 1 ||
-        (blockParallelism as number) > MAX_PARALLELISM
-      ) {
-        fail(`${at}.parallelism`, `must be an integer from 1 to ${MAX_PARALLELISM}`);
-      }
-      if (blockParallelism !== parallelism) {
-        fail(
-          `${at}.parallelism`,
+      if (block.parallelism !== null && block.parallelism !== parallelism) {
+        refuse(
+          [...at, 'parallelism'],
           `must equal the job's parallelism (${parallelism}): a chain runs as one subtask per split`,
         );
       }
       vertices.push({
         name,
         kind: STAGE_KIND[stage],
-        plugin: plugin!.name,
-        config: options,
+        plugin: block.plugin,
+        config: block.options as Options,
         parallelism,
         inputs: inputVertices,
       });
       for (const table of outputs) producers.set(table, name);
       if (stage !== 'sink') previous = name;
-      if (vertices.length > MAX_VERTICES) fail(path, `must have at most ${MAX_VERTICES} plugin blocks`);
     });
   }
-  return { kind: 'PIPELINE', mode, parallelism, checkpointIntervalMs, vertices, document: doc };
+  return { kind: 'PIPELINE', mode, parallelism, checkpointIntervalMs, vertices, document: pipeline.document };
 }

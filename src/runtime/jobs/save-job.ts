@@ -19,21 +19,28 @@ import {
   PG_UNIQUE_VIOLATION,
   pgErrorCode,
 } from '../../lib/errors.ts';
-import type { ConcurrencyPolicy } from '../../lib/status.ts';
+import { parseInput } from '../../lib/parse-input.ts';
 import {
   normalizeDefinition,
   type DefinitionInput,
   type NormalizedDefinition,
 } from '../definition/job-definition.ts';
-import { validateSchedule, validateTimezone } from '../schedule/parse-schedule.ts';
 import { secureDefinition } from '../definition/secure-definition.ts';
 import { revealSecrets } from '../definition/secret-options.ts';
 import { checkDefinitionPaths } from '../definition/check-definition-paths.ts';
 import { noFileAccess, type FileGuard } from '../files/file-guard.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import { checkShellWrite, isShellKind, type JobActor } from './job-actor.ts';
+import {
+  checkName,
+  jobSettingsSchema,
+  type JobSettings,
+  type JobSettingsFields,
+  type RestartStrategy,
+} from './job-settings.ts';
 
 export type { JobActor } from './job-actor.ts';
+export { checkName, type RestartStrategy } from './job-settings.ts';
 
 /** What a job write may reach besides the actor's role: the secret key (to seal secrets in the
  * definition) and the file roots paths in the definition must lie in. */
@@ -45,117 +52,13 @@ export interface SaveJobOptions {
   base?: string;
 }
 
-export interface JobSettingsInput extends DefinitionInput {
-  name: string;
-  cluster?: string | null;
-  schedule?: string | null;
-  timezone?: string | null;
-  retries?: number | null;
-  concurrency?: ConcurrencyPolicy | null;
-  parentJob?: string | null;
-  tags?: unknown;
-  metadata?: unknown;
-  disabled?: boolean | null;
-  restartStrategy?: unknown;
-}
+/** A job as a client writes it: its settings and its definition. */
+export type JobSettingsInput = JobSettingsFields & DefinitionInput;
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/;
-
-/** Job and cluster names: 1-200 letters, digits, dots, colons, dashes or underscores. */
-export function checkName(value: string, path: string): string {
-  if (!NAME.test(value)) {
-    const shown =
-      value.length > 60
-        ? `${JSON.stringify(value.slice(0, 60))}… (${value.length} characters)`
-        : JSON.stringify(value);
-    throw new BadInputError(
-      `${path}: ${shown} is not a name: use 1-200 letters, digits, dots, colons, dashes or underscores, starting with a letter or digit`,
-      { path },
-    );
-  }
-  return value;
-}
-
-function stringMap(value: unknown, path: string): Record<string, string> {
-  if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new BadInputError(`${path}: must be an object of string values`, { path });
-  }
-  const entries = Object.entries(value as Record<string, unknown>);
-  if (entries.length > 100) throw new BadInputError(`${path}: must have at most 100 entries`, { path });
-  for (const [k, v] of entries) {
-    if (typeof v !== 'string' || k.length > 200 || v.length > 2000) {
-      throw new BadInputError(
-        `${path}.${k}: must be a string (keys up to 200, values up to 2000 characters)`,
-        {
-          path: `${path}.${k}`,
-        },
-      );
-    }
-  }
-  return value as Record<string, string>;
-}
-
-/** Checks the settings that are not the definition; returns them ready to store. A schedule the
- * caller gave (`newSchedule`) must not be an `@at` in the past. */
-function normalizeSettings(input: JobSettingsInput, base: string, newSchedule: boolean) {
-  checkName(input.name, `${base}.name`);
-  const retries = input.retries ?? 0;
-  if (!Number.isInteger(retries) || retries < 0 || retries > 100) {
-    throw new BadInputError(`${base}.retries: must be an integer from 0 to 100`, { path: `${base}.retries` });
-  }
-  const timezone = input.timezone?.trim() || null;
-  if (timezone) validateTimezone(timezone, `${base}.timezone`);
-  const schedule = input.schedule?.trim() || null;
-  if (schedule)
-    validateSchedule(schedule, timezone, `${base}.schedule`, newSchedule ? new Date() : undefined);
-  return {
-    schedule,
-    timezone,
-    retries,
-    concurrency: input.concurrency ?? 'ALLOW',
-    tags: stringMap(input.tags, `${base}.tags`),
-    metadata: stringMap(input.metadata, `${base}.metadata`),
-    disabled: input.disabled ?? false,
-    restartStrategy: normalizeRestartStrategy(input.restartStrategy, `${base}.restartStrategy`),
-  };
-}
-
-export interface RestartStrategy {
-  type: 'none' | 'fixed-delay' | 'exponential-delay';
-  attempts: number;
-  delayMs: number;
-  maxDelayMs: number;
-}
-
-export function normalizeRestartStrategy(value: unknown, path: string): RestartStrategy {
-  if (value === undefined || value === null)
-    return { type: 'none', attempts: 0, delayMs: 1000, maxDelayMs: 60_000 };
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new BadInputError(`${path}: must be an object { type, attempts, delayMs, maxDelayMs }`, { path });
-  }
-  const v = value as Record<string, unknown>;
-  const type = v.type ?? 'fixed-delay';
-  if (type !== 'none' && type !== 'fixed-delay' && type !== 'exponential-delay') {
-    throw new BadInputError(`${path}.type: must be none, fixed-delay or exponential-delay`, {
-      path: `${path}.type`,
-    });
-  }
-  const int = (key: string, fallback: number, max: number) => {
-    const n = v[key] ?? fallback;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) {
-      throw new BadInputError(`${path}.${key}: must be an integer from 0 to ${max}`, {
-        path: `${path}.${key}`,
-      });
-    }
-    return n;
-  };
-  return {
-    type,
-    attempts: type === 'none' ? 0 : int('attempts', 3, 1000),
-    delayMs: int('delayMs', 1000, 3_600_000),
-    maxDelayMs: int('maxDelayMs', 60_000, 86_400_000),
-  };
+/** The columns of `jobs` the settings fill (the restart strategy belongs to the version). */
+function storedSettings(settings: JobSettings) {
+  const { schedule, timezone, retries, concurrency, tags, metadata, disabled } = settings;
+  return { schedule, timezone, retries, concurrency, tags, metadata, disabled };
 }
 
 async function insertVersion(
@@ -212,7 +115,6 @@ async function resolveParent(
   self?: { id: string | null; name: string },
 ): Promise<string | null> {
   if (!name) return null;
-  checkName(name, path);
   if (self && name === self.name)
     throw new BadInputError(`${path}: a job cannot be its own parent`, { path });
   const [parent] = await tx
@@ -258,10 +160,9 @@ export async function createJob(
     existingShell: false,
     path: shellPath,
   });
-  const settings = normalizeSettings(input, base, true);
+  const settings = parseInput(jobSettingsSchema(new Date()), input, base);
   const normalized = normalizeDefinition(input, base);
   await checkDefinitionPaths(normalized, options.files ?? noFileAccess, base);
-  const cluster = checkName(input.cluster ?? 'default', `${base}.cluster`);
   try {
     return await database.db.transaction(async (tx) => {
       const definition = await secureDefinition(
@@ -270,14 +171,20 @@ export async function createJob(
         { role: actor.role, secrets: options.secrets },
         base,
       );
-      const clusterId = await clusterIdIn(tx, cluster);
-      const parentJobId = await resolveParent(tx, input.parentJob, `${base}.parentJob`, {
+      const clusterId = await clusterIdIn(tx, settings.cluster);
+      const parentJobId = await resolveParent(tx, settings.parentJob, `${base}.parentJob`, {
         id: null,
-        name: input.name,
+        name: settings.name,
       });
       const [job] = await tx
         .insert(jobs)
-        .values({ name: input.name, clusterId, parentJobId, ...settings, currentVersion: 1 })
+        .values({
+          name: settings.name,
+          clusterId,
+          parentJobId,
+          ...storedSettings(settings),
+          currentVersion: 1,
+        })
         .returning();
       await insertVersion(tx, job!.id, 1, definition, settings.restartStrategy);
       await tx.insert(auditEvents).values({
@@ -302,6 +209,32 @@ function definitionOf(version: JobVersionRow): DefinitionInput {
   if (version.kind === 'PIPELINE') return { pipeline: doc };
   if (version.kind === 'COMMAND') return { command: doc.command as DefinitionInput['command'] };
   return { steps: doc.steps as DefinitionInput['steps'] };
+}
+
+/** The job's settings once `input` is applied: what the input leaves out stays as it is. */
+function settingsAfter(
+  input: Partial<JobSettingsInput>,
+  job: JobRow,
+  current: JobVersionRow,
+): JobSettingsFields {
+  const stored = current.restartStrategy;
+  return {
+    name: job.name,
+    schedule: input.schedule === undefined ? job.schedule : input.schedule,
+    timezone: input.timezone === undefined ? job.timezone : input.timezone,
+    retries: input.retries ?? job.retries,
+    concurrency: input.concurrency ?? job.concurrency,
+    parentJob: input.parentJob,
+    tags: input.tags ?? job.tags,
+    metadata: input.metadata ?? job.metadata,
+    disabled: input.disabled ?? job.disabled,
+    restartStrategy:
+      input.restartStrategy !== undefined
+        ? input.restartStrategy
+        : Object.keys(stored).length
+          ? stored
+          : undefined,
+  };
 }
 
 async function lockJob(tx: Tx, name: string, path: string) {
@@ -344,27 +277,12 @@ export async function updateJob(
       existingShell: isShellKind(current.kind),
       path: `${base}.${input.command != null ? 'command' : 'steps'}`,
     });
-    const settings = normalizeSettings(
-      {
-        name: job.name,
-        schedule: input.schedule === undefined ? job.schedule : input.schedule,
-        timezone: input.timezone === undefined ? job.timezone : input.timezone,
-        retries: input.retries ?? job.retries,
-        concurrency: input.concurrency ?? job.concurrency,
-        tags: input.tags ?? job.tags,
-        metadata: input.metadata ?? job.metadata,
-        disabled: input.disabled ?? job.disabled,
-        restartStrategy:
-          input.restartStrategy !== undefined
-            ? input.restartStrategy
-            : Object.keys(current.restartStrategy).length
-              ? current.restartStrategy
-              : undefined,
-      },
+    const scheduleChanges = input.schedule != null && input.schedule.trim() !== (job.schedule ?? '');
+    const settings = parseInput(
+      jobSettingsSchema(scheduleChanges ? new Date() : undefined),
+      settingsAfter(input, job, current),
       base,
-      input.schedule != null && input.schedule.trim() !== (job.schedule ?? ''),
     );
-    const { restartStrategy, ...rest } = settings;
     const versionChanges =
       hasDefinition ||
       input.mode != null ||
@@ -398,16 +316,16 @@ export async function updateJob(
           { role: given ? actor.role : 'admin', secrets: options.secrets },
           base,
         ),
-        restartStrategy,
+        settings.restartStrategy,
       );
     }
     const parentJobId =
       input.parentJob === undefined
         ? job.parentJobId
-        : await resolveParent(tx, input.parentJob, `${base}.parentJob`, { id: job.id, name: job.name });
+        : await resolveParent(tx, settings.parentJob, `${base}.parentJob`, { id: job.id, name: job.name });
     const [updated] = await tx
       .update(jobs)
-      .set({ ...rest, parentJobId, currentVersion: version, updatedAt: new Date() })
+      .set({ ...storedSettings(settings), parentJobId, currentVersion: version, updatedAt: new Date() })
       .where(eq(jobs.id, job.id))
       .returning();
     await tx

@@ -1,7 +1,6 @@
 // Schedules: cron with 5 or 6 fields (croner), `@every <duration>`, `@at <time>`, `@manually`,
 // and the usual cron nicknames (@hourly, @daily, ...).
 import { Cron } from 'croner';
-import { BadInputError } from '../../lib/errors.ts';
 
 export type Schedule =
   | { kind: 'cron'; cron: Cron }
@@ -45,8 +44,8 @@ export function parseSchedule(text: string, timezone: string | null): Schedule {
   return { kind: 'cron', cron: new Cron(trimmed, { timezone: timezone ?? undefined, paused: true }) };
 }
 
-/** An IANA time zone the platform knows (Intl), or BAD_USER_INPUT naming `path`. */
-export function validateTimezone(timezone: string, path: string): void {
+/** Why `timezone` is not an IANA time zone the platform knows (Intl), if it is not. */
+export function timezoneProblem(timezone: string): string | undefined {
   let known = timezone.length > 0 && timezone.length <= 64;
   if (known) {
     try {
@@ -55,27 +54,24 @@ export function validateTimezone(timezone: string, path: string): void {
       known = false;
     }
   }
-  if (!known) {
-    throw new BadInputError(`${path}: ${JSON.stringify(timezone.slice(0, 64))} is not an IANA time zone`, {
-      path,
-    });
-  }
+  return known ? undefined : `${JSON.stringify(timezone.slice(0, 64))} is not an IANA time zone`;
 }
 
 /**
- * Checks a schedule as it is saved. `now` is given when the schedule is new: an `@at` in the past
- * would fire at once, which nobody meant, so it is refused.
+ * Why a schedule cannot be saved, if it cannot. `now` is given when the schedule is new: an `@at` in
+ * the past would fire at once, which nobody meant, so it is refused.
  */
-export function validateSchedule(text: string, timezone: string | null, path: string, now?: Date): void {
+export function scheduleProblem(text: string, timezone: string | null, now?: Date): string | undefined {
   let schedule: Schedule;
   const shown = JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text);
   try {
     if (text.length > 1000) throw new Error('it is longer than 1000 characters');
     schedule = parseSchedule(text, timezone);
   } catch (err) {
-    throw new BadInputError(`${path}: ${shown} is not a schedule: ${(err as Error).message}`, { path });
+    return `${shown} is not a schedule: ${(err as Error).message}`;
   }
   if (now && schedule.kind === 'at' && schedule.at.getTime() < now.getTime()) {
-    throw new BadInputError(`${path}: ${shown} is in the past (now is ${now.toISOString()})`, { path });
+    return `${shown} is in the past (now is ${now.toISOString()})`;
   }
+  return undefined;
 }
