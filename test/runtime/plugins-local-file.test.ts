@@ -106,6 +106,33 @@ describe('LocalFile source', () => {
     ]);
   });
 
+  it('reads quoted csv fields that span lines, and resumes after one', async () => {
+    const file = join(dir, 'notes.csv');
+    await writeFile(file, 'id,note\n1,"first line\nsecond, with ""quotes""\nthird"\n2,plain\n3,"x\ny"\n');
+    const options = { path: file, file_format_type: 'csv', csv_use_header_line: true };
+    const all = await readAll(await openSource(options));
+    expect(all).toEqual([
+      { id: '1', note: 'first line\nsecond, with "quotes"\nthird' },
+      { id: '2', note: 'plain' },
+      { id: '3', note: 'x\ny' },
+    ]);
+    // A position counts the lines of the records read: the first record ends on line 4.
+    const first = await openSource(options);
+    expect(((await first.read(1)) as { rows: Row[] }).rows).toEqual([all[0]]);
+    const positions = first.positions();
+    expect(positions).toEqual({ 0: { line: 4, file } });
+    await first.close();
+    expect(await readAll(await openSource(options, { restore: positions }))).toEqual(all.slice(1));
+  });
+
+  it('names the file and line of a quote that is never closed', async () => {
+    const file = join(dir, 'open-quote.csv');
+    await writeFile(file, 'a,b\n1,"never closed\n2,3\n');
+    await expect(
+      readAll(await openSource({ path: file, file_format_type: 'csv', csv_use_header_line: true })),
+    ).rejects.toThrow(new RegExp(`^LocalFile ${file}:\\d+: Quote Not Closed`));
+  });
+
   it('reads text lines, split by the delimiter when a schema is given', async () => {
     const file = join(dir, 'lines.txt');
     await writeFile(file, 'a|1\nb|2\n');
@@ -224,6 +251,7 @@ describe('LocalFile sink', () => {
       [
         { a: 2, b: 'say "hi"' },
         { a: 3, b: null },
+        { a: 4, b: 'two\nlines' },
       ],
     ]) {
       const writer = await localFileSink.open(options, base(0, 1));
@@ -231,7 +259,9 @@ describe('LocalFile sink', () => {
       await writer.flush({});
       await writer.close();
     }
-    expect(await readFile(join(out, 'part-0.csv'), 'utf8')).toBe('a,b\n1,"x,y"\n2,"say ""hi"""\n3,\n');
+    expect(await readFile(join(out, 'part-0.csv'), 'utf8')).toBe(
+      'a,b\n1,"x,y"\n2,"say ""hi"""\n3,\n4,"two\nlines"\n',
+    );
     const back = await readAll(
       await openSource({
         path: out,
@@ -244,6 +274,7 @@ describe('LocalFile sink', () => {
       { a: 1, b: 'x,y' },
       { a: 2, b: 'say "hi"' },
       { a: 3, b: '' },
+      { a: 4, b: 'two\nlines' },
     ]);
   });
 });

@@ -22,7 +22,7 @@ import {
   requireString,
   type Options,
 } from './options.ts';
-import { formatCsvField } from './csv.ts';
+import { stringify, type Options as CsvOptions } from 'csv-stringify/sync';
 
 const FORMATS = ['json', 'csv', 'text'] as const;
 type Format = (typeof FORMATS)[number];
@@ -70,37 +70,32 @@ export const localFileSink: SinkPlugin = {
     }
     let columns = config.columns;
     let fresh = (await handle.stat()).size === 0;
-    const line =
-      config.format === 'json'
-        ? (row: Row) => JSON.stringify(row)
-        : (row: Row) => {
-            const cols = (columns ??= Object.keys(row));
-            let out = '';
-            for (let i = 0; i < cols.length; i++) {
-              const value = row[cols[i] as string];
-              if (i > 0) out += config.delimiter;
-              out +=
-                config.format === 'csv'
-                  ? formatCsvField(value, config.delimiter)
-                  : value === null || value === undefined
-                    ? ''
-                    : typeof value === 'object'
-                      ? JSON.stringify(value)
-                      : String(value);
-            }
-            return out;
-          };
+    const csv = csvOptions(config.delimiter);
+    const text = (row: Row) => {
+      const cols = (columns ??= Object.keys(row));
+      return cols.map((c) => plainField(row[c])).join(config.delimiter);
+    };
+    /** The rows as lines, each ending in a line break. */
+    const lines = (rows: readonly Row[]): string => {
+      if (config.format === 'json') return rows.map((row) => JSON.stringify(row) + '\n').join('');
+      if (config.format === 'text') return rows.map((row) => text(row) + '\n').join('');
+      const cols = (columns ??= Object.keys(rows[0] as Row));
+      return stringify(
+        rows.map((row) => cols.map((c) => row[c])),
+        csv,
+      );
+    };
     const writer: SinkWriter = {
       async write(rows) {
         if (rows.length === 0) return;
-        let text = '';
+        let out = '';
         if (fresh && config.header && config.format !== 'json') {
           columns ??= Object.keys(rows[0] as Row);
-          text += columns.map((c) => formatCsvField(c, config.delimiter)).join(config.delimiter) + '\n';
+          out += stringify([columns], csv);
         }
         fresh = false;
-        for (const row of rows) text += line(row) + '\n';
-        await handle.appendFile(text);
+        out += lines(rows);
+        await handle.appendFile(out);
       },
       async flush() {
         await handle.sync();
@@ -112,3 +107,26 @@ export const localFileSink: SinkPlugin = {
     return writer;
   },
 };
+
+/** csv-stringify as the sink writes: null is empty, objects are JSON, dates ISO 8601, quoting only
+ * when a field holds the delimiter, a quote or a line break. */
+function csvOptions(delimiter: string): CsvOptions {
+  return {
+    delimiter,
+    record_delimiter: '\n',
+    quoted_match: /\r/,
+    cast: {
+      boolean: (v) => String(v),
+      date: (v) => v.toISOString(),
+      object: (v) => JSON.stringify(v),
+      bigint: (v) => String(v),
+    },
+  };
+}
+
+/** A text-format field: written as it is (text has no quoting). */
+function plainField(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (value instanceof Date) return value.toISOString();
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}

@@ -33,9 +33,8 @@ import {
   requireString,
   type Options,
 } from './options.ts';
-import { LineReader } from './line-reader.ts';
+import { csvRecords, fileLines, type FileRecords } from './file-records.ts';
 import { compileUserRegex } from './user-regex.ts';
-import { parseCsvLine } from './csv.ts';
 
 const FORMATS = ['json', 'csv', 'text'] as const;
 type Format = (typeof FORMATS)[number];
@@ -167,8 +166,12 @@ interface FileState {
   header?: string[];
   layout?: { names: string[]; types: string[] };
   done: boolean;
-  reader?: LineReader;
+  /** Lines (json, text) or fields (csv), read on demand. */
+  records?: FileRecords<string> | FileRecords<string[]>;
 }
+
+const isBlank = (value: string | string[]) =>
+  typeof value === 'string' ? value.trim() === '' : value.length === 1 && value[0]!.trim() === '';
 
 class LocalFileReader implements SourceReader {
   readonly splits: readonly number[];
@@ -188,32 +191,43 @@ class LocalFileReader implements SourceReader {
     const want = Math.max(1, max);
     while (rows.length < want && this.current < this.states.length) {
       const state = this.states[this.current] as FileState;
-      state.reader ??= new LineReader(state.file, (file) => this.files.openRead(file, 'path'));
-      const lines = await state.reader.next(
-        state.line < state.resumeAt ? state.resumeAt - state.line : want - rows.length,
-      );
-      if (lines.length === 0) {
+      state.records ??= this.recordsOf(state.file);
+      const records = await state.records.next(want - rows.length);
+      if (records.length === 0) {
         state.done = true;
-        await state.reader.close();
+        await state.records.close();
         this.current++;
         continue;
       }
-      for (const line of lines) {
-        const index = state.line++;
-        if (index < this.config.skipLines) continue;
+      for (const record of records) {
+        state.line = record.line;
+        if (record.line <= this.config.skipLines) continue;
         if (this.config.useHeader && !state.header) {
-          state.header = parseCsvLine(line, this.config.delimiter).map((h) => h.trim());
+          state.header = this.fieldsOf(record.value).map((h) => h.trim());
           continue;
         }
-        if (index < state.resumeAt || line.trim() === '') continue;
-        rows.push(this.toRow(line, state));
+        if (record.line <= state.resumeAt || isBlank(record.value)) continue;
+        rows.push(this.toRow(record.value, state));
       }
     }
     if (rows.length > 0) return { kind: 'rows', rows };
     return this.bounded ? { kind: 'end' } : { kind: 'idle' };
   }
 
-  private toRow(line: string, state: FileState): Row {
+  private recordsOf(file: string): FileRecords<string> | FileRecords<string[]> {
+    const open = () => this.files.openRead(file, 'path');
+    if (this.config.format !== 'csv') return fileLines(open);
+    const { delimiter, skipLines } = this.config;
+    return csvRecords(open, { delimiter, fromLine: skipLines + 1, name: file });
+  }
+
+  /** A csv record's fields, or a text line split by the delimiter. */
+  private fieldsOf(value: string | string[]): string[] {
+    return typeof value === 'string' ? value.split(this.config.delimiter) : value;
+  }
+
+  private toRow(value: string | string[], state: FileState): Row {
+    const line = typeof value === 'string' ? value : '';
     const where = () => `${state.file}:${state.line}`;
     if (this.config.format === 'json') {
       let parsed: unknown;
@@ -232,10 +246,7 @@ class LocalFileReader implements SourceReader {
       return row;
     }
     if (this.config.format === 'text' && !this.config.columns) return { content: line };
-    const values =
-      this.config.format === 'csv'
-        ? parseCsvLine(line, this.config.delimiter)
-        : line.split(this.config.delimiter);
+    const values = this.fieldsOf(value);
     const layout = (state.layout ??= this.layout(state));
     const row: Row = {};
     for (let i = 0; i < layout.names.length; i++) {
@@ -260,7 +271,7 @@ class LocalFileReader implements SourceReader {
   }
 
   async close(): Promise<void> {
-    for (const s of this.states) await s.reader?.close();
+    for (const s of this.states) await s.records?.close();
   }
 }
 
