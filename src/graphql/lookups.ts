@@ -1,9 +1,9 @@
 // Resolving what a client names (a job by name, a run by id) into rows, with the errors to show.
 import { and, eq, isNull } from 'drizzle-orm';
 import { jobs } from '../db/schema/index.ts';
-import { BadInputError, NotFoundError } from '../lib/errors.ts';
-import { isRunId } from '../lib/ids.ts';
-import { checkName } from '../runtime/index.ts';
+import { NotFoundError } from '../lib/errors.ts';
+import { parseInput } from '../lib/parse-input.ts';
+import { checkName, runIdSchema } from '../runtime/index.ts';
 import type { GraphQLContext } from './context.ts';
 import type { JobRow, RunRow } from '../db/schema/index.ts';
 
@@ -20,12 +20,7 @@ export async function requireJobByName(name: string, ctx: GraphQLContext, path =
 
 /** A run by id, or NOT_FOUND; a malformed id is BAD_USER_INPUT naming `path`. */
 export async function requireRun(id: string, ctx: GraphQLContext, path = 'id'): Promise<RunRow> {
-  if (!isRunId(id)) {
-    const shown = JSON.stringify(id.length > 60 ? `${id.slice(0, 60)}…` : id);
-    throw new BadInputError(`${path} must be 32 lowercase hex characters, got ${shown}`, {
-      path,
-    });
-  }
+  parseInput(runIdSchema, id, path);
   const run = await ctx.loaders.run.load(id);
   if (!run) throw new NotFoundError('run', id);
   return run;

@@ -36,6 +36,7 @@ export type { ConnectionRow } from '../db/schema/index.ts';
 export { redactSecrets } from './definition/secret-options.ts';
 export type { DefinitionAccess } from './definition/secure-definition.ts';
 export { startRun } from './runs/start-run.ts';
+export { runIdSchema, startJobInputSchema, type StartJobInput } from './runs/run-inputs.ts';
 export { requestStop, restartWhole, restartFailed, type StopMode } from './runs/control.ts';
 export { normalizeDefinition } from './definition/job-definition.ts';
 export { safeBaseEnv } from './executors/run-command.ts';

@@ -3,11 +3,13 @@ import { runs } from '../../db/schema/index.ts';
 import { BadInputError, ConflictError, NotFoundError } from '../../lib/errors.ts';
 import { isUuid } from '../../lib/ids.ts';
 import { isTerminalRunStatus } from '../../lib/status.ts';
+import { parseInput } from '../../lib/parse-input.ts';
 import {
   checkpointPositions,
   requestStop,
   restartFailed,
   restartWhole,
+  startJobInputSchema,
   startRun,
   triggerSavepoint,
 } from '../../runtime/index.ts';
@@ -148,18 +150,11 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: StartJobInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const viewer = requireRole(ctx, 'operator');
+      parseInput(startJobInputSchema, input, 'input');
       const job = await requireJobByName(input.job, ctx, 'input.job');
       const restoredFromId = input.fromSavepoint
         ? await checkRestorePoint(ctx, job, input.fromSavepoint, input.allowNonRestoredState ?? false)
         : undefined;
-      if (
-        input.parallelism != null &&
-        (!Number.isInteger(input.parallelism) || input.parallelism < 1 || input.parallelism > 256)
-      ) {
-        throw new BadInputError('input.parallelism: must be an integer from 1 to 256', {
-          path: 'input.parallelism',
-        });
-      }
       const run = await startRun(ctx.database, {
         jobId: job.id,
         trigger: 'API',

@@ -3,15 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { and, count, eq, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import { assignments, auditEvents, checkpoints, runs, type CheckpointRow } from '../../db/schema/index.ts';
-import {
-  BadInputError,
-  ConflictError,
-  NotFoundError,
-  PG_UNIQUE_VIOLATION,
-  pgErrorCode,
-} from '../../lib/errors.ts';
+import { ConflictError, NotFoundError, PG_UNIQUE_VIOLATION, pgErrorCode } from '../../lib/errors.ts';
+import { parseInput } from '../../lib/parse-input.ts';
 import { emitEvent } from '../events.ts';
 import { notifyNodesOfRuns } from '../channels.ts';
+import { savepointRequestIdSchema } from '../runs/run-inputs.ts';
 
 /**
  * Triggers a savepoint of a RUNNING pipeline run and waits up to `waitMs` for it to settle. The
@@ -23,9 +19,11 @@ export async function triggerSavepoint(
   runId: string,
   options: { requestId?: string | null; stopAfter?: boolean; actor: string; waitMs?: number },
 ): Promise<CheckpointRow> {
-  const requestId = options.requestId ?? randomUUID();
-  if (requestId.length > 200)
-    throw new BadInputError('input.requestId: must be at most 200 characters', { path: 'input.requestId' });
+  const requestId = parseInput(
+    savepointRequestIdSchema,
+    options.requestId ?? randomUUID(),
+    'input.requestId',
+  );
   const existing = await findByRequest(database, runId, requestId);
   if (existing) return existing;
 
