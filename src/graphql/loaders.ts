@@ -10,6 +10,7 @@
 import DataLoader from 'dataloader';
 import { getTableColumns, type Table } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
+import { heartbeatAgeMsSql, type NodeRowWithAge } from '../db/node-liveness.ts';
 import {
   checkpoints,
   clusters,
@@ -25,6 +26,7 @@ import {
   vertices,
   type CheckpointRow,
 } from '../db/schema/index.ts';
+import { SLOT_HOLDING_STATUSES, sqlLiteral } from '../lib/status.ts';
 
 /** Column types whose driver value already is what Drizzle's row type holds, on both drivers. */
 const PLAIN = new Set([
@@ -80,7 +82,11 @@ export function rowReader<T extends Table>(table: T, alias: string): RowReader<T
 }
 
 const CLUSTER = rowReader(clusters, 'c');
-const NODE = rowReader(nodes, 'n');
+const NODE_COLUMNS = rowReader(nodes, 'n');
+const NODE: RowReader<NodeRowWithAge> = {
+  columns: `${NODE_COLUMNS.columns}, ${heartbeatAgeMsSql('n')} as "heartbeatAgeMs"`,
+  read: (rows) => NODE_COLUMNS.read(rows) as NodeRowWithAge[],
+};
 const JOB = rowReader(jobs, 'j');
 const JOB_VERSION = rowReader(jobVersions, 'v');
 const RUN = rowReader(runs, 'r');
@@ -180,7 +186,7 @@ const STATEMENTS = {
     text: `
       select a.node_id as "nodeId", count(*)::int as used
       from assignments a
-      where a.node_id = any($1::uuid[]) and a.status in ('SCHEDULED', 'DEPLOYING', 'RUNNING', 'CANCELING')
+      where a.node_id = any($1::uuid[]) and a.status in ${sqlLiteral(SLOT_HOLDING_STATUSES)}
       group by a.node_id`,
     read: (rows) => rows as { nodeId: string; used: number }[],
     keyOf: (r) => r.nodeId,

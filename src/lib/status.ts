@@ -1,63 +1,16 @@
 /**
- * The state machines of jobgate, written down once. Every status write goes through these
- * (the runtime checks the transition; the database checks the value).
+ * The state machines of jobgate, written down once, and the other fixed sets of values. Each
+ * entity's machine (its union, named constants, allowed transitions and named sets) is in its own
+ * file beside this one; import them from here. Every status write goes through them (the runtime
+ * checks the transition in the write's WHERE; the database checks the value).
  */
-
-export const RUN_STATUSES = [
-  'CREATED',
-  'INITIALIZING',
-  'RUNNING',
-  'FAILING',
-  'FAILED',
-  'CANCELLING',
-  'CANCELED',
-  'FINISHED',
-  'RESTARTING',
-  'SUSPENDED',
-] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
-
-export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['FINISHED', 'FAILED', 'CANCELED', 'SUSPENDED'];
-
-/** Allowed run transitions: from → the statuses it may move to. Terminal statuses move nowhere. */
-export const RUN_TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
-  CREATED: ['INITIALIZING', 'RUNNING', 'CANCELLING', 'CANCELED', 'FAILED'],
-  INITIALIZING: ['RUNNING', 'FAILING', 'FAILED', 'CANCELLING', 'CANCELED', 'RESTARTING', 'FINISHED'],
-  RUNNING: ['FINISHED', 'FAILING', 'FAILED', 'CANCELLING', 'CANCELED', 'RESTARTING', 'SUSPENDED'],
-  FAILING: ['FAILED', 'RESTARTING'],
-  CANCELLING: ['CANCELED', 'FINISHED', 'SUSPENDED', 'FAILED'],
-  RESTARTING: ['INITIALIZING', 'RUNNING', 'CANCELLING', 'CANCELED', 'FAILED'],
-  FINISHED: [],
-  FAILED: [],
-  CANCELED: [],
-  SUSPENDED: [],
-};
-// restartJob(mode: FAILED) re-runs a FAILED or CANCELED run in place; transitionRun allows exactly
-// that move out of a terminal status, and only when asked to (allowRetryOfFailed).
-
-export function isTerminalRunStatus(status: RunStatus): boolean {
-  return TERMINAL_RUN_STATUSES.includes(status);
-}
-
-export function canTransitionRun(from: RunStatus, to: RunStatus): boolean {
-  return RUN_TRANSITIONS[from].includes(to);
-}
-
-export const SUBTASK_STATUSES = [
-  'CREATED',
-  'SCHEDULED',
-  'DEPLOYING',
-  'RUNNING',
-  'FINISHED',
-  'CANCELING',
-  'CANCELED',
-  'FAILED',
-] as const;
-export type SubtaskStatus = (typeof SUBTASK_STATUSES)[number];
-export const TERMINAL_SUBTASK_STATUSES: readonly SubtaskStatus[] = ['FINISHED', 'CANCELED', 'FAILED'];
-
-export const NODE_STATUSES = ['READY', 'DRAINING', 'DOWN'] as const;
-export type NodeStatus = (typeof NODE_STATUSES)[number];
+export * from './run-status.ts';
+export * from './subtask-status.ts';
+export * from './node-status.ts';
+export * from './checkpoint-status.ts';
+export * from './step-state.ts';
+export { fromSet, isIn, named, sourcesOf, type Named, type Transitions } from './state-machine.ts';
+export { sqlLiteral } from './sql-literal.ts';
 
 export const JOB_MODES = ['BATCH', 'STREAMING'] as const;
 export type JobMode = (typeof JOB_MODES)[number];
@@ -73,9 +26,6 @@ export type ConcurrencyPolicy = (typeof CONCURRENCY_POLICIES)[number];
 
 export const CHECKPOINT_KINDS = ['CHECKPOINT', 'SAVEPOINT'] as const;
 export type CheckpointKind = (typeof CHECKPOINT_KINDS)[number];
-
-export const CHECKPOINT_STATUSES = ['IN_PROGRESS', 'COMPLETED', 'FAILED'] as const;
-export type CheckpointStatus = (typeof CHECKPOINT_STATUSES)[number];
 
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -14,7 +14,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { CHECKPOINT_KINDS, CHECKPOINT_STATUSES } from '../../lib/status.ts';
+import { CHECKPOINT_KINDS, CHECKPOINT_STATUSES, CheckpointStatus } from '../../lib/status.ts';
 import { at, oneOf } from './columns.ts';
 import { runs, subtasks } from './run.ts';
 
@@ -29,7 +29,10 @@ export const checkpoints = pgTable(
     /** 1, 2, 3 ... within the job's lineage of runs (Flink's checkpoint id). */
     number: integer('number').notNull(),
     kind: text('kind').$type<(typeof CHECKPOINT_KINDS)[number]>().notNull(),
-    status: text('status').$type<(typeof CHECKPOINT_STATUSES)[number]>().notNull().default('IN_PROGRESS'),
+    status: text('status')
+      .$type<(typeof CHECKPOINT_STATUSES)[number]>()
+      .notNull()
+      .default(CheckpointStatus.IN_PROGRESS),
     /** Client-chosen id of a savepoint request; the same one never yields a second savepoint. */
     requestId: text('request_id'),
     /** Stop the run once this savepoint completes (stop-with-savepoint). */

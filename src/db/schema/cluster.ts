@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { bigint, check, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { NODE_STATUSES } from '../../lib/status.ts';
+import { NODE_STATUSES, NodeStatus } from '../../lib/status.ts';
 import { at, createdAt, oneOf } from './columns.ts';
 
 export const clusters = pgTable('clusters', {
@@ -24,7 +24,7 @@ export const nodes = pgTable(
     name: text('name').notNull(),
     host: text('host').notNull(),
     pid: integer('pid'),
-    status: text('status').$type<(typeof NODE_STATUSES)[number]>().notNull().default('READY'),
+    status: text('status').$type<(typeof NODE_STATUSES)[number]>().notNull().default(NodeStatus.READY),
     slots: integer('slots').notNull(),
     tags: jsonb('tags').$type<Record<string, string>>().notNull().default({}),
     version: text('version').notNull(),

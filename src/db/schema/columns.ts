@@ -1,10 +1,10 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { customType, timestamp, type AnyPgColumn } from 'drizzle-orm/pg-core';
+import { sqlLiteral } from '../../lib/status.ts';
 
 /** A CHECK that keeps a text column to a fixed set of values (the unions in lib/status.ts). */
 export function oneOf(column: AnyPgColumn, values: readonly string[]): SQL {
-  const list = values.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ');
-  return sql`${column} in (${sql.raw(list)})`;
+  return sql`${column} in ${sql.raw(sqlLiteral(values))}`;
 }
 
 /** Timestamps are stored with time zone and read as JS Dates. */

@@ -14,7 +14,7 @@ import {
   uuid,
   type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
-import { RUN_STATUSES, RUN_TRIGGERS, SUBTASK_STATUSES } from '../../lib/status.ts';
+import { RUN_STATUSES, RUN_TRIGGERS, RunStatus, SUBTASK_STATUSES, SubtaskStatus } from '../../lib/status.ts';
 import { nodes } from './cluster.ts';
 import { at, createdAt, oneOf } from './columns.ts';
 import { jobs, jobVersions, vertices } from './job.ts';
@@ -32,7 +32,7 @@ export const runs = pgTable(
     jobVersionId: uuid('job_version_id')
       .notNull()
       .references(() => jobVersions.id),
-    status: text('status').$type<(typeof RUN_STATUSES)[number]>().notNull().default('CREATED'),
+    status: text('status').$type<(typeof RUN_STATUSES)[number]>().notNull().default(RunStatus.CREATED),
     statusCause: text('status_cause'),
     trigger: text('trigger').$type<(typeof RUN_TRIGGERS)[number]>().notNull().default('API'),
     parallelism: integer('parallelism').notNull().default(1),
@@ -93,7 +93,10 @@ export const assignments = pgTable(
       .references(() => runs.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     index: integer('index').notNull(),
-    status: text('status').$type<(typeof SUBTASK_STATUSES)[number]>().notNull().default('CREATED'),
+    status: text('status')
+      .$type<(typeof SUBTASK_STATUSES)[number]>()
+      .notNull()
+      .default(SubtaskStatus.CREATED),
     attempt: integer('attempt').notNull().default(0),
     nodeId: uuid('node_id').references(() => nodes.id, { onDelete: 'set null' }),
     /** Tags a node must carry to take this assignment. */
@@ -127,7 +130,10 @@ export const subtasks = pgTable(
       .references(() => vertices.id),
     assignmentId: uuid('assignment_id').references(() => assignments.id, { onDelete: 'set null' }),
     index: integer('index').notNull(),
-    status: text('status').$type<(typeof SUBTASK_STATUSES)[number]>().notNull().default('CREATED'),
+    status: text('status')
+      .$type<(typeof SUBTASK_STATUSES)[number]>()
+      .notNull()
+      .default(SubtaskStatus.CREATED),
     attempt: integer('attempt').notNull().default(0),
     nodeId: uuid('node_id').references(() => nodes.id, { onDelete: 'set null' }),
     startedAt: at('started_at'),

@@ -3,12 +3,19 @@ import { isUuid } from '../../lib/ids.ts';
 import { setNodeDraining } from '../../runtime/index.ts';
 import { requireRole } from '../auth.ts';
 import { builder } from '../builder.ts';
+import { mustExist } from '../must-exist.ts';
 import { WorkerNodeRef } from './refs.ts';
 
 const NodePayload = builder
   .objectRef<{ node: Awaited<ReturnType<typeof setNodeDraining>> }>('NodePayload')
   .implement({
-    fields: (t) => ({ node: t.field({ type: WorkerNodeRef, resolve: (p) => p.node }) }),
+    fields: (t) => ({
+      node: t.field({
+        type: WorkerNodeRef,
+        // Read again for the heartbeat's age by the database clock (the node's effective status).
+        resolve: async (p, _a, ctx) => mustExist(await ctx.loaders.node.load(p.node.id), 'node', p.node.id),
+      }),
+    }),
   });
 
 const checkId = (id: string) => {

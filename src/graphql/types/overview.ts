@@ -1,4 +1,13 @@
 import { sql } from 'drizzle-orm';
+import { nodeIsLiveSql } from '../../db/node-liveness.ts';
+import {
+  ACTIVE_RUN_STATUSES,
+  CANCELED_RUN_STATUSES,
+  NodeStatus,
+  RunStatus,
+  SLOT_HOLDING_STATUSES,
+  sqlLiteral,
+} from '../../lib/status.ts';
 import { VERSION } from '../../lib/version.ts';
 import { builder } from '../builder.ts';
 
@@ -34,27 +43,25 @@ builder.queryFields((t) => ({
     type: OverviewRef,
     // One statement: the counts come from small aggregates over indexed columns.
     resolve: async (_root, _args, ctx) => {
-      const timeoutMs = ctx.settings.heartbeatTimeoutMs;
+      const live = sql.raw(nodeIsLiveSql('n', ctx.settings.heartbeatTimeoutMs));
+      const set = (values: string | readonly string[]) => sql.raw(sqlLiteral(values));
       const [row] = await ctx.database.execute<Record<string, number | string>>(sql`
         with live as (
-          select id, slots, status from nodes
-          where deregistered_at is null and status <> 'DOWN'
-            and last_heartbeat_at > now() - ${timeoutMs}::int * interval '1 millisecond'
+          select id, slots, status from nodes n where ${live}
         ), used as (
           select count(*) as n from assignments a join live l on l.id = a.node_id
-          where l.status = 'READY' and a.status in ('SCHEDULED', 'DEPLOYING', 'RUNNING', 'CANCELING')
+          where l.status = ${set(NodeStatus.READY)} and a.status in ${set(SLOT_HOLDING_STATUSES)}
         )
         select
           (select count(*) from clusters)::int as clusters,
           (select count(*) from live)::int as nodes,
           (select coalesce(sum(slots), 0) from live)::int as slots_total,
-          greatest(0, (select coalesce(sum(slots), 0) from live where status = 'READY') - (select n from used))::int
-            as slots_available,
-          (select count(*) from runs where status not in ('FINISHED', 'FAILED', 'CANCELED', 'SUSPENDED'))::int
-            as runs_running,
-          (select count(*) from runs where status = 'FINISHED')::int as runs_finished,
-          (select count(*) from runs where status = 'FAILED')::int as runs_failed,
-          (select count(*) from runs where status in ('CANCELED', 'SUSPENDED'))::int as runs_canceled`);
+          greatest(0, (select coalesce(sum(slots), 0) from live where status = ${set(NodeStatus.READY)})
+            - (select n from used))::int as slots_available,
+          (select count(*) from runs where status in ${set(ACTIVE_RUN_STATUSES)})::int as runs_running,
+          (select count(*) from runs where status = ${set(RunStatus.FINISHED)})::int as runs_finished,
+          (select count(*) from runs where status = ${set(RunStatus.FAILED)})::int as runs_failed,
+          (select count(*) from runs where status in ${set(CANCELED_RUN_STATUSES)})::int as runs_canceled`);
       const n = (key: string) => Number(row?.[key] ?? 0);
       return {
         version: VERSION,

@@ -7,14 +7,14 @@ import type {
   ExceptionRow,
   JobRow,
   MetricRow,
-  NodeRow,
   RunRow,
   SubtaskRow,
   VertexRow,
 } from '../../db/schema/index.ts';
+import type { NodeRowWithAge } from '../../db/node-liveness.ts';
 
 export const ClusterRef = builder.objectRef<ClusterRow>('Cluster');
-export const WorkerNodeRef = builder.objectRef<NodeRow>('WorkerNode');
+export const WorkerNodeRef = builder.objectRef<NodeRowWithAge>('WorkerNode');
 export const JobRef = builder.objectRef<JobRow>('Job');
 export const RunRef = builder.objectRef<RunRow>('Run');
 /** A vertex as it takes part in one run. */

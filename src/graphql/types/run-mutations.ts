@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { runs } from '../../db/schema/index.ts';
 import { BadInputError, ConflictError, NotFoundError } from '../../lib/errors.ts';
 import { isUuid } from '../../lib/ids.ts';
-import { isTerminalRunStatus } from '../../lib/status.ts';
+import { CheckpointStatus, isTerminalRunStatus } from '../../lib/status.ts';
 import { parseInput } from '../../lib/parse-input.ts';
 import {
   checkpointPositions,
@@ -103,7 +103,7 @@ async function checkRestorePoint(
     throw new BadInputError(`${path}: ${JSON.stringify(id.slice(0, 60))} is not a savepoint id`, { path });
   const checkpoint = await ctx.loaders.checkpoint.load(id);
   if (!checkpoint) throw new NotFoundError('savepoint', id);
-  if (checkpoint.status !== 'COMPLETED') {
+  if (checkpoint.status !== CheckpointStatus.COMPLETED) {
     throw new BadInputError(`${path}: savepoint ${id} is ${checkpoint.status}, not COMPLETED`, { path });
   }
   const run = await ctx.loaders.run.load(checkpoint.runId);
@@ -180,7 +180,7 @@ builder.mutationFields((t) => ({
           actor: viewer.name,
           waitMs: 30_000,
         });
-        if (savepoint.status !== 'COMPLETED') {
+        if (savepoint.status !== CheckpointStatus.COMPLETED) {
           const why = savepoint.failureReason ? `: ${savepoint.failureReason}` : '';
           throw new ConflictError(
             `the savepoint ${savepoint.id} did not complete (${savepoint.status}${why}); the run keeps running`,

@@ -1,4 +1,4 @@
-import type { SubtaskStatus } from '../../lib/status.ts';
+import { SubtaskStatus } from '../../lib/status.ts';
 import { redactSecrets } from '../../runtime/index.ts';
 import { metricKey } from '../../lib/metric-keys.ts';
 import { SubtaskStatusEnum, VertexKindEnum } from './enums.ts';
@@ -7,16 +7,17 @@ import type { SubtaskRow } from '../../db/schema/index.ts';
 
 /** A vertex's status from its subtasks, the way Flink aggregates an ExecutionJobVertex. */
 export function vertexStatus(subtasks: SubtaskRow[]): SubtaskStatus {
-  if (subtasks.length === 0) return 'CREATED';
+  const { CREATED, SCHEDULED, DEPLOYING, RUNNING, FINISHED, CANCELING, CANCELED, FAILED } = SubtaskStatus;
+  if (subtasks.length === 0) return CREATED;
   const has = (s: SubtaskStatus) => subtasks.some((st) => st.status === s);
   const all = (s: SubtaskStatus) => subtasks.every((st) => st.status === s);
-  if (has('FAILED')) return 'FAILED';
-  if (has('CANCELING')) return 'CANCELING';
-  if (all('FINISHED')) return 'FINISHED';
-  if (all('CANCELED')) return 'CANCELED';
-  for (const s of ['RUNNING', 'DEPLOYING', 'SCHEDULED'] as const) if (has(s)) return s;
-  if (has('CANCELED')) return 'CANCELED';
-  return has('FINISHED') ? 'RUNNING' : 'CREATED';
+  if (has(FAILED)) return FAILED;
+  if (has(CANCELING)) return CANCELING;
+  if (all(FINISHED)) return FINISHED;
+  if (all(CANCELED)) return CANCELED;
+  for (const s of [RUNNING, DEPLOYING, SCHEDULED]) if (has(s)) return s;
+  if (has(CANCELED)) return CANCELED;
+  return has(FINISHED) ? RUNNING : CREATED;
 }
 
 VertexRef.implement({

@@ -1,19 +1,18 @@
-import { and, asc, eq, isNull, type SQL } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql, type SQL } from 'drizzle-orm';
+import { heartbeatAgeMsSql, isNodeLive, type NodeRowWithAge } from '../../db/node-liveness.ts';
 import { clusters, nodes } from '../../db/schema/index.ts';
 import { checkName } from '../../runtime/index.ts';
-import type { NodeStatus } from '../../lib/status.ts';
+import { NodeStatus } from '../../lib/status.ts';
 import { mustExist } from '../must-exist.ts';
 import { builder } from '../builder.ts';
-import type { NodeRow } from '../../db/schema/index.ts';
 import { NodeStatusEnum } from './enums.ts';
 import { ClusterRef, MetricRef, WorkerNodeRef } from './refs.ts';
 import { metricKey } from '../../lib/metric-keys.ts';
 
-/** A node's status as readers see it: one whose heartbeat is older than the timeout is DOWN,
- * whether or not the coordinator has noticed yet. */
-export function effectiveNodeStatus(node: NodeRow, heartbeatTimeoutMs: number, now = Date.now()): NodeStatus {
-  if (node.status === 'DOWN') return 'DOWN';
-  return now - node.lastHeartbeatAt.getTime() > heartbeatTimeoutMs ? 'DOWN' : node.status;
+/** A node's status as readers see it: one that is not live (db/node-liveness.ts) is DOWN, whether
+ * or not the coordinator has noticed yet. */
+export function effectiveNodeStatus(node: NodeRowWithAge, heartbeatTimeoutMs: number): NodeStatus {
+  return isNodeLive(node, heartbeatTimeoutMs) ? node.status : NodeStatus.DOWN;
 }
 
 export const TagRef = builder.objectRef<{ key: string; value: string }>('Tag').implement({
@@ -33,7 +32,7 @@ WorkerNodeRef.implement({
     slots: t.exposeInt('slots'),
     slotsFree: t.int({
       resolve: async (n, _args, ctx) => {
-        if (effectiveNodeStatus(n, ctx.settings.heartbeatTimeoutMs) !== 'READY') return 0;
+        if (effectiveNodeStatus(n, ctx.settings.heartbeatTimeoutMs) !== NodeStatus.READY) return 0;
         return Math.max(0, n.slots - (await ctx.loaders.slotsUsedByNode.load(n.id)));
       },
     }),
@@ -78,12 +77,12 @@ builder.queryFields((t) => ({
       if (args.cluster) checkName(args.cluster, 'cluster');
       if (args.cluster) where.push(eq(clusters.name, args.cluster));
       const rows = await ctx.database.db
-        .select({ node: nodes })
+        .select({ node: nodes, heartbeatAgeMs: sql<number>`${sql.raw(heartbeatAgeMsSql('nodes'))}` })
         .from(nodes)
         .innerJoin(clusters, eq(clusters.id, nodes.clusterId))
         .where(and(...where))
         .orderBy(asc(nodes.name), asc(nodes.id));
-      const list = rows.map((r) => r.node);
+      const list = rows.map((r) => ({ ...r.node, heartbeatAgeMs: Number(r.heartbeatAgeMs) }));
       return args.status
         ? list.filter((n) => effectiveNodeStatus(n, ctx.settings.heartbeatTimeoutMs) === args.status)
         : list;

@@ -4,7 +4,9 @@ import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import { checkpointAcks, checkpoints, runs } from '../../db/schema/index.ts';
 import type { SplitPosition } from '../plugins/types.ts';
+import { CheckpointStatus } from '../../lib/status.ts';
 import { emitEvent } from '../events.ts';
+import { transitionCheckpoints } from './transition-checkpoints.ts';
 
 /** State an assignment snapshots: each source's split positions. */
 export interface AssignmentState {
@@ -25,7 +27,8 @@ export async function ackCheckpoint(
       .from(checkpoints)
       .where(eq(checkpoints.id, checkpointId))
       .for('update');
-    if (!checkpoint || checkpoint.status !== 'IN_PROGRESS') return { ok: false, completed: false };
+    if (!checkpoint || checkpoint.status !== CheckpointStatus.IN_PROGRESS)
+      return { ok: false, completed: false };
     await tx
       .insert(checkpointAcks)
       .values({
@@ -45,16 +48,12 @@ export async function ackCheckpoint(
       checkpoint.kind === 'SAVEPOINT'
         ? `jobgate://savepoints/${checkpoint.id}`
         : `jobgate://runs/${checkpoint.runId}/checkpoints/${checkpoint.number}`;
-    await tx
-      .update(checkpoints)
-      .set({
-        status: 'COMPLETED',
-        completedAt,
-        durationMs: completedAt.getTime() - checkpoint.triggeredAt.getTime(),
-        stateSize: Number(acks!.size),
-        location,
-      })
-      .where(eq(checkpoints.id, checkpointId));
+    await transitionCheckpoints(tx, eq(checkpoints.id, checkpointId), CheckpointStatus.COMPLETED, {
+      completedAt,
+      durationMs: completedAt.getTime() - checkpoint.triggeredAt.getTime(),
+      stateSize: Number(acks!.size),
+      location,
+    });
     if (checkpoint.stopAfter) {
       // Stop-with-savepoint: the run ends SUSPENDED once its subtasks stop (they stop reading at
       // the savepoint's barrier, so nothing after it reaches a sink).
@@ -105,7 +104,7 @@ export async function restoreCheckpointFor(
   const [latest] = await database.db
     .select({ id: checkpoints.id })
     .from(checkpoints)
-    .where(and(eq(checkpoints.runId, runId), eq(checkpoints.status, 'COMPLETED')))
+    .where(and(eq(checkpoints.runId, runId), eq(checkpoints.status, CheckpointStatus.COMPLETED)))
     .orderBy(desc(checkpoints.number))
     .limit(1);
   return latest?.id ?? restoredFromId;
@@ -117,6 +116,6 @@ export async function pendingCheckpoints(database: Database, runIds: string[]) {
   return database.db
     .select({ id: checkpoints.id, runId: checkpoints.runId, stopAfter: checkpoints.stopAfter })
     .from(checkpoints)
-    .where(and(inArray(checkpoints.runId, runIds), eq(checkpoints.status, 'IN_PROGRESS')))
+    .where(and(inArray(checkpoints.runId, runIds), eq(checkpoints.status, CheckpointStatus.IN_PROGRESS)))
     .orderBy(asc(checkpoints.number));
 }

@@ -5,6 +5,7 @@ import type { Database } from '../../db/client.ts';
 import { assignments, auditEvents, checkpoints, runs, type CheckpointRow } from '../../db/schema/index.ts';
 import { ConflictError, NotFoundError, PG_UNIQUE_VIOLATION, pgErrorCode } from '../../lib/errors.ts';
 import { parseInput } from '../../lib/parse-input.ts';
+import { CheckpointStatus, RunStatus, SubtaskStatus } from '../../lib/status.ts';
 import { emitEvent } from '../events.ts';
 import { notifyNodesOfRuns } from '../channels.ts';
 import { savepointRequestIdSchema } from '../runs/run-inputs.ts';
@@ -29,7 +30,7 @@ export async function triggerSavepoint(
 
   const [run] = await database.db.select().from(runs).where(eq(runs.id, runId));
   if (!run) throw new NotFoundError('run', runId);
-  if (run.status !== 'RUNNING' || run.stopRequested) {
+  if (run.status !== RunStatus.RUNNING || run.stopRequested) {
     throw new ConflictError(
       `a savepoint needs a RUNNING run; run ${runId} is ${run.status}${run.stopRequested ? ' and stopping' : ''}`,
     );
@@ -37,7 +38,7 @@ export async function triggerSavepoint(
   const [notRunning] = await database.db
     .select({ n: count() })
     .from(assignments)
-    .where(and(eq(assignments.runId, runId), ne(assignments.status, 'RUNNING')));
+    .where(and(eq(assignments.runId, runId), ne(assignments.status, SubtaskStatus.RUNNING)));
   const [all] = await database.db
     .select({ n: count() })
     .from(assignments)
@@ -95,7 +96,7 @@ export async function waitForCheckpoint(
   for (;;) {
     const [row] = await database.db.select().from(checkpoints).where(eq(checkpoints.id, id));
     if (!row) throw new NotFoundError('checkpoint', id);
-    if (row.status !== 'IN_PROGRESS' || Date.now() >= deadline) return row;
+    if (row.status !== CheckpointStatus.IN_PROGRESS || Date.now() >= deadline) return row;
     await new Promise((r) => setTimeout(r, 25));
   }
 }

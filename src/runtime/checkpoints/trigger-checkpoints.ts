@@ -1,7 +1,21 @@
-import { sql } from 'drizzle-orm';
+import { and, sql } from 'drizzle-orm';
 import { executeIn, type Database } from '../../db/client.ts';
+import { checkpoints } from '../../db/schema/index.ts';
+import {
+  CheckpointStatus,
+  RunStatus,
+  sqlLiteral,
+  SubtaskStatus,
+  TERMINAL_RUN_STATUSES,
+} from '../../lib/status.ts';
 import { fenced, type LeaderFence } from '../coordinator/fence.ts';
 import { emitEvent } from '../events.ts';
+import { transitionCheckpoints } from './transition-checkpoints.ts';
+
+// Run and assignment RUNNING are the same word; the statement names each from its own machine.
+const RUNNING = sql.raw(sqlLiteral(RunStatus.RUNNING));
+const ASSIGNMENT_RUNNING = sql.raw(sqlLiteral(SubtaskStatus.RUNNING));
+const IN_PROGRESS = sql.raw(sqlLiteral(CheckpointStatus.IN_PROGRESS));
 
 /**
  * Periodic checkpoints, one statement: every RUNNING pipeline run of the cluster whose interval has
@@ -25,10 +39,10 @@ export async function triggerDueCheckpoints(
       join job_versions v on v.id = r.job_version_id
       join jobs j on j.id = r.job_id
     where j.cluster_id = ${fence.clusterId}::uuid
-      and r.status = 'RUNNING' and r.stop_requested is null
+      and r.status = ${RUNNING} and r.stop_requested is null
       and v.kind = 'PIPELINE' and v.checkpoint_interval_ms is not null
-      and not exists (select 1 from assignments a where a.run_id = r.id and a.status <> 'RUNNING')
-      and not exists (select 1 from checkpoints c where c.run_id = r.id and c.status = 'IN_PROGRESS')
+      and not exists (select 1 from assignments a where a.run_id = r.id and a.status <> ${ASSIGNMENT_RUNNING})
+      and not exists (select 1 from checkpoints c where c.run_id = r.id and c.status = ${IN_PROGRESS})
       and coalesce((select max(c.triggered_at) from checkpoints c where c.run_id = r.id), r.started_at)
           < now() - v.checkpoint_interval_ms * interval '1 millisecond'
     on conflict do nothing
@@ -57,26 +71,28 @@ export async function expireCheckpoints(
   timeoutMs: number,
 ): Promise<void> {
   await fenced(database, fence, async (tx) => {
-    const expired = await executeIn<{ id: string; run_id: string; reason: string }>(
+    const expired = await transitionCheckpoints(
       tx,
-      sql`
-    update checkpoints c set status = 'FAILED',
-      failure_reason = 'timed out after ' || ${timeoutMs}::int || ' ms: '
-        || (select count(*) from checkpoint_acks k where k.checkpoint_id = c.id) || ' of ' || c.expected_acks
-        || ' subtasks acknowledged'
-    from runs r join jobs j on j.id = r.job_id
-    where r.id = c.run_id and j.cluster_id = ${fence.clusterId}::uuid and c.status = 'IN_PROGRESS'
-      and c.triggered_at < now() - ${timeoutMs}::int * interval '1 millisecond'
-    returning c.id, c.run_id, c.failure_reason as reason`,
+      and(
+        sql`${checkpoints.runId} in (select r.id from runs r join jobs j on j.id = r.job_id
+          where j.cluster_id = ${fence.clusterId}::uuid)`,
+        sql`${checkpoints.triggeredAt} < now() - ${timeoutMs}::int * interval '1 millisecond'`,
+      ),
+      CheckpointStatus.FAILED,
+      {
+        failureReason: sql`'timed out after ' || ${timeoutMs}::int || ' ms: '
+          || (select count(*) from checkpoint_acks k where k.checkpoint_id = ${checkpoints.id}) || ' of '
+          || ${checkpoints.expectedAcks} || ' subtasks acknowledged'`,
+      },
     );
     for (const c of expired) {
       await emitEvent(
         database,
         {
           type: 'checkpoint:failed',
-          runId: c.run_id,
+          runId: c.runId,
           checkpointId: c.id,
-          payload: { reason: c.reason },
+          payload: { reason: c.failureReason },
         },
         tx,
       );
@@ -87,10 +103,13 @@ export async function expireCheckpoints(
 /** Runs whose checkpoint is in progress but no longer completable (a subtask stopped running) fail it. */
 export async function abandonCheckpointsOfStoppedRuns(database: Database, fence: LeaderFence): Promise<void> {
   await fenced(database, fence, (tx) =>
-    tx.execute(sql`
-    update checkpoints c set status = 'FAILED', failure_reason = 'the run stopped before every subtask acknowledged'
-    from runs r where r.id = c.run_id and c.status = 'IN_PROGRESS'
-      and r.status in ('FINISHED', 'FAILED', 'CANCELED', 'SUSPENDED')`),
+    transitionCheckpoints(
+      tx,
+      sql`${checkpoints.runId} in (select r.id from runs r
+        where r.status in ${sql.raw(sqlLiteral(TERMINAL_RUN_STATUSES))})`,
+      CheckpointStatus.FAILED,
+      { failureReason: 'the run stopped before every subtask acknowledged' },
+    ),
   );
 }
 
@@ -103,7 +122,8 @@ export async function pruneCheckpoints(database: Database, fence: LeaderFence, k
       select id from (
         select k.id, row_number() over (partition by k.run_id order by k.number desc) as rank
         from checkpoints k join runs r on r.id = k.run_id join jobs j on j.id = r.job_id
-        where j.cluster_id = ${fence.clusterId}::uuid and k.kind = 'CHECKPOINT' and k.status = 'COMPLETED'
+        where j.cluster_id = ${fence.clusterId}::uuid and k.kind = 'CHECKPOINT'
+          and k.status = ${sql.raw(sqlLiteral(CheckpointStatus.COMPLETED))}
       ) ranked
       where rank > ${keep}::int
     ) and id not in (select restored_from_id from runs where restored_from_id is not null)`),

@@ -1,8 +1,11 @@
 import { and, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
+import { nodeIsSilentSql } from '../../db/node-liveness.ts';
 import { assignments, nodes } from '../../db/schema/index.ts';
+import { NodeStatus, SLOT_HOLDING_STATUSES, SubtaskStatus } from '../../lib/status.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { emitEvent } from '../events.ts';
+import { transitionNode } from '../node/transition-node.ts';
 import { settleAssignment } from '../runs/settle.ts';
 import { fenced, type LeaderFence } from './fence.ts';
 
@@ -21,9 +24,8 @@ export async function detectLostNodes(
   },
 ): Promise<string[]> {
   const silent = and(
-    sql`${nodes.clusterId} = ${fence.clusterId}::uuid and ${nodes.status} <> 'DOWN'
-      and ${nodes.deregisteredAt} is null
-      and ${nodes.lastHeartbeatAt} < now() - ${options.heartbeatTimeoutMs}::int * interval '1 millisecond'`,
+    sql`${nodes.clusterId} = ${fence.clusterId}::uuid
+      and ${sql.raw(nodeIsSilentSql('nodes', options.heartbeatTimeoutMs))}`,
     options.spare?.length ? notInArray(nodes.id, options.spare) : undefined,
   )!;
   const candidates = await database.db.select({ id: nodes.id }).from(nodes).where(silent);
@@ -31,30 +33,21 @@ export async function detectLostNodes(
   for (const candidate of candidates) {
     const declared = await fenced(database, fence, async (tx) => {
       // Checked again under the fence: the node may have heartbeated since the read above.
-      const [node] = await tx
-        .update(nodes)
-        .set({ status: 'DOWN' })
-        .where(and(eq(nodes.id, candidate.id), silent))
-        .returning({ id: nodes.id, name: nodes.name });
+      const node = await transitionNode(tx, candidate.id, NodeStatus.DOWN, { where: silent });
       if (!node) return null;
       await emitEvent(database, { type: 'node:lost', nodeId: node.id, payload: { name: node.name } }, tx);
       const live = await tx
         .select({ id: assignments.id, status: assignments.status })
         .from(assignments)
-        .where(
-          and(
-            eq(assignments.nodeId, node.id),
-            inArray(assignments.status, ['SCHEDULED', 'DEPLOYING', 'RUNNING', 'CANCELING']),
-          ),
-        );
+        .where(and(eq(assignments.nodeId, node.id), inArray(assignments.status, [...SLOT_HOLDING_STATUSES])));
       for (const a of live) {
         await settleAssignment(
           database,
           a.id,
-          a.status === 'CANCELING'
-            ? { status: 'CANCELED', nodeId: node.id }
+          a.status === SubtaskStatus.CANCELING
+            ? { status: SubtaskStatus.CANCELED, nodeId: node.id }
             : {
-                status: 'FAILED',
+                status: SubtaskStatus.FAILED,
                 nodeId: node.id,
                 failure: {
                   message: `node ${node.name} was lost (no heartbeat for ${options.heartbeatTimeoutMs} ms)`,

@@ -1,11 +1,22 @@
 // Placement: each waiting run gets all the slots it needs at once (or waits, saying why), on READY
 // nodes with free slots whose tags match, spreading over the nodes with the most free slots. Each
 // node that got work is woken on its own channel; the others sleep on.
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
+import { nodeIsLiveSql } from '../../db/node-liveness.ts';
 import { assignments, subtaskAttempts, subtasks } from '../../db/schema/index.ts';
+import {
+  isIn,
+  PLACEABLE_NODE_STATUSES,
+  PLACEABLE_RUN_STATUSES,
+  RunStatus,
+  SLOT_HOLDING_STATUSES,
+  sqlLiteral,
+  SubtaskStatus,
+} from '../../lib/status.ts';
 import { notifyNodes } from '../channels.ts';
 import type { LogAppender } from '../logs/log-appender.ts';
+import { transitionAssignments, transitionSubtasks } from '../runs/transition-assignments.ts';
 import { lockRun, transitionRun } from '../runs/transition-run.ts';
 import { fenced, type LeaderFence } from './fence.ts';
 
@@ -33,9 +44,9 @@ export async function placeAssignments(
   const waiting = await database.execute<Candidate>(sql`
     select a.id, a.run_id, a.name, a.required_tags
     from assignments a join runs r on r.id = a.run_id join jobs j on j.id = r.job_id
-    where a.status = 'CREATED' and j.cluster_id = ${fence.clusterId}::uuid
+    where a.status = ${sql.raw(sqlLiteral(SubtaskStatus.CREATED))} and j.cluster_id = ${fence.clusterId}::uuid
       and (a.not_before is null or a.not_before <= now())
-      and r.status in ('CREATED', 'RESTARTING', 'INITIALIZING', 'RUNNING')
+      and r.status in ${sql.raw(sqlLiteral(PLACEABLE_RUN_STATUSES))}
     order by r.num, a.index
     limit 500`);
   if (waiting.length === 0) return 0;
@@ -43,10 +54,10 @@ export async function placeAssignments(
     await database.execute<FreeNode>(sql`
       select n.id, n.name, n.tags,
         n.slots - (select count(*) from assignments x
-                   where x.node_id = n.id and x.status in ('SCHEDULED', 'DEPLOYING', 'RUNNING', 'CANCELING'))::int as free
+                   where x.node_id = n.id and x.status in ${sql.raw(sqlLiteral(SLOT_HOLDING_STATUSES))})::int as free
       from nodes n
-      where n.cluster_id = ${fence.clusterId}::uuid and n.status = 'READY' and n.deregistered_at is null
-        and n.last_heartbeat_at > now() - ${options.heartbeatTimeoutMs}::int * interval '1 millisecond'`)
+      where n.cluster_id = ${fence.clusterId}::uuid and n.status in ${sql.raw(sqlLiteral(PLACEABLE_NODE_STATUSES))}
+        and ${sql.raw(nodeIsLiveSql('n', options.heartbeatTimeoutMs))}`)
   ).map((n) => ({ ...n, free: Number(n.free), tags: json<Record<string, string>>(n.tags) }));
 
   const byRun = new Map<string, Candidate[]>();
@@ -89,19 +100,24 @@ export async function placeAssignments(
     // Fenced: a leader that lost its term places nothing, even with a tick already in flight.
     const ok = await fenced(database, fence, async (tx) => {
       const run = await lockRun(tx, runId);
-      if (!run || !['CREATED', 'RESTARTING', 'INITIALIZING', 'RUNNING'].includes(run.status)) return false;
+      if (!run || !isIn(PLACEABLE_RUN_STATUSES, run.status)) return false;
       for (const [assignmentId, node] of plan) {
-        const updated = await tx
-          .update(assignments)
-          .set({ status: 'SCHEDULED', nodeId: node.id, waitingReason: null })
-          .where(and(eq(assignments.id, assignmentId), eq(assignments.status, 'CREATED')))
-          .returning({ attempt: assignments.attempt });
+        const placed = { from: [SubtaskStatus.CREATED] };
+        const updated = await transitionAssignments(
+          tx,
+          eq(assignments.id, assignmentId),
+          SubtaskStatus.SCHEDULED,
+          { nodeId: node.id, waitingReason: null },
+          placed,
+        );
         if (updated.length === 0) continue;
-        const subs = await tx
-          .update(subtasks)
-          .set({ status: 'SCHEDULED', nodeId: node.id })
-          .where(and(eq(subtasks.assignmentId, assignmentId), eq(subtasks.status, 'CREATED')))
-          .returning({ id: subtasks.id, attempt: subtasks.attempt });
+        const subs = await transitionSubtasks(
+          tx,
+          eq(subtasks.assignmentId, assignmentId),
+          SubtaskStatus.SCHEDULED,
+          { nodeId: node.id },
+          { ...placed, attempt: false },
+        );
         if (subs.length) {
           await tx
             .insert(subtaskAttempts)
@@ -110,14 +126,14 @@ export async function placeAssignments(
                 subtaskId: s.id,
                 attempt: s.attempt,
                 nodeId: node.id,
-                status: 'SCHEDULED' as const,
+                status: SubtaskStatus.SCHEDULED,
               })),
             )
             .onConflictDoUpdate({
               target: [subtaskAttempts.subtaskId, subtaskAttempts.attempt],
               set: {
                 nodeId: node.id,
-                status: 'SCHEDULED',
+                status: SubtaskStatus.SCHEDULED,
                 startedAt: null,
                 endedAt: null,
                 failure: null,
@@ -126,8 +142,8 @@ export async function placeAssignments(
             });
         }
       }
-      if (run.status === 'CREATED' || run.status === 'RESTARTING') {
-        await transitionRun(database, tx, run, 'INITIALIZING', `placed ${plan.size} assignment(s)`);
+      if (run.status === RunStatus.CREATED || run.status === RunStatus.RESTARTING) {
+        await transitionRun(database, tx, run, RunStatus.INITIALIZING, `placed ${plan.size} assignment(s)`);
       }
       return true;
     });

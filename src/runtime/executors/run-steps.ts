@@ -3,9 +3,10 @@
 // `runStep` (normally runCommand), so this file holds only the scheduling.
 import type { Logger } from '../../lib/logger.ts';
 import { BadInputError } from '../../lib/errors.ts';
-import { assertValidSteps, runnableSteps, stepsToSkip, type StepSpec, type StepState } from './steps-plan.ts';
+import { StepState, type StepOutcome } from '../../lib/status.ts';
+import { assertValidSteps, runnableSteps, stepsToSkip, type StepSpec } from './steps-plan.ts';
 
-export type StepOutcome = 'FINISHED' | 'FAILED';
+export type { StepOutcome };
 
 export interface RunStepsOptions {
   steps: readonly StepSpec[];
@@ -45,7 +46,7 @@ export async function runSteps(options: RunStepsOptions): Promise<RunStepsResult
 
   const byName = new Map(steps.map((s) => [s.name, s]));
   const states: Record<string, StepState> = {};
-  for (const s of steps) states[s.name] = only && !only.has(s.name) ? 'FINISHED' : 'PENDING';
+  for (const s of steps) states[s.name] = only && !only.has(s.name) ? StepState.FINISHED : StepState.PENDING;
 
   const setState = (name: string, state: StepState) => {
     states[name] = state;
@@ -70,7 +71,7 @@ export async function runSteps(options: RunStepsOptions): Promise<RunStepsResult
         outcome = await options.runStep(step);
       } catch (err) {
         logger?.error({ err, step: step.name }, 'step:run-failed');
-        outcome = 'FAILED';
+        outcome = StepState.FAILED;
       }
       running--;
       setState(step.name, outcome);
@@ -80,12 +81,12 @@ export async function runSteps(options: RunStepsOptions): Promise<RunStepsResult
     // Called at start, after each step settles and on abort; the only place steps start or skip.
     const pump = () => {
       if (settled) return;
-      for (const name of stepsToSkip(steps, states)) setState(name, 'SKIPPED');
+      for (const name of stepsToSkip(steps, states)) setState(name, StepState.SKIPPED);
       if (!canceled) {
         for (const name of runnableSteps(steps, states)) {
           if (running >= maxParallel) break;
           running++;
-          setState(name, 'RUNNING');
+          setState(name, StepState.RUNNING);
           void runOne(byName.get(name) as StepSpec);
         }
       }

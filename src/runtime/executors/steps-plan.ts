@@ -1,6 +1,7 @@
 // Pure planning over a `steps` job: a DAG of named shell commands. Kept free of I/O so the rules
 // (what is valid, what may run next, what is skipped) are decided in one place and tested directly.
 import { BadInputError } from '../../lib/errors.ts';
+import { StepState } from '../../lib/status.ts';
 
 export interface StepSpec {
   /** 1-100 characters of [A-Za-z0-9_.-], unique within the job. */
@@ -12,11 +13,9 @@ export interface StepSpec {
   timeoutSeconds?: number;
 }
 
-/**
- * PENDING → RUNNING → FINISHED | FAILED; PENDING → SKIPPED when a dependency FAILED or was SKIPPED.
- * A step never runs after one of its dependencies failed.
- */
-export type StepState = 'PENDING' | 'RUNNING' | 'FINISHED' | 'FAILED' | 'SKIPPED';
+// A step's states and their transitions are in lib/step-state.ts. A step never runs after one of
+// its dependencies failed.
+export { StepState } from '../../lib/status.ts';
 
 export interface StepProblem {
   /** Where in the input, e.g. `steps[2].dependsOn[0]`. */
@@ -120,8 +119,8 @@ export function runnableSteps(
   return steps
     .filter(
       (s) =>
-        stateOf(states, s.name) === 'PENDING' &&
-        (s.dependsOn ?? []).every((d) => stateOf(states, d) === 'FINISHED'),
+        stateOf(states, s.name) === StepState.PENDING &&
+        (s.dependsOn ?? []).every((d) => stateOf(states, d) === StepState.FINISHED),
     )
     .map((s) => s.name);
 }
@@ -137,12 +136,12 @@ export function stepsToSkip(
   const blocked = new Set<string>();
   const isBlocked = (name: string) => {
     const state = stateOf(states, name);
-    return state === 'FAILED' || state === 'SKIPPED' || blocked.has(name);
+    return state === StepState.FAILED || state === StepState.SKIPPED || blocked.has(name);
   };
   for (let changed = true; changed;) {
     changed = false;
     for (const s of steps) {
-      if (blocked.has(s.name) || stateOf(states, s.name) !== 'PENDING') continue;
+      if (blocked.has(s.name) || stateOf(states, s.name) !== StepState.PENDING) continue;
       if ((s.dependsOn ?? []).some(isBlocked)) {
         blocked.add(s.name);
         changed = true;
@@ -153,7 +152,7 @@ export function stepsToSkip(
 }
 
 function stateOf(states: Readonly<Record<string, StepState>>, name: string): StepState {
-  return Object.hasOwn(states, name) ? (states[name] as StepState) : 'PENDING';
+  return Object.hasOwn(states, name) ? (states[name] as StepState) : StepState.PENDING;
 }
 
 /**

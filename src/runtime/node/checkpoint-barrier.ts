@@ -5,6 +5,7 @@
 import type { Database } from '../../db/client.ts';
 import { coerceError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { CheckpointStatus } from '../../lib/status.ts';
 import { ackCheckpoint, pendingCheckpoints } from '../checkpoints/ack-checkpoint.ts';
 import { waitForCheckpoint } from '../checkpoints/savepoints.ts';
 import type { PipelineControls } from './run-pipeline.ts';
@@ -61,10 +62,10 @@ export class CheckpointBarrier {
       // Stop-with-savepoint: read nothing more until the savepoint settles; stop if it
       // completed, carry on if it failed.
       let settled = await waitForCheckpoint(database, checkpoint.id, 0);
-      while (settled.status === 'IN_PROGRESS' && !cancel.aborted) {
+      while (settled.status === CheckpointStatus.IN_PROGRESS && !cancel.aborted) {
         settled = await waitForCheckpoint(database, checkpoint.id, 1_000);
       }
-      if (settled.status === 'COMPLETED') {
+      if (settled.status === CheckpointStatus.COMPLETED) {
         this.options.stopRun();
         return;
       }

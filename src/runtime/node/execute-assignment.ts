@@ -5,6 +5,7 @@
 // because a plugin waiting on a silent server may never notice the signal. A graceful stop (STOP,
 // DRAIN, a savepoint) is not bounded this way: draining may rightly take long, and a cancel hurries it.
 import type { Logger } from '../../lib/logger.ts';
+import { SubtaskStatus } from '../../lib/status.ts';
 import { settleAssignment, type AssignmentOutcome } from '../runs/settle.ts';
 import { cancelGraceOver } from './cancel-grace-over.ts';
 import { DEFAULT_CANCEL_GRACE_MS, type ExecutorOptions } from './executor-options.ts';
@@ -41,13 +42,16 @@ export async function executeAssignment(
       'WARN',
       `an assignment did not end within ${graceMs} ms of its cancel; abandoned on ${node.name} (its connections and files are being closed)`,
     );
-    result = { status: 'CANCELED' };
+    result = { status: SubtaskStatus.CANCELED };
   }
   let outcome: AssignmentOutcome = result;
-  if (shutdown.aborted && outcome.status === 'CANCELED' && !entry.cancelRequested) {
+  if (shutdown.aborted && outcome.status === SubtaskStatus.CANCELED && !entry.cancelRequested) {
     // Killed because this node is shutting down, not because anyone asked: a failure, so the
     // run's restart strategy can run it elsewhere.
-    outcome = { status: 'FAILED', failure: { message: `node ${node.name} shut down while running` } };
+    outcome = {
+      status: SubtaskStatus.FAILED,
+      failure: { message: `node ${node.name} shut down while running` },
+    };
   }
   await logs.flush();
   await settleAssignment(database, entry.assignmentId, {

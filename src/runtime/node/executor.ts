@@ -4,8 +4,10 @@
 // the run-control watcher (watch-run-control.ts) and queues checkpoints for the running pipelines'
 // barriers (checkpoint-barrier.ts), then claims; each claimed assignment is executed and settled
 // (execute-assignment.ts); a timer reports the pipelines' metric rates (metric-rates.ts).
-import { and, eq, inArray } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { assignments } from '../../db/schema/index.ts';
+import { SubtaskStatus } from '../../lib/status.ts';
+import { transitionAssignments } from '../runs/transition-assignments.ts';
 import { queueCheckpoints } from './checkpoint-barrier.ts';
 import { startClaimLoop } from './claim-loop.ts';
 import { executeAssignment } from './execute-assignment.ts';
@@ -60,11 +62,13 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
       for (const entry of running.values()) entry.cancel.abort();
       await Promise.all([...running.values()].map((e) => e.done));
       // Anything claimed but not started is handed back for placement elsewhere.
-      await database.db
-        .update(assignments)
-        .set({ status: 'CREATED', nodeId: null })
-        .where(and(eq(assignments.nodeId, node.id), inArray(assignments.status, ['SCHEDULED'])))
-        .catch(() => {});
+      await transitionAssignments(
+        database.db,
+        eq(assignments.nodeId, node.id),
+        SubtaskStatus.CREATED,
+        { nodeId: null },
+        { from: [SubtaskStatus.SCHEDULED] },
+      ).catch(() => {});
     },
   };
 }

@@ -3,7 +3,8 @@
 // another process (see heartbeat-thread.ts for the rules). Plain JavaScript on purpose: a worker
 // thread does not inherit the TypeScript loader the process was started with.
 //
-// workerData: { url, nodeId, intervalMs, maxMainStallMs, clock: SharedArrayBuffer }
+// workerData: { url, nodeId, intervalMs, maxMainStallMs, clock: SharedArrayBuffer, statuses }
+// statuses: { down, ready }, the node statuses from lib/node-status.ts (this file cannot import it).
 // clock (BigInt64Array): [0] the main thread's last tick, [1] this thread's last successful stamp,
 // both in ms of `performance.timeOrigin + performance.now()` (the same clock in every thread).
 // Messages out: ready (first stamp written), failed { message, code }, paused { stallMs }, resumed,
@@ -13,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { clearInterval, setInterval } from 'node:timers';
 import postgres from 'postgres';
 
-const { url, nodeId, intervalMs, maxMainStallMs, clock } = workerData;
+const { url, nodeId, intervalMs, maxMainStallMs, clock, statuses } = workerData;
 const ticks = new BigInt64Array(clock);
 const now = () => performance.timeOrigin + performance.now();
 
@@ -50,7 +51,7 @@ const stamp = async () => {
     // node never does, and the stamp is the database's clock when the statement runs.
     await session`
       update nodes set last_heartbeat_at = now(),
-        status = case when status = 'DOWN' then 'READY' else status end
+        status = case when status = ${statuses.down} then ${statuses.ready} else status end
       where id = ${nodeId}::uuid and deregistered_at is null`;
     Atomics.store(ticks, 1, BigInt(Math.round(now())));
     if (!ready) parentPort.postMessage({ type: 'ready' });

@@ -13,6 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../lib/logger.ts';
+import { NodeStatus } from '../../lib/status.ts';
 
 const MAIN_TICK_MS = 100;
 const WORKER_FILE = new URL('./heartbeat-thread-worker.mjs', import.meta.url);
@@ -67,6 +68,7 @@ export async function startHeartbeatThread(options: HeartbeatThreadOptions): Pro
         intervalMs: options.intervalMs,
         maxMainStallMs: options.maxMainStallMs,
         clock,
+        statuses: { down: NodeStatus.DOWN, ready: NodeStatus.READY },
       },
       // The thread needs no loader: it is plain JavaScript (a tsx loader may not reach workers).
       execArgv: [],

@@ -2,6 +2,7 @@
 // a DAG of shell steps, or a pipeline.
 import { coerceError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { SubtaskStatus } from '../../lib/status.ts';
 import type { AssignmentOutcome } from '../runs/settle.ts';
 import { loadAssignmentContext } from './assignment-context.ts';
 import type { ExecutorOptions } from './executor-options.ts';
@@ -32,7 +33,7 @@ export async function runAttempt(
     entry.stop.signal.addEventListener('abort', () => entry.cancel.abort(), { once: true });
     if (ctx.version.kind !== 'PIPELINE' && !options.commandsEnabled) {
       return {
-        status: 'FAILED',
+        status: SubtaskStatus.FAILED,
         failure: { message: 'shell commands are disabled on this node (--no-commands)' },
       };
     }
@@ -42,6 +43,6 @@ export async function runAttempt(
   } catch (err) {
     const error = coerceError(err);
     log.error({ err: error, assignmentId: entry.assignmentId }, 'assignment crashed');
-    return { status: 'FAILED', failure: { message: error.message, stack: error.stack } };
+    return { status: SubtaskStatus.FAILED, failure: { message: error.message, stack: error.stack } };
   }
 }

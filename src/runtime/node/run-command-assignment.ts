@@ -1,6 +1,7 @@
 // COMMAND and STEPS assignments: shell commands as child processes; stdout lines are INFO log
 // lines, stderr lines ERROR, the exit code decides.
 import type { Logger } from '../../lib/logger.ts';
+import { StepState, SubtaskStatus } from '../../lib/status.ts';
 import { runCommand, type CommandResult } from '../executors/run-command.ts';
 import { runSteps } from '../executors/run-steps.ts';
 import type { StepSpec } from '../executors/steps-plan.ts';
@@ -72,14 +73,14 @@ export async function runCommandAssignment(
     vertex.name,
     vertex.config as { command: string; timeoutSeconds?: number },
   );
-  if (result.canceled) return { status: 'CANCELED', exitCode: result.exitCode };
+  if (result.canceled) return { status: SubtaskStatus.CANCELED, exitCode: result.exitCode };
   if (failure)
     return {
-      status: 'FAILED',
+      status: SubtaskStatus.FAILED,
       exitCode: result.exitCode,
       failure: { message: `command ${failure}`, vertex: vertex.name, subtaskIndex: 0 },
     };
-  return { status: 'FINISHED', exitCode: 0 };
+  return { status: SubtaskStatus.FINISHED, exitCode: 0 };
 }
 
 export async function runStepsAssignment(
@@ -95,7 +96,9 @@ export async function runStepsAssignment(
   }));
   const subtaskOf = new Map(ctx.subtasks.map((s) => [names.get(s.vertexId)!, s]));
   // Restart FAILED: steps that finished in an earlier attempt are not run again.
-  const only = steps.filter((s) => subtaskOf.get(s.name)?.status !== 'FINISHED').map((s) => s.name);
+  const only = steps
+    .filter((s) => subtaskOf.get(s.name)?.status !== SubtaskStatus.FINISHED)
+    .map((s) => s.name);
   const failures: string[] = [];
   const skips: Promise<void>[] = [];
   const outcome = await runSteps({
@@ -105,28 +108,28 @@ export async function runStepsAssignment(
     logger: opts.logger,
     runStep: async (step) => {
       const subtask = subtaskOf.get(step.name)!;
-      await markSubtask(opts.database, subtask.id, 'RUNNING');
+      await markSubtask(opts.database, subtask.id, SubtaskStatus.RUNNING);
       const { result, failure } = await runOne(ctx, opts, step.name, step);
       if (failure) failures.push(`step ${step.name} ${failure}`);
       await markSubtask(
         opts.database,
         subtask.id,
-        result.canceled ? 'CANCELED' : failure ? 'FAILED' : 'FINISHED',
+        result.canceled ? SubtaskStatus.CANCELED : failure ? SubtaskStatus.FAILED : SubtaskStatus.FINISHED,
         {
           exitCode: result.exitCode,
           failure,
         },
       );
-      return failure || result.canceled ? 'FAILED' : 'FINISHED';
+      return failure || result.canceled ? StepState.FAILED : StepState.FINISHED;
     },
     onStateChange: (name, state) => {
-      if (state === 'SKIPPED') {
+      if (state === StepState.SKIPPED) {
         opts.logs.append(ctx.run.id, 'WARN', `step ${name} skipped: a step it depends on did not finish`, {
           vertex: name,
           subtaskIndex: 0,
         });
         skips.push(
-          markSubtask(opts.database, subtaskOf.get(name)!.id, 'CANCELED', {
+          markSubtask(opts.database, subtaskOf.get(name)!.id, SubtaskStatus.CANCELED, {
             failure: 'skipped: a dependency failed',
           }),
         );
@@ -134,11 +137,11 @@ export async function runStepsAssignment(
     },
   });
   await Promise.all(skips);
-  if (outcome.canceled) return { status: 'CANCELED' };
-  const failedStep = Object.entries(outcome.states).find(([, s]) => s === 'FAILED');
+  if (outcome.canceled) return { status: SubtaskStatus.CANCELED };
+  const failedStep = Object.entries(outcome.states).find(([, s]) => s === StepState.FAILED);
   if (failedStep) {
     return {
-      status: 'FAILED',
+      status: SubtaskStatus.FAILED,
       failure: {
         message: failures[0] ?? `step ${failedStep[0]} failed`,
         vertex: failedStep[0],
@@ -146,5 +149,5 @@ export async function runStepsAssignment(
       },
     };
   }
-  return { status: 'FINISHED' };
+  return { status: SubtaskStatus.FINISHED };
 }

@@ -4,6 +4,7 @@ import type { Logger } from '../../lib/logger.ts';
 import { coerceError } from '../../lib/errors.ts';
 import { findSink, findSource, findTransform } from '../plugins/index.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
+import { SubtaskStatus } from '../../lib/status.ts';
 import { revealSecrets } from '../definition/secret-options.ts';
 import type { ConnectionAccess, Row, SinkWriter, SourceReader, SplitPosition } from '../plugins/types.ts';
 import type { FileGuard } from '../files/file-guard.ts';
@@ -254,7 +255,7 @@ export class PipelineRunner {
         if (controls.atBoundary) await controls.atBoundary(this.snapshot);
         if (idle) await sleep(IDLE_WAIT_MS);
       }
-      if (controls.cancel.aborted) return { status: 'CANCELED' };
+      if (controls.cancel.aborted) return { status: SubtaskStatus.CANCELED };
       await this.flushAll();
       if (!controls.stop.aborted) {
         for (const chain of this.chains)
@@ -264,12 +265,12 @@ export class PipelineRunner {
           }
       }
       if (controls.atBoundary) await controls.atBoundary(this.snapshot);
-      return { status: 'FINISHED' };
+      return { status: SubtaskStatus.FINISHED };
     } catch (err) {
-      if (controls.cancel.aborted) return { status: 'CANCELED' };
+      if (controls.cancel.aborted) return { status: SubtaskStatus.CANCELED };
       const error = coerceError(err);
       return {
-        status: 'FAILED',
+        status: SubtaskStatus.FAILED,
         failure: {
           message: error.message,
           stack: error.stack,

@@ -4,6 +4,7 @@
 // now belongs to another node or a newer attempt, so this one must not write for it any more.
 import type { Database } from '../../db/client.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { SubtaskStatus } from '../../lib/status.ts';
 import { readRunControl, type RunControlRow } from '../sql/read-run-control.ts';
 import type { RunningAssignment } from './running-assignment.ts';
 
@@ -12,7 +13,7 @@ export type RunControlSignal = 'fenced' | 'cancel' | 'stop' | undefined;
 /** What a running attempt must do, given its row: nothing (undefined), stop, or cancel. */
 export function runControlSignal(row: RunControlRow, nodeId: string, attempt: number): RunControlSignal {
   if (row.node_id !== nodeId || Number(row.attempt) !== attempt) return 'fenced';
-  if (row.status === 'CANCELING' || row.stop_requested === 'CANCEL') return 'cancel';
+  if (row.status === SubtaskStatus.CANCELING || row.stop_requested === 'CANCEL') return 'cancel';
   if (row.stop_requested) return 'stop';
   return undefined;
 }

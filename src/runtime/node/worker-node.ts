@@ -7,10 +7,12 @@ import type { Database } from '../../db/client.ts';
 import { nodes } from '../../db/schema/index.ts';
 import { coerceError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { NodeStatus, sqlLiteral } from '../../lib/status.ts';
 import { VERSION } from '../../lib/version.ts';
 import { emitEvent } from '../events.ts';
 import { writeNodeMetrics } from '../sql/write-node-metrics.ts';
 import { sharedClock, startHeartbeatThread, type HeartbeatThread } from './heartbeat-thread.ts';
+import { transitionNode } from './transition-node.ts';
 
 export interface WorkerNodeOptions {
   database: Database;
@@ -124,7 +126,7 @@ export async function registerWorkerNode(options: WorkerNodeOptions): Promise<Wo
       .update(nodes)
       .set({
         lastHeartbeatAt: sql`now()`,
-        status: sql`case when ${nodes.status} = 'DOWN' then 'READY' else ${nodes.status} end`,
+        status: sql`case when ${nodes.status} = ${sql.raw(sqlLiteral(NodeStatus.DOWN))} then ${sql.raw(sqlLiteral(NodeStatus.READY))} else ${nodes.status} end`,
       })
       .where(and(eq(nodes.id, id), isNull(nodes.deregisteredAt)));
   };
@@ -141,17 +143,19 @@ export async function registerWorkerNode(options: WorkerNodeOptions): Promise<Wo
       return threadStamping() ? 'thread' : 'main';
     },
     drain: async () => {
-      await database.db.update(nodes).set({ status: 'DRAINING' }).where(eq(nodes.id, id));
+      await transitionNode(database.db, id, NodeStatus.DRAINING, {
+        from: [NodeStatus.READY, NodeStatus.DRAINING, NodeStatus.DOWN],
+      });
     },
     stop: async () => {
       stopped = true;
       clearInterval(timer);
       await threadStarting;
       await (thread as HeartbeatThread | null)?.stop();
-      await database.db
-        .update(nodes)
-        .set({ status: 'DOWN', deregisteredAt: new Date() })
-        .where(eq(nodes.id, id));
+      await transitionNode(database.db, id, NodeStatus.DOWN, {
+        from: [NodeStatus.READY, NodeStatus.DRAINING, NodeStatus.DOWN],
+        patch: { deregisteredAt: new Date() },
+      });
       await emitEvent(database, { type: 'node:deregistered', nodeId: id, payload: { name } });
       log.info('node deregistered');
     },

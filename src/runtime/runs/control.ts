@@ -1,19 +1,18 @@
 // Stop, cancel and restart: each one transaction under the run's lock.
-import { and, desc, eq, inArray, notInArray } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
-import {
-  assignments,
-  auditEvents,
-  checkpoints,
-  jobs,
-  jobVersions,
-  runs,
-  subtaskAttempts,
-  subtasks,
-} from '../../db/schema/index.ts';
+import { auditEvents, checkpoints, jobs, jobVersions, runs } from '../../db/schema/index.ts';
 import { ConflictError, NotFoundError } from '../../lib/errors.ts';
-import { isTerminalRunStatus } from '../../lib/status.ts';
+import {
+  CheckpointStatus,
+  IN_FLIGHT_RUN_STATUSES,
+  isIn,
+  isTerminalRunStatus,
+  RETRYABLE_RUN_STATUSES,
+  RunStatus,
+} from '../../lib/status.ts';
 import { checkShellStart } from '../jobs/job-actor.ts';
+import { reopenForNewAttempt } from './reopen-attempt.ts';
 import { cancelLiveAssignments, cancelUnplaced, settleRun } from './settle.ts';
 import { notifyCoordinators, notifyNodesOfRuns } from '../channels.ts';
 import { startRun } from './start-run.ts';
@@ -47,16 +46,12 @@ export async function requestStop(
     // A cancel kills what runs; a graceful stop lets it finish its in-flight records.
     if (mode === 'CANCEL') await cancelLiveAssignments(tx, runId);
     else await cancelUnplaced(tx, runId);
-    if (
-      current.status === 'RUNNING' ||
-      current.status === 'INITIALIZING' ||
-      current.status === 'RESTARTING'
-    ) {
+    if (isIn(IN_FLIGHT_RUN_STATUSES, current.status)) {
       const moved = await transitionRun(
         database,
         tx,
         current,
-        'CANCELLING',
+        RunStatus.CANCELLING,
         `${mode.toLowerCase()} requested by ${actor}`,
       );
       if (moved.ok) current = moved.run;
@@ -74,7 +69,7 @@ export async function latestCompletedCheckpoint(database: Database, runId: strin
   const [row] = await database.db
     .select()
     .from(checkpoints)
-    .where(and(eq(checkpoints.runId, runId), eq(checkpoints.status, 'COMPLETED')))
+    .where(and(eq(checkpoints.runId, runId), eq(checkpoints.status, CheckpointStatus.COMPLETED)))
     .orderBy(desc(checkpoints.number))
     .limit(1);
   return row;
@@ -131,7 +126,7 @@ export async function restartFailed(
       .innerJoin(jobs, eq(jobs.id, jobVersions.jobId))
       .where(eq(jobVersions.id, run.jobVersionId));
     if (version) checkShellStart(version.kind, policy.commandsEnabled, version.job);
-    if (run.status !== 'FAILED' && run.status !== 'CANCELED') {
+    if (!isIn(RETRYABLE_RUN_STATUSES, run.status)) {
       throw new ConflictError(
         `restart FAILED needs a FAILED or CANCELED run; run ${runId} is ${run.status}`,
         {
@@ -140,48 +135,15 @@ export async function restartFailed(
       );
     }
     const attempt = run.attempt + 1;
-    const reopen = await tx
-      .update(subtasks)
-      .set({ status: 'CREATED', attempt, nodeId: null, startedAt: null, endedAt: null })
-      .where(and(eq(subtasks.runId, runId), notInArray(subtasks.status, ['FINISHED'])))
-      .returning({ id: subtasks.id, assignmentId: subtasks.assignmentId });
-    const assignmentIds = [
-      ...new Set(reopen.map((s) => s.assignmentId).filter((id): id is string => id !== null)),
-    ];
-    if (assignmentIds.length === 0)
-      throw new ConflictError(`run ${runId} has nothing that failed or did not run`);
-    await tx
-      .update(assignments)
-      .set({ status: 'CREATED', nodeId: null, attempt, startedAt: null, endedAt: null, waitingReason: null })
-      .where(inArray(assignments.id, assignmentIds));
-    await tx.delete(subtaskAttempts).where(
-      and(
-        inArray(
-          subtaskAttempts.subtaskId,
-          reopen.map((s) => s.id),
-        ),
-        eq(subtaskAttempts.attempt, attempt),
-      ),
-    );
-    const [updated] = await tx
-      .update(runs)
-      .set({ attempt, stopRequested: null })
-      .where(eq(runs.id, runId))
-      .returning();
-    const moved = await transitionRun(
-      database,
-      tx,
-      updated!,
-      'RESTARTING',
-      `restart of failed parts requested by ${actor}`,
-      {
-        allowRetryOfFailed: true,
-      },
-    );
+    const reopen = await reopenForNewAttempt(database, tx, run, {
+      cause: `restart of failed parts requested by ${actor}`,
+      retryOfEnded: true,
+    });
+    if (reopen.reopened === 0) throw new ConflictError(`run ${runId} has nothing that failed or did not run`);
     await tx
       .insert(auditEvents)
       .values({ actor, action: 'run:restart-failed', target: runId, details: { attempt } });
-    return moved.ok ? moved.run : updated!;
+    return reopen.run;
   });
   await notifyCoordinators(database, runId);
   return run;

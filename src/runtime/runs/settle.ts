@@ -1,21 +1,21 @@
 // Deciding a run's status from its assignments. Every decision happens in one transaction holding
 // the run's row lock, so nodes that finish at the same moment cannot both decide.
-import { and, eq, inArray, notInArray } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Database, Tx } from '../../db/client.ts';
-import {
-  assignments,
-  jobVersions,
-  runExceptions,
-  runs,
-  subtaskAttempts,
-  subtasks,
-} from '../../db/schema/index.ts';
+import { assignments, jobVersions, runExceptions, subtasks } from '../../db/schema/index.ts';
 import type { RestartStrategy } from '../jobs/save-job.ts';
-import { TERMINAL_SUBTASK_STATUSES, type RunStatus, type SubtaskStatus } from '../../lib/status.ts';
+import {
+  isTerminalSubtaskStatus,
+  RunStatus,
+  SubtaskStatus,
+  type TerminalSubtaskStatus,
+} from '../../lib/status.ts';
+import { reopenForNewAttempt } from './reopen-attempt.ts';
+import { transitionAssignments, transitionSubtasks } from './transition-assignments.ts';
 import { lockRun, transitionRun, type RunRow } from './transition-run.ts';
 
 export interface AssignmentOutcome {
-  status: Extract<SubtaskStatus, 'FINISHED' | 'FAILED' | 'CANCELED'>;
+  status: TerminalSubtaskStatus;
   /** Why it failed; recorded as a run exception. */
   failure?: { message: string; vertex?: string | null; subtaskIndex?: number | null; stack?: string };
   exitCode?: number | null;
@@ -24,8 +24,6 @@ export interface AssignmentOutcome {
    * (it was restarted elsewhere after this node was declared lost) is ignored: fencing. */
   attempt?: number;
 }
-
-const LIVE: SubtaskStatus[] = ['CREATED', 'SCHEDULED', 'DEPLOYING', 'RUNNING', 'CANCELING'];
 
 /** Records that an assignment ended, and settles its run if that was the last one. Pass `within`
  * to do it inside a transaction the caller holds (the coordinator's fenced ones). */
@@ -40,47 +38,31 @@ export async function settleAssignment(
     if (!assignment) return;
     const run = await lockRun(tx, assignment.runId);
     if (!run) return;
-    if (TERMINAL_SUBTASK_STATUSES.includes(assignment.status)) return; // settled already (e.g. node lost, then it reported)
+    if (isTerminalSubtaskStatus(assignment.status)) return; // settled already (e.g. node lost, then it reported)
     if (
       outcome.attempt !== undefined &&
       (assignment.attempt !== outcome.attempt || assignment.nodeId !== outcome.nodeId)
     )
       return;
     const now = new Date();
-    await tx
-      .update(assignments)
-      .set({ status: outcome.status, endedAt: now })
-      .where(eq(assignments.id, assignmentId));
+    const ended = await transitionAssignments(tx, eq(assignments.id, assignmentId), outcome.status, {
+      endedAt: now,
+    });
+    if (ended.length === 0) return;
     // Subtasks that reported their own end keep it; the rest end with the assignment.
-    const open = await tx
-      .update(subtasks)
-      .set({ status: outcome.status, endedAt: now })
-      .where(
-        and(
-          eq(subtasks.assignmentId, assignmentId),
-          notInArray(subtasks.status, [...TERMINAL_SUBTASK_STATUSES]),
-        ),
-      )
-      .returning({ id: subtasks.id, attempt: subtasks.attempt });
-    if (open.length) {
-      await tx
-        .update(subtaskAttempts)
-        .set({
-          status: outcome.status,
+    await transitionSubtasks(
+      tx,
+      eq(subtasks.assignmentId, assignmentId),
+      outcome.status,
+      { endedAt: now },
+      {
+        attempt: {
           endedAt: now,
           exitCode: outcome.exitCode ?? null,
           failure: outcome.failure?.message ?? null,
-        })
-        .where(
-          and(
-            inArray(
-              subtaskAttempts.subtaskId,
-              open.map((s) => s.id),
-            ),
-            inArray(subtaskAttempts.status, LIVE),
-          ),
-        );
-    }
+        },
+      },
+    );
     if (outcome.failure) {
       await tx.insert(runExceptions).values({
         runId: run.id,
@@ -91,14 +73,9 @@ export async function settleAssignment(
         nodeId: outcome.nodeId ?? null,
       });
     }
-    if (outcome.status === 'FAILED' && (await restartAssignment(database, tx, run, assignment.id, outcome)))
-      return;
-    await settleRun(
-      database,
-      tx,
-      run,
-      outcome.status === 'FAILED' ? (outcome.failure?.message ?? 'a subtask failed') : undefined,
-    );
+    const failed = outcome.status === SubtaskStatus.FAILED;
+    if (failed && (await restartAssignment(database, tx, run, assignment.id, outcome))) return;
+    await settleRun(database, tx, run, failed ? (outcome.failure?.message ?? 'a subtask failed') : undefined);
   };
   await (within ? settle(within) : database.db.transaction(settle));
 }
@@ -123,7 +100,7 @@ async function restartAssignment(
   assignmentId: string,
   outcome: AssignmentOutcome,
 ): Promise<boolean> {
-  if (run.stopRequested || run.status === 'FAILING') return false;
+  if (run.stopRequested || run.status === RunStatus.FAILING) return false;
   const [version] = await tx
     .select({ strategy: jobVersions.restartStrategy })
     .from(jobVersions)
@@ -132,29 +109,11 @@ async function restartAssignment(
   if (!strategy || strategy.type === 'none' || run.attempt >= strategy.attempts) return false;
   const attempt = run.attempt + 1;
   const delay = restartDelayMs(strategy, attempt);
-  await tx
-    .update(assignments)
-    .set({
-      status: 'CREATED',
-      nodeId: null,
-      attempt,
-      startedAt: null,
-      endedAt: null,
-      notBefore: new Date(Date.now() + delay),
-    })
-    .where(eq(assignments.id, assignmentId));
-  await tx
-    .update(subtasks)
-    .set({ status: 'CREATED', nodeId: null, attempt, startedAt: null, endedAt: null })
-    .where(and(eq(subtasks.assignmentId, assignmentId), notInArray(subtasks.status, ['FINISHED'])));
-  const [updated] = await tx.update(runs).set({ attempt }).where(eq(runs.id, run.id)).returning();
-  await transitionRun(
-    database,
-    tx,
-    updated!,
-    'RESTARTING',
-    `restart ${attempt} of ${strategy.attempts} in ${delay} ms after: ${outcome.failure?.message ?? 'a failure'}`,
-  );
+  await reopenForNewAttempt(database, tx, run, {
+    assignmentId,
+    notBefore: new Date(Date.now() + delay),
+    cause: `restart ${attempt} of ${strategy.attempts} in ${delay} ms after: ${outcome.failure?.message ?? 'a failure'}`,
+  });
   return true;
 }
 
@@ -167,12 +126,18 @@ export async function settleRun(database: Database, tx: Tx, run: RunRow, failure
     .select({ status: assignments.status })
     .from(assignments)
     .where(eq(assignments.runId, run.id));
-  const live = rows.filter((a) => !TERMINAL_SUBTASK_STATUSES.includes(a.status));
-  const failed = rows.some((a) => a.status === 'FAILED');
+  const live = rows.filter((a) => !isTerminalSubtaskStatus(a.status));
+  const failed = rows.some((a) => a.status === SubtaskStatus.FAILED);
   let current = run;
   if (failed && live.length > 0) {
-    if (current.status !== 'FAILING') {
-      const moved = await transitionRun(database, tx, current, 'FAILING', failure ?? 'a subtask failed');
+    if (current.status !== RunStatus.FAILING) {
+      const moved = await transitionRun(
+        database,
+        tx,
+        current,
+        RunStatus.FAILING,
+        failure ?? 'a subtask failed',
+      );
       if (moved.ok) current = moved.run;
     }
     await cancelLiveAssignments(tx, run.id);
@@ -185,58 +150,57 @@ export async function settleRun(database: Database, tx: Tx, run: RunRow, failure
     : current.stopRequested
       ? `stopped (${current.stopRequested.toLowerCase()})`
       : 'all subtasks finished';
-  if (current.status === 'CREATED' || current.status === 'RESTARTING') {
+  if (current.status === RunStatus.CREATED || current.status === RunStatus.RESTARTING) {
     // Never got to RUNNING (e.g. canceled before placement): pass through the allowed path.
-    if (final === 'FINISHED' || final === 'SUSPENDED') {
-      const r = await transitionRun(database, tx, current, 'RUNNING', 'started');
+    if (final === RunStatus.FINISHED || final === RunStatus.SUSPENDED) {
+      const r = await transitionRun(database, tx, current, RunStatus.RUNNING, 'started');
       if (r.ok) current = r.run;
     }
   }
-  if (final === 'FAILED' && current.status === 'RUNNING') {
-    const r = await transitionRun(database, tx, current, 'FAILING', cause);
+  if (final === RunStatus.FAILED && current.status === RunStatus.RUNNING) {
+    const r = await transitionRun(database, tx, current, RunStatus.FAILING, cause);
     if (r.ok) current = r.run;
   }
-  if ((final === 'CANCELED' || final === 'SUSPENDED') && current.status === 'RUNNING') {
-    const r = await transitionRun(database, tx, current, 'CANCELLING', cause);
+  if (
+    (final === RunStatus.CANCELED || final === RunStatus.SUSPENDED) &&
+    current.status === RunStatus.RUNNING
+  ) {
+    const r = await transitionRun(database, tx, current, RunStatus.CANCELLING, cause);
     if (r.ok) current = r.run;
   }
   await transitionRun(database, tx, current, final, cause);
 }
 
 function finalStatus(run: RunRow, failed: boolean): RunStatus {
-  if (failed) return 'FAILED';
+  if (failed) return RunStatus.FAILED;
   switch (run.stopRequested) {
     case 'CANCEL':
     case 'STOP':
-      return 'CANCELED';
+      return RunStatus.CANCELED;
     case 'SUSPEND':
-      return 'SUSPENDED';
+      return RunStatus.SUSPENDED;
     default:
-      return 'FINISHED';
+      return RunStatus.FINISHED;
   }
 }
 
 /** Ends the run's assignments (and their subtasks) that no node has taken yet. */
 export async function cancelUnplaced(tx: Tx, runId: string): Promise<void> {
   const now = new Date();
-  await tx
-    .update(assignments)
-    .set({ status: 'CANCELED', endedAt: now })
-    .where(and(eq(assignments.runId, runId), eq(assignments.status, 'CREATED')));
-  await tx
-    .update(subtasks)
-    .set({ status: 'CANCELED', endedAt: now })
-    .where(and(eq(subtasks.runId, runId), eq(subtasks.status, 'CREATED')));
+  const unplaced = { from: [SubtaskStatus.CREATED] };
+  await transitionAssignments(
+    tx,
+    eq(assignments.runId, runId),
+    SubtaskStatus.CANCELED,
+    { endedAt: now },
+    unplaced,
+  );
+  await transitionSubtasks(tx, eq(subtasks.runId, runId), SubtaskStatus.CANCELED, { endedAt: now }, unplaced);
 }
 
 /** Asks every assignment of the run that has not ended to stop: unplaced ones end at once, placed
  * ones go CANCELING and their node kills them. */
 export async function cancelLiveAssignments(tx: Tx, runId: string): Promise<void> {
   await cancelUnplaced(tx, runId);
-  await tx
-    .update(assignments)
-    .set({ status: 'CANCELING' })
-    .where(
-      and(eq(assignments.runId, runId), inArray(assignments.status, ['SCHEDULED', 'DEPLOYING', 'RUNNING'])),
-    );
+  await transitionAssignments(tx, eq(assignments.runId, runId), SubtaskStatus.CANCELING);
 }

@@ -13,7 +13,7 @@ import {
 } from '../../db/schema/index.ts';
 import { ConflictError, NotFoundError } from '../../lib/errors.ts';
 import { newRunId } from '../../lib/ids.ts';
-import type { RunTrigger } from '../../lib/status.ts';
+import { RunStatus, type RunTrigger } from '../../lib/status.ts';
 import { notifyCoordinators } from '../channels.ts';
 import { emitEvent } from '../events.ts';
 import { checkShellStart } from '../jobs/job-actor.ts';
@@ -99,7 +99,7 @@ export async function startRun(database: Database, options: StartRunOptions, wit
       .returning();
     await tx.insert(runStatusHistory).values({
       runId: row!.id,
-      toStatus: 'CREATED',
+      toStatus: RunStatus.CREATED,
       cause: `started by ${options.actor} (${options.trigger})`,
     });
     await createAssignments(tx, row!, version.kind, vertexRows);

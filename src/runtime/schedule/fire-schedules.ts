@@ -5,7 +5,7 @@ import type { Database, Tx } from '../../db/client.ts';
 import { jobs, jobVersions, runs, scheduleTicks, type JobRow } from '../../db/schema/index.ts';
 import { coerceError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
-import type { RunTrigger } from '../../lib/status.ts';
+import { ACTIVE_RUN_STATUSES, RunStatus, sqlLiteral, type RunTrigger } from '../../lib/status.ts';
 import { fenced, StaleLeaderError, type LeaderFence } from '../coordinator/fence.ts';
 import { emitEvent } from '../events.ts';
 import { COMMANDS_DISABLED_REASON, isShellKind } from '../jobs/job-actor.ts';
@@ -210,12 +210,7 @@ export async function fireSchedules(
       const [active] = await tx
         .select({ id: runs.id })
         .from(runs)
-        .where(
-          and(
-            eq(runs.jobId, job.id),
-            sql`${runs.status} not in ('FINISHED', 'FAILED', 'CANCELED', 'SUSPENDED')`,
-          ),
-        )
+        .where(and(eq(runs.jobId, job.id), inArray(runs.status, [...ACTIVE_RUN_STATUSES])))
         .limit(1);
       return active
         ? { outcome: 'SKIPPED', reason: `run ${active.id} is still active (concurrency FORBID)` }
@@ -240,7 +235,7 @@ export async function fireFollowUps(
     select r.id as run_id, r.job_id, date_trunc('milliseconds', r.ended_at)::text as ended_at, j.retries
     from runs r join jobs j on j.id = r.job_id
     where j.cluster_id = ${fence.clusterId}::uuid and j.retries > 0 and j.deleted_at is null and not j.disabled
-      and r.status = 'FAILED' and r.trigger in ('SCHEDULE', 'RETRY') and r.ended_at > now() - interval '1 day'
+      and r.status = ${sql.raw(sqlLiteral(RunStatus.FAILED))} and r.trigger in ('SCHEDULE', 'RETRY') and r.ended_at > now() - interval '1 day'
       and not exists (select 1 from schedule_ticks t where t.job_id = j.id and t.tick_at = date_trunc('milliseconds', r.ended_at))`);
   for (const row of failed) {
     // How many retries already led here: walk back through RETRY runs.
@@ -279,7 +274,7 @@ export async function fireFollowUps(
     select r.id as run_id, c.id as child_id, date_trunc('milliseconds', r.ended_at)::text as ended_at
     from runs r join jobs c on c.parent_job_id = r.job_id
     where c.cluster_id = ${fence.clusterId}::uuid and c.deleted_at is null and not c.disabled
-      and r.status = 'FINISHED' and r.ended_at > now() - interval '1 hour'
+      and r.status = ${sql.raw(sqlLiteral(RunStatus.FINISHED))} and r.ended_at > now() - interval '1 hour'
       and not exists (select 1 from schedule_ticks t where t.job_id = c.id and t.tick_at = date_trunc('milliseconds', r.ended_at))`);
   for (const row of dependents) {
     const [child] = await database.db.select().from(jobs).where(eq(jobs.id, row.child_id));
