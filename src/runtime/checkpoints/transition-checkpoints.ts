@@ -3,10 +3,8 @@
 // (and the reverse), and returns the rows it moved.
 import { and, inArray, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
-import { checkpoints } from '../../db/schema/index.ts';
+import { checkpoints, type CheckpointRow } from '../../db/schema/index.ts';
 import { CHECKPOINT_TRANSITIONS, fromSet, type CheckpointStatus } from '../../lib/status.ts';
-
-export type CheckpointRow = typeof checkpoints.$inferSelect;
 
 type CheckpointPatch = {
   [K in keyof Omit<typeof checkpoints.$inferInsert, 'status' | 'id' | 'runId'>]?:

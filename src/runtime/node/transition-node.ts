@@ -3,10 +3,8 @@
 // The write checks the state machine (lib/node-status.ts) in its WHERE.
 import { and, eq, inArray, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
-import { nodes } from '../../db/schema/index.ts';
+import { nodes, type NodeRow } from '../../db/schema/index.ts';
 import { fromSet, NODE_TRANSITIONS, type NodeStatus } from '../../lib/status.ts';
-
-export type NodeRow = typeof nodes.$inferSelect;
 
 /**
  * Moves node `nodeId` to `to` if it is in a status the machine lets move there (narrowed by
