@@ -17,7 +17,14 @@ import { sql } from 'drizzle-orm';
 import { parse, print, type FieldNode, type OperationDefinitionNode } from 'graphql';
 import { hostname, loadavg } from 'node:os';
 import { buildApp } from '../src/server/app.ts';
-import { createJob, requestStop, safeBaseEnv, startRun, startRuntime } from '../src/runtime/index.ts';
+import {
+  createEventFeed,
+  createJob,
+  requestStop,
+  safeBaseEnv,
+  startRun,
+  startRuntime,
+} from '../src/runtime/index.ts';
 import type { Database } from '../src/db/client.ts';
 import { contractOperation } from '../test/support/contract.ts';
 import { seedRun } from '../test/support/fixtures.ts';
@@ -139,6 +146,7 @@ export async function heavyQueryBench(
       authEnabled: false,
       commandsEnabled: true,
       heartbeatTimeoutMs: RUNTIME_DEFAULTS.heartbeatTimeoutMs,
+      events: createEventFeed(database),
     },
     host: '127.0.0.1',
     port: 0,

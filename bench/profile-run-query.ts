@@ -11,6 +11,7 @@ import { Session, type Profiler } from 'node:inspector';
 import { pino } from 'pino';
 import { createDatabase } from '../src/db/client.ts';
 import { migrateDatabase } from '../src/db/migrate.ts';
+import { createEventFeed } from '../src/runtime/index.ts';
 import { buildApp } from '../src/server/app.ts';
 import { contractOperation } from '../test/support/contract.ts';
 import { seedRun } from '../test/support/fixtures.ts';
@@ -89,7 +90,12 @@ async function profileRunQuery(out: string): Promise<string> {
   const app = buildApp({
     database,
     logger: pino({ level: 'silent' }),
-    settings: { authEnabled: false, commandsEnabled: true, heartbeatTimeoutMs: 5_000 },
+    settings: {
+      authEnabled: false,
+      commandsEnabled: true,
+      heartbeatTimeoutMs: 5_000,
+      events: createEventFeed(database),
+    },
     secrets: testSecrets,
     host: '127.0.0.1',
     port: 0,

@@ -183,6 +183,7 @@ async function serve(config: Config, logger: Logger) {
       heartbeatTimeoutMs: config.heartbeatTimeoutMs,
       commandsEnabled: config.commandsEnabled,
       files: runtime.files,
+      events: runtime.events,
     },
     host: config.host,
     port: config.port,

@@ -2,7 +2,7 @@ import type { Database } from '../db/client.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import type { Role } from '../lib/status.ts';
-import type { FileGuard } from '../runtime/index.ts';
+import type { EventFeed, FileGuard } from '../runtime/index.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 
 /** Who is calling: a token's id and role, or the loopback user when auth is off. */
@@ -21,6 +21,8 @@ export interface GraphQLSettings {
   /** The file roots job definitions may name paths in (the runtime's guard); none: every path is
    * refused. */
   files?: FileGuard;
+  /** The runtime's realtime feed: waits (stop-with-savepoint) and subscriptions read events through it. */
+  events: EventFeed;
 }
 
 /** Created fresh for every request (and every subscription), never shared between them. */

@@ -12,6 +12,7 @@ import { startExecutor, type Executor } from './node/executor.ts';
 import { registerWorkerNode, type WorkerNodeMembership } from './node/worker-node.ts';
 import type { RetentionSettings } from './coordinator/retention.ts';
 import { createFileGuard, type FileGuard } from './files/file-guard.ts';
+import { createEventFeed, type EventFeed } from './feed/event-feed.ts';
 
 export { ensureCluster } from './clusters.ts';
 export type { RetentionSettings } from './coordinator/retention.ts';
@@ -38,9 +39,24 @@ export type { DefinitionAccess } from './definition/secure-definition.ts';
 export { startRun } from './runs/start-run.ts';
 export { runIdSchema, startJobInputSchema, type StartJobInput } from './runs/run-inputs.ts';
 export { requestStop, restartWhole, restartFailed, type StopMode } from './runs/control.ts';
+export { startJob } from './runs/start-job.ts';
+export { stopRun, stopWithSavepoint, type StopRunInput } from './runs/stop-run.ts';
+export { restartRun, type RestartMode } from './runs/restart-run.ts';
+export { waitForRunEnd } from './runs/wait-for-run-end.ts';
+export {
+  createEventFeed,
+  FeedClosedError,
+  WaitTimeoutError,
+  type EventFeed,
+  type EventFeedOptions,
+  type SubscribeOptions,
+  type WaitOptions,
+} from './feed/event-feed.ts';
+export type { EventFilter, FeedEvent } from './feed/event-filter.ts';
 export { normalizeDefinition } from './definition/job-definition.ts';
 export { safeBaseEnv } from './executors/run-command.ts';
 export { triggerSavepoint, waitForCheckpoint } from './checkpoints/savepoints.ts';
+export { checkRestorePoint } from './checkpoints/check-restore-point.ts';
 export { checkpointPositions } from './checkpoints/ack-checkpoint.ts';
 export { setNodeDraining } from './node/drain-node.ts';
 export {
@@ -95,6 +111,8 @@ export interface Runtime {
   readonly logs: LogAppender;
   /** The guard over this process's file roots (for definition-time checks and the node's plugins). */
   readonly files: FileGuard;
+  /** The realtime feed over the events table (waits and subscriptions of this process share it). */
+  readonly events: EventFeed;
   stop(): Promise<void>;
 }
 
@@ -103,6 +121,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const clusterId = await ensureCluster(database, options.cluster);
   const files = await createFileGuard(options.fileRoots ?? []);
   const logs = createLogAppender({ database, logger, node: { id: null, name: null } });
+  const events = createEventFeed(database, { pollMs: options.pollMs, logger });
   let node: WorkerNodeMembership | undefined;
   let executor: Executor | undefined;
   let nodeLogs: LogAppender | undefined;
@@ -155,6 +174,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       },
       files,
       cancelGraceMs: options.cancelGraceMs ?? CONFIG_DEFAULTS.cancelGraceMs,
+      events,
     });
   }
   return {
@@ -164,12 +184,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     executor,
     logs,
     files,
+    events,
     stop: async () => {
       await executor?.stop();
       await nodeLogs?.close();
       await node?.stop();
       await coordinator?.stop();
       await logs.close();
+      await events.close();
     },
   };
 }

@@ -4,6 +4,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assignments, checkpoints, runs, subtasks } from '../../src/db/schema/index.ts';
+import { createEventFeed } from '../../src/runtime/index.ts';
 import { CheckpointBarrier, queueCheckpoints } from '../../src/runtime/node/checkpoint-barrier.ts';
 import { startClaimLoop } from '../../src/runtime/node/claim-loop.ts';
 import { MetricRates } from '../../src/runtime/node/metric-rates.ts';
@@ -158,6 +159,7 @@ describe('checkpoint barrier', () => {
     const entry = running('unused', seeded.runId);
     entry.barrier = new CheckpointBarrier({
       database: t.database,
+      events: createEventFeed(t.database),
       log: silentLogger,
       ackAs: { subtaskId: subtask!.id, index: 0 },
       cancel: entry.cancel.signal,

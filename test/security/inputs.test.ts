@@ -4,7 +4,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobs, runs, scheduleTicks } from '../../src/db/schema/index.ts';
-import { ensureCluster } from '../../src/runtime/index.ts';
+import { createEventFeed, ensureCluster } from '../../src/runtime/index.ts';
 import { fireSchedules } from '../../src/runtime/schedule/fire-schedules.ts';
 import { takeLeaderTerm } from '../../src/runtime/coordinator/fence.ts';
 import { testSecrets } from '../support/secrets.ts';
@@ -285,7 +285,12 @@ describe('--no-commands stops shell execution entirely', () => {
     const off = buildApp({
       database: on.database,
       logger: silentLogger,
-      settings: { authEnabled: true, heartbeatTimeoutMs: 5_000, commandsEnabled: false },
+      settings: {
+        authEnabled: true,
+        heartbeatTimeoutMs: 5_000,
+        commandsEnabled: false,
+        events: createEventFeed(on.database),
+      },
       host: '127.0.0.1',
       port: 0,
       secrets: testSecrets,

@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import type { Database } from '../../src/db/client.ts';
 import { createApiToken } from '../../src/db/tokens.ts';
 import type { Role } from '../../src/lib/status.ts';
-import { ensureCluster, type FileGuard } from '../../src/runtime/index.ts';
+import { createEventFeed, ensureCluster, type FileGuard } from '../../src/runtime/index.ts';
 import { buildApp, type App } from '../../src/server/app.ts';
 import { contractOperation } from './contract.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
@@ -42,6 +42,7 @@ export async function createTestApp(
   const testDb = await createTestDatabase({ onStatement: options.onStatement });
   const { database } = testDb;
   await ensureCluster(database, 'default');
+  const events = createEventFeed(database, { pollMs: 50 });
   const app = buildApp({
     database,
     logger: silentLogger,
@@ -50,6 +51,7 @@ export async function createTestApp(
       authEnabled: options.authEnabled ?? false,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 5_000,
       files: options.files,
+      events,
     },
     secrets: testSecrets,
     host: '127.0.0.1',
@@ -72,6 +74,9 @@ export async function createTestApp(
       return (await response.json()) as GraphQLResponse<any>;
     },
     token: async (role) => (await createApiToken(database, role, `test ${role}`)).token,
-    close: () => testDb.close(),
+    close: async () => {
+      await events.close();
+      await testDb.close();
+    },
   };
 }

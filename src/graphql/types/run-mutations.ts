@@ -1,23 +1,8 @@
-import { eq } from 'drizzle-orm';
-import { runs } from '../../db/schema/index.ts';
-import { BadInputError, ConflictError, NotFoundError } from '../../lib/errors.ts';
-import { isUuid } from '../../lib/ids.ts';
-import { CheckpointStatus, isTerminalRunStatus } from '../../lib/status.ts';
-import { parseInput } from '../../lib/parse-input.ts';
-import {
-  checkpointPositions,
-  requestStop,
-  restartFailed,
-  restartWhole,
-  startJobInputSchema,
-  startRun,
-  triggerSavepoint,
-} from '../../runtime/index.ts';
-import type { GraphQLContext } from '../context.ts';
+import { requestStop, restartRun, startJob, stopRun, triggerSavepoint } from '../../runtime/index.ts';
 import { requireRole } from '../auth.ts';
 import { builder } from '../builder.ts';
-import { requireJobByName, requireRun } from '../lookups.ts';
-import type { CheckpointRow, JobRow, RunRow } from '../../db/schema/index.ts';
+import { requireRun } from '../lookups.ts';
+import type { CheckpointRow, RunRow } from '../../db/schema/index.ts';
 import { CheckpointRef, RunRef } from './refs.ts';
 
 const RestartModeEnum = builder.enumType('RestartMode', {
@@ -81,51 +66,6 @@ const SavepointPayload = builder.objectRef<{ savepoint: CheckpointRow }>('Savepo
   fields: (t) => ({ savepoint: t.field({ type: CheckpointRef, resolve: (p) => p.savepoint }) }),
 });
 
-/** The run once it has ended (a stop-with-savepoint takes a moment after the savepoint). */
-async function waitForRunEnd(ctx: GraphQLContext, runId: string, waitMs: number): Promise<RunRow> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    const [run] = await ctx.database.db.select().from(runs).where(eq(runs.id, runId));
-    if (!run || isTerminalRunStatus(run.status) || Date.now() > deadline) return run!;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-/** A savepoint or checkpoint a new run of `job` may start from; returns its id. */
-async function checkRestorePoint(
-  ctx: GraphQLContext,
-  job: JobRow,
-  id: string,
-  allowNonRestoredState: boolean,
-): Promise<string> {
-  const path = 'input.fromSavepoint';
-  if (!isUuid(id))
-    throw new BadInputError(`${path}: ${JSON.stringify(id.slice(0, 60))} is not a savepoint id`, { path });
-  const checkpoint = await ctx.loaders.checkpoint.load(id);
-  if (!checkpoint) throw new NotFoundError('savepoint', id);
-  if (checkpoint.status !== CheckpointStatus.COMPLETED) {
-    throw new BadInputError(`${path}: savepoint ${id} is ${checkpoint.status}, not COMPLETED`, { path });
-  }
-  const run = await ctx.loaders.run.load(checkpoint.runId);
-  if (run?.jobId !== job.id)
-    throw new BadInputError(`${path}: savepoint ${id} belongs to another job`, { path });
-  const positions = await checkpointPositions(ctx.database, id);
-  const version = await ctx.loaders.currentVersionOfJob.load(job.id);
-  const sources = new Set(
-    (await ctx.loaders.verticesByVersion.load(version!.id))
-      .filter((v) => v.kind === 'SOURCE')
-      .map((v) => v.name),
-  );
-  const orphaned = Object.keys(positions).filter((name) => !sources.has(name));
-  if (orphaned.length && !allowNonRestoredState) {
-    throw new BadInputError(
-      `${path}: the savepoint holds state for ${orphaned.map((n) => JSON.stringify(n)).join(', ')}, which the job no longer has; pass allowNonRestoredState: true to start without it`,
-      { path },
-    );
-  }
-  return id;
-}
-
 builder.mutationFields((t) => ({
   triggerSavepoint: t.field({
     type: SavepointPayload,
@@ -136,7 +76,7 @@ builder.mutationFields((t) => ({
       const viewer = requireRole(ctx, 'operator');
       await requireRun(input.runId, ctx, 'input.runId');
       return {
-        savepoint: await triggerSavepoint(ctx.database, input.runId, {
+        savepoint: await triggerSavepoint(ctx.database, ctx.settings.events, input.runId, {
           requestId: input.requestId,
           actor: viewer.name,
         }),
@@ -150,20 +90,8 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: StartJobInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const viewer = requireRole(ctx, 'operator');
-      parseInput(startJobInputSchema, input, 'input');
-      const job = await requireJobByName(input.job, ctx, 'input.job');
-      const restoredFromId = input.fromSavepoint
-        ? await checkRestorePoint(ctx, job, input.fromSavepoint, input.allowNonRestoredState ?? false)
-        : undefined;
-      const run = await startRun(ctx.database, {
-        jobId: job.id,
-        trigger: 'API',
-        actor: viewer.name,
-        parallelism: input.parallelism ?? undefined,
-        restoredFromId,
-        commandsEnabled: ctx.settings.commandsEnabled,
-      });
-      return { run };
+      const actor = { name: viewer.name, commandsEnabled: ctx.settings.commandsEnabled };
+      return { run: await startJob(ctx.database, input, actor) };
     },
   }),
   stopJob: t.field({
@@ -174,23 +102,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const viewer = requireRole(ctx, 'operator');
       await requireRun(input.runId, ctx, 'input.runId');
-      if (input.withSavepoint) {
-        const savepoint = await triggerSavepoint(ctx.database, input.runId, {
-          stopAfter: true,
-          actor: viewer.name,
-          waitMs: 30_000,
-        });
-        if (savepoint.status !== CheckpointStatus.COMPLETED) {
-          const why = savepoint.failureReason ? `: ${savepoint.failureReason}` : '';
-          throw new ConflictError(
-            `the savepoint ${savepoint.id} did not complete (${savepoint.status}${why}); the run keeps running`,
-            { details: { savepoint: savepoint.id } },
-          );
-        }
-        return { run: await waitForRunEnd(ctx, input.runId, 30_000), savepoint };
-      }
-      const run = await requestStop(ctx.database, input.runId, input.drain ? 'DRAIN' : 'STOP', viewer.name);
-      return { run, savepoint: null };
+      return stopRun(ctx.database, ctx.settings.events, input, viewer.name);
     },
   }),
   cancelJob: t.field({
@@ -210,11 +122,7 @@ builder.mutationFields((t) => ({
       const viewer = requireRole(ctx, 'operator');
       await requireRun(input.runId, ctx, 'input.runId');
       const policy = { commandsEnabled: ctx.settings.commandsEnabled };
-      const run =
-        input.mode === 'WHOLE'
-          ? await restartWhole(ctx.database, input.runId, viewer.name, policy)
-          : await restartFailed(ctx.database, input.runId, viewer.name, policy);
-      return { run };
+      return { run: await restartRun(ctx.database, input.runId, input.mode, viewer.name, policy) };
     },
   }),
 }));

@@ -9,6 +9,7 @@ import { CheckpointStatus, RunStatus, SubtaskStatus } from '../../lib/status.ts'
 import { emitEvent } from '../events.ts';
 import { notifyNodesOfRuns } from '../channels.ts';
 import { savepointRequestIdSchema } from '../runs/run-inputs.ts';
+import { WaitTimeoutError, type EventFeed } from '../feed/event-feed.ts';
 
 /**
  * Triggers a savepoint of a RUNNING pipeline run and waits up to `waitMs` for it to settle. The
@@ -17,6 +18,7 @@ import { savepointRequestIdSchema } from '../runs/run-inputs.ts';
  */
 export async function triggerSavepoint(
   database: Database,
+  feed: EventFeed,
   runId: string,
   options: { requestId?: string | null; stopAfter?: boolean; actor: string; waitMs?: number },
 ): Promise<CheckpointRow> {
@@ -75,7 +77,13 @@ export async function triggerSavepoint(
     payload: { kind: 'SAVEPOINT', requestId },
   });
   await notifyNodesOfRuns(database, [runId]);
-  return waitForCheckpoint(database, created.id, options.waitMs ?? 10_000);
+  try {
+    return await waitForCheckpoint(database, feed, created.id, { timeoutMs: options.waitMs ?? 10_000 });
+  } catch (err) {
+    // Not settled yet is an answer here: the caller gets the savepoint as it is (IN_PROGRESS).
+    if (!(err instanceof WaitTimeoutError)) throw err;
+    return readCheckpoint(database, created.id);
+  }
 }
 
 async function findByRequest(database: Database, runId: string, requestId: string) {
@@ -86,17 +94,26 @@ async function findByRequest(database: Database, runId: string, requestId: strin
   return row;
 }
 
-/** Polls a checkpoint until it is no longer IN_PROGRESS or the wait is over. */
+async function readCheckpoint(database: Database, id: string): Promise<CheckpointRow> {
+  const [row] = await database.db.select().from(checkpoints).where(eq(checkpoints.id, id));
+  if (!row) throw new NotFoundError('checkpoint', id);
+  return row;
+}
+
+/** The checkpoint once it is no longer IN_PROGRESS (woken by its `checkpoint:completed` or
+ * `checkpoint:failed` event, decided by its row); WaitTimeoutError when `timeoutMs` passes first. */
 export async function waitForCheckpoint(
   database: Database,
+  feed: EventFeed,
   id: string,
-  waitMs: number,
+  options: { timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<CheckpointRow> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    const [row] = await database.db.select().from(checkpoints).where(eq(checkpoints.id, id));
-    if (!row) throw new NotFoundError('checkpoint', id);
-    if (row.status !== CheckpointStatus.IN_PROGRESS || Date.now() >= deadline) return row;
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  return feed.waitFor(
+    { checkpointId: id, types: ['checkpoint:completed', 'checkpoint:failed'] },
+    async () => {
+      const row = await readCheckpoint(database, id);
+      return row.status === CheckpointStatus.IN_PROGRESS ? undefined : row;
+    },
+    { ...options, what: `checkpoint ${id} to complete or fail` },
+  );
 }

@@ -102,15 +102,28 @@ export async function expireCheckpoints(
 
 /** Runs whose checkpoint is in progress but no longer completable (a subtask stopped running) fail it. */
 export async function abandonCheckpointsOfStoppedRuns(database: Database, fence: LeaderFence): Promise<void> {
-  await fenced(database, fence, (tx) =>
-    transitionCheckpoints(
+  await fenced(database, fence, async (tx) => {
+    const abandoned = await transitionCheckpoints(
       tx,
       sql`${checkpoints.runId} in (select r.id from runs r
         where r.status in ${sql.raw(sqlLiteral(TERMINAL_RUN_STATUSES))})`,
       CheckpointStatus.FAILED,
       { failureReason: 'the run stopped before every subtask acknowledged' },
-    ),
-  );
+    );
+    // Waits on a checkpoint (stop-with-savepoint) are woken by this event, in the same transaction.
+    for (const c of abandoned) {
+      await emitEvent(
+        database,
+        {
+          type: 'checkpoint:failed',
+          runId: c.runId,
+          checkpointId: c.id,
+          payload: { reason: c.failureReason },
+        },
+        tx,
+      );
+    }
+  });
 }
 
 /** Retention: each run keeps its newest `keep` completed periodic checkpoints (and every savepoint,

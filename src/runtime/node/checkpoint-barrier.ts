@@ -8,10 +8,13 @@ import type { Logger } from '../../lib/logger.ts';
 import { CheckpointStatus } from '../../lib/status.ts';
 import { ackCheckpoint, pendingCheckpoints } from '../checkpoints/ack-checkpoint.ts';
 import { waitForCheckpoint } from '../checkpoints/savepoints.ts';
+import type { EventFeed } from '../feed/event-feed.ts';
 import type { PipelineControls } from './run-pipeline.ts';
 
 export interface CheckpointBarrierOptions {
   database: Database;
+  /** Wakes a stop-with-savepoint's wait when its savepoint settles. */
+  events: EventFeed;
   log: Logger;
   /** The subtask whose acknowledgement stands for this assignment, and the assignment's index. */
   ackAs: { subtaskId: string; index: number };
@@ -61,11 +64,14 @@ export class CheckpointBarrier {
       await this.acks;
       // Stop-with-savepoint: read nothing more until the savepoint settles; stop if it
       // completed, carry on if it failed.
-      let settled = await waitForCheckpoint(database, checkpoint.id, 0);
-      while (settled.status === CheckpointStatus.IN_PROGRESS && !cancel.aborted) {
-        settled = await waitForCheckpoint(database, checkpoint.id, 1_000);
-      }
-      if (settled.status === CheckpointStatus.COMPLETED) {
+      const settled = await waitForCheckpoint(database, this.options.events, checkpoint.id, {
+        signal: cancel,
+      }).catch((err: unknown) => {
+        // A cancel ends the wait: the attempt is stopping anyway.
+        if (cancel.aborted) return undefined;
+        throw err;
+      });
+      if (settled?.status === CheckpointStatus.COMPLETED) {
         this.options.stopRun();
         return;
       }

@@ -1,6 +1,7 @@
 import type { Database } from '../../db/client.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
+import type { EventFeed } from '../feed/event-feed.ts';
 import type { FileGuard } from '../files/file-guard.ts';
 import type { LogAppender } from '../logs/log-appender.ts';
 import type { ConnectionAccess } from '../plugins/types.ts';
@@ -22,6 +23,8 @@ export interface ExecutorOptions {
   files?: FileGuard;
   /** How long a canceled attempt may take to end before it is abandoned (default 5 s). */
   cancelGraceMs?: number;
+  /** Wakes a stop-with-savepoint barrier when its savepoint settles. */
+  events: EventFeed;
 }
 
 export const DEFAULT_CANCEL_GRACE_MS = 5_000;

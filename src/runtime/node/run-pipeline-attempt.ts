@@ -23,6 +23,7 @@ export async function runPipelineAttempt(
   const ackAs = ctx.subtasks.find((st) => st.vertexId === source?.id) ?? ctx.subtasks[0]!;
   const barrier = new CheckpointBarrier({
     database,
+    events: options.events,
     log,
     ackAs: { subtaskId: ackAs.id, index: ctx.assignment.index },
     cancel: entry.cancel.signal,
