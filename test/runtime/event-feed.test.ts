@@ -194,8 +194,9 @@ describe('event feed', () => {
     const waiting = flagWait(feed, {});
     const sub = collect(feed, {});
     await vi.waitFor(() => expect(waiting.state.checks).toBe(1), { timeout: 30_000 });
+    const failed = expect(waiting.result).rejects.toThrow('the event feed closed');
     await feed.close();
-    await expect(waiting.result).rejects.toThrow('the event feed closed');
+    await failed;
     await sub.stop();
   });
 });
