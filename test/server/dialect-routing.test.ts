@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/lib/status.ts';
+import { createEventFeed } from '../../src/runtime/index.ts';
 import { buildApp, type App } from '../../src/server/app.ts';
 import type { Dialect } from '../../src/server/dialects.ts';
 import { createTestApp, silentLogger, type TestApp } from '../support/app.ts';
@@ -68,7 +69,12 @@ beforeAll(async () => {
   app = buildApp({
     database: t.database,
     logger: silentLogger,
-    settings: { authEnabled: true, heartbeatTimeoutMs: 5_000, commandsEnabled: true },
+    settings: {
+      authEnabled: true,
+      heartbeatTimeoutMs: 5_000,
+      commandsEnabled: true,
+      events: createEventFeed(t.database),
+    },
     secrets: testSecrets,
     host: '127.0.0.1',
     port: 0,
@@ -229,7 +235,12 @@ describe('start-up and shutdown', () => {
     const second = buildApp({
       database: t.database,
       logger,
-      settings: { authEnabled: true, heartbeatTimeoutMs: 5_000, commandsEnabled: true },
+      settings: {
+        authEnabled: true,
+        heartbeatTimeoutMs: 5_000,
+        commandsEnabled: true,
+        events: createEventFeed(t.database),
+      },
       secrets: testSecrets,
       host: '127.0.0.1',
       port: 0,
@@ -254,7 +265,12 @@ describe('start-up and shutdown', () => {
     const bare = buildApp({
       database: t.database,
       logger: silentLogger,
-      settings: { authEnabled: false, heartbeatTimeoutMs: 5_000, commandsEnabled: true },
+      settings: {
+        authEnabled: false,
+        heartbeatTimeoutMs: 5_000,
+        commandsEnabled: true,
+        events: createEventFeed(t.database),
+      },
       secrets: testSecrets,
       host: '127.0.0.1',
       port: 0,
@@ -277,7 +293,12 @@ describe('start-up and shutdown', () => {
     const third = buildApp({
       database: t.database,
       logger: silentLogger,
-      settings: { authEnabled: true, heartbeatTimeoutMs: 5_000, commandsEnabled: true },
+      settings: {
+        authEnabled: true,
+        heartbeatTimeoutMs: 5_000,
+        commandsEnabled: true,
+        events: createEventFeed(t.database),
+      },
       secrets: testSecrets,
       host: '127.0.0.1',
       port: 0,

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/db/tokens.ts';
 import type { Viewer } from '../../src/graphql/context.ts';
 import type { Role } from '../../src/lib/status.ts';
+import { createEventFeed } from '../../src/runtime/index.ts';
 import { buildApp } from '../../src/server/app.ts';
 import type { TypedDocument } from '../../src/server/execute.ts';
 import { createTestApp, silentLogger, type TestApp } from '../support/app.ts';
@@ -125,7 +126,12 @@ describe('the mutation rate limit', () => {
     const limited = buildApp({
       database: t.database,
       logger: silentLogger,
-      settings: { authEnabled: true, heartbeatTimeoutMs: 5_000, commandsEnabled: true },
+      settings: {
+        authEnabled: true,
+        heartbeatTimeoutMs: 5_000,
+        commandsEnabled: true,
+        events: createEventFeed(t.database),
+      },
       host: '127.0.0.1',
       port: 0,
       secrets: testSecrets,
