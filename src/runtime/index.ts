@@ -41,7 +41,7 @@ export { runIdSchema, startJobInputSchema, type StartJobInput } from './runs/run
 export { requestStop, restartWhole, restartFailed, type StopMode } from './runs/control.ts';
 export { startJob } from './runs/start-job.ts';
 export { stopRun, stopWithSavepoint, type StopRunInput } from './runs/stop-run.ts';
-export { restartRun, type RestartMode } from './runs/restart-run.ts';
+export { restartRun } from './runs/restart-run.ts';
 export { waitForRunEnd } from './runs/wait-for-run-end.ts';
 export {
   createEventFeed,
