@@ -72,7 +72,7 @@ function collect(feed: EventFeed, filter: EventFilter, fromCursor?: number) {
 }
 
 /** A wait whose truth is a flag in memory, counting how often it was checked. */
-function flagWait(feed: EventFeed, filter: EventFilter, timeoutMs = 60_000) {
+function flagWait(feed: EventFeed, filter: EventFilter, timeoutMs: number | undefined = 60_000) {
   const state = { flag: false, checks: 0 };
   const result = feed.waitFor(
     filter,
@@ -150,6 +150,16 @@ describe('event feed', () => {
       timeout: 30_000,
     });
     await sub.stop();
+  });
+
+  it('a waiter whose event never shows up still sees its truth change, on a poll tick', async () => {
+    // An event whose id fell behind the feed's head is never read; the waiter re-reads its truth on
+    // every tick anyway. With no timeout, only a tick can end this wait (the test would time out).
+    const feed = feedWith(50);
+    const wait = flagWait(feed, { runId: RUN_B }, undefined);
+    await vi.waitFor(() => expect(wait.state.checks).toBe(1), { timeout: 30_000 });
+    wait.state.flag = true;
+    await expect(wait.result).resolves.toBe('done');
   });
 
   it('many waiters and subscribers share one read per wake-up', async () => {

@@ -5,8 +5,8 @@
 // Ids come from a sequence, so a transaction can commit event 11 while event 10 is still in flight.
 // Subscribers get events in id order with no gap: what follows a missing id is held back until the
 // id commits or `gapGraceMs` has passed since the later event became visible (a rolled-back insert
-// leaves a gap that never fills). Waiters re-read their truth on every wake-up, so any new matching
-// row wakes them at once, gap or not.
+// leaves a gap that never fills). Waiters re-read their truth on every matching event and on every
+// poll tick, so a change is seen at once, or within a tick when its event was missed.
 import type { Database } from '../../db/client.ts';
 import { coerceError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -139,7 +139,13 @@ export function createSharedReader(database: Database, options: SharedReaderOpti
       delivered = head;
       heldSince.clear();
       clearInterval(timer);
-      timer = setInterval(wake, pollMs);
+      timer = setInterval(() => {
+        wake();
+        // A waiter re-reads its truth on every tick too: an event whose id fell behind the head
+        // (its transaction was open when the feed woke) is never read, but the change it describes
+        // is seen within a tick instead of at the wait's timeout.
+        for (const waiter of waiters) waiter.wake();
+      }, pollMs);
       timer.unref();
       ready = true;
     })();
