@@ -1,5 +1,5 @@
-import { and, sql } from 'drizzle-orm';
-import { executeIn, type Database } from '../../db/client.ts';
+import { and, sql, type SQL } from 'drizzle-orm';
+import { executeIn, type Database, type Executor } from '../../db/client.ts';
 import { checkpoints } from '../../db/schema/index.ts';
 import {
   CheckpointStatus,
@@ -64,6 +64,24 @@ export async function triggerDueCheckpoints(
   });
 }
 
+/** Fails the matching checkpoints and emits `checkpoint:failed` for each, in the same transaction:
+ * waits on a checkpoint (stop-with-savepoint) are woken by that event. */
+async function failCheckpoints(
+  database: Database,
+  tx: Executor,
+  where: SQL | undefined,
+  failureReason: string | SQL,
+): Promise<void> {
+  const failed = await transitionCheckpoints(tx, where, CheckpointStatus.FAILED, { failureReason });
+  for (const c of failed) {
+    await emitEvent(
+      database,
+      { type: 'checkpoint:failed', runId: c.runId, checkpointId: c.id, payload: { reason: c.failureReason } },
+      tx,
+    );
+  }
+}
+
 /** Checkpoints that did not complete in time fail, saying how many acknowledgements came. */
 export async function expireCheckpoints(
   database: Database,
@@ -71,58 +89,31 @@ export async function expireCheckpoints(
   timeoutMs: number,
 ): Promise<void> {
   await fenced(database, fence, async (tx) => {
-    const expired = await transitionCheckpoints(
+    await failCheckpoints(
+      database,
       tx,
       and(
         sql`${checkpoints.runId} in (select r.id from runs r join jobs j on j.id = r.job_id
           where j.cluster_id = ${fence.clusterId}::uuid)`,
         sql`${checkpoints.triggeredAt} < now() - ${timeoutMs}::int * interval '1 millisecond'`,
       ),
-      CheckpointStatus.FAILED,
-      {
-        failureReason: sql`'timed out after ' || ${timeoutMs}::int || ' ms: '
-          || (select count(*) from checkpoint_acks k where k.checkpoint_id = ${checkpoints.id}) || ' of '
-          || ${checkpoints.expectedAcks} || ' subtasks acknowledged'`,
-      },
+      sql`'timed out after ' || ${timeoutMs}::int || ' ms: '
+        || (select count(*) from checkpoint_acks k where k.checkpoint_id = ${checkpoints.id}) || ' of '
+        || ${checkpoints.expectedAcks} || ' subtasks acknowledged'`,
     );
-    for (const c of expired) {
-      await emitEvent(
-        database,
-        {
-          type: 'checkpoint:failed',
-          runId: c.runId,
-          checkpointId: c.id,
-          payload: { reason: c.failureReason },
-        },
-        tx,
-      );
-    }
   });
 }
 
 /** Runs whose checkpoint is in progress but no longer completable (a subtask stopped running) fail it. */
 export async function abandonCheckpointsOfStoppedRuns(database: Database, fence: LeaderFence): Promise<void> {
   await fenced(database, fence, async (tx) => {
-    const abandoned = await transitionCheckpoints(
+    await failCheckpoints(
+      database,
       tx,
       sql`${checkpoints.runId} in (select r.id from runs r
         where r.status in ${sql.raw(sqlLiteral(TERMINAL_RUN_STATUSES))})`,
-      CheckpointStatus.FAILED,
-      { failureReason: 'the run stopped before every subtask acknowledged' },
+      'the run stopped before every subtask acknowledged',
     );
-    // Waits on a checkpoint (stop-with-savepoint) are woken by this event, in the same transaction.
-    for (const c of abandoned) {
-      await emitEvent(
-        database,
-        {
-          type: 'checkpoint:failed',
-          runId: c.runId,
-          checkpointId: c.id,
-          payload: { reason: c.failureReason },
-        },
-        tx,
-      );
-    }
   });
 }
 
