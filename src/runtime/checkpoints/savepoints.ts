@@ -9,7 +9,7 @@ import { CheckpointStatus, RunStatus, SubtaskStatus } from '../../lib/status.ts'
 import { emitEvent } from '../events.ts';
 import { notifyNodesOfRuns } from '../channels.ts';
 import { savepointRequestIdSchema } from '../runs/run-inputs.ts';
-import { WaitTimeoutError, type EventFeed } from '../feed/event-feed.ts';
+import { WaitTimeoutError, type EventFeed, type WaitLimits } from '../feed/event-feed.ts';
 
 /**
  * Triggers a savepoint of a RUNNING pipeline run and waits up to `waitMs` for it to settle. The
@@ -106,7 +106,7 @@ export async function waitForCheckpoint(
   database: Database,
   feed: EventFeed,
   id: string,
-  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  options: WaitLimits = {},
 ): Promise<CheckpointRow> {
   return feed.waitFor(
     { checkpointId: id, types: ['checkpoint:completed', 'checkpoint:failed'] },

@@ -11,7 +11,7 @@ import { createSharedReader } from './shared-reader.ts';
 import { subscribeEvents, type SubscribeOptions } from './subscribe-events.ts';
 import { waitForEvents, type WaitOptions } from './wait-for-events.ts';
 
-export { FeedClosedError, WaitTimeoutError, type WaitOptions } from './wait-for-events.ts';
+export { FeedClosedError, WaitTimeoutError, type WaitLimits, type WaitOptions } from './wait-for-events.ts';
 export type { SubscribeOptions } from './subscribe-events.ts';
 
 export interface EventFeedOptions {

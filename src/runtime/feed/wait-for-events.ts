@@ -2,11 +2,15 @@
 import type { EventFilter } from './event-filter.ts';
 import type { SharedReader, Waiter } from './shared-reader.ts';
 
-export interface WaitOptions {
+/** How long a caller lets a wait run. */
+export interface WaitLimits {
   /** The wait fails with a WaitTimeoutError after this long (default: no limit). */
   timeoutMs?: number;
   /** Ends the wait early; it rejects with the signal's reason. */
   signal?: AbortSignal;
+}
+
+export interface WaitOptions extends WaitLimits {
   /** What is awaited, for the timeout's message (e.g. `run 3f… to end`). */
   what: string;
 }

@@ -4,7 +4,7 @@ import type { Database } from '../../db/client.ts';
 import { runs } from '../../db/schema/index.ts';
 import { NotFoundError } from '../../lib/errors.ts';
 import { isTerminalRunStatus } from '../../lib/status.ts';
-import type { EventFeed } from '../feed/event-feed.ts';
+import type { EventFeed, WaitLimits } from '../feed/event-feed.ts';
 import type { RunRow } from '../../db/schema/index.ts';
 
 /** The run once its status is terminal; WaitTimeoutError when `timeoutMs` passes first. */
@@ -12,7 +12,7 @@ export async function waitForRunEnd(
   database: Database,
   feed: EventFeed,
   runId: string,
-  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  options: WaitLimits = {},
 ): Promise<RunRow> {
   return feed.waitFor(
     { runId, types: ['run:status'] },
