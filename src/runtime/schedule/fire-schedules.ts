@@ -219,6 +219,35 @@ export async function fireSchedules(
   }
 }
 
+/** A retry or dependent run of `jobId` (if the job still exists), its tick keyed on the end of the
+ * run that led to it. */
+async function fireFollowUp(
+  database: Database,
+  fence: LeaderFence,
+  options: { logger: Logger; commandsEnabled: boolean },
+  jobId: string,
+  after: { run_id: string; ended_at: string },
+  trigger: 'RETRY' | 'DEPENDENT',
+): Promise<void> {
+  const [job] = await database.db.select().from(jobs).where(eq(jobs.id, jobId));
+  if (!job) return;
+  const firing: Firing = {
+    logger: options.logger,
+    job,
+    tickAt: parsePgTimestamp(after.ended_at),
+    trigger,
+    previousRunId: after.run_id,
+    kind: trigger === 'RETRY' ? 'retry' : 'dependent',
+    commandsEnabled: options.commandsEnabled,
+  };
+  await settleTick(
+    database,
+    fence,
+    firing,
+    async (tx) => (await shellRefused(tx, job, options.commandsEnabled)) ?? { outcome: 'FIRED' },
+  );
+}
+
 /** Failed scheduled runs are retried up to the job's `retries`; a finished run starts the jobs that
  * name its job as parent. Ticks keyed on the triggering run's end make each happen once. */
 export async function fireFollowUps(
@@ -250,24 +279,7 @@ export async function fireFollowUps(
       cursor = prev.previous;
     }
     if (depth >= row.retries) continue;
-    const [job] = await database.db.select().from(jobs).where(eq(jobs.id, row.job_id));
-    if (!job) continue;
-    const tickAt = parsePgTimestamp(row.ended_at);
-    const firing: Firing = {
-      logger: options.logger,
-      job,
-      tickAt,
-      trigger: 'RETRY',
-      previousRunId: row.run_id,
-      kind: 'retry',
-      commandsEnabled: options.commandsEnabled,
-    };
-    await settleTick(
-      database,
-      fence,
-      firing,
-      async (tx) => (await shellRefused(tx, job, options.commandsEnabled)) ?? { outcome: 'FIRED' },
-    );
+    await fireFollowUp(database, fence, options, row.job_id, row, 'RETRY');
   }
 
   const dependents = await database.execute<{ run_id: string; child_id: string; ended_at: string }>(sql`
@@ -277,23 +289,6 @@ export async function fireFollowUps(
       and r.status = ${sql.raw(sqlLiteral(RunStatus.FINISHED))} and r.ended_at > now() - interval '1 hour'
       and not exists (select 1 from schedule_ticks t where t.job_id = c.id and t.tick_at = date_trunc('milliseconds', r.ended_at))`);
   for (const row of dependents) {
-    const [child] = await database.db.select().from(jobs).where(eq(jobs.id, row.child_id));
-    if (!child) continue;
-    const tickAt = parsePgTimestamp(row.ended_at);
-    const firing: Firing = {
-      logger: options.logger,
-      job: child,
-      tickAt,
-      trigger: 'DEPENDENT',
-      previousRunId: row.run_id,
-      kind: 'dependent',
-      commandsEnabled: options.commandsEnabled,
-    };
-    await settleTick(
-      database,
-      fence,
-      firing,
-      async (tx) => (await shellRefused(tx, child, options.commandsEnabled)) ?? { outcome: 'FIRED' },
-    );
+    await fireFollowUp(database, fence, options, row.child_id, row, 'DEPENDENT');
   }
 }
