@@ -11,34 +11,21 @@
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileAccessError, noFileAccess } from '../files/file-guard.ts';
-import { PluginConfigError, PluginRuntimeError } from './types.ts';
+import { PluginRuntimeError } from './types.ts';
 import type { Row, SinkPlugin, SinkWriter } from './types.ts';
-import {
-  firstPresent,
-  readBoolean,
-  readEnum,
-  readString,
-  readStringList,
-  requireString,
-  type Options,
-} from './options.ts';
+import { readBoolean, readStringList, requireString, type Options } from './options.ts';
+import { readDelimiter, requireFileFormat, type FileFormat } from './file-format.ts';
 import { stringify, type Options as CsvOptions } from 'csv-stringify/sync';
 
-const FORMATS = ['json', 'csv', 'text'] as const;
-type Format = (typeof FORMATS)[number];
-const EXTENSIONS: Record<Format, string> = { json: 'json', csv: 'csv', text: 'txt' };
+const EXTENSIONS: Record<FileFormat, string> = { json: 'json', csv: 'csv', text: 'txt' };
 
 function parseLocalFileSink(options: Options) {
   const path = requireString(options, 'path');
-  const format = readEnum(options, 'file_format_type', FORMATS);
-  if (!format) throw new PluginConfigError('file_format_type', `is required (one of ${FORMATS.join(', ')})`);
-  const delimiterKey = firstPresent(options, ['field_delimiter', 'delimiter']);
-  const delimiter =
-    (delimiterKey && readString(options, delimiterKey)) || (format === 'csv' ? ',' : '\u0001');
+  const format = requireFileFormat(options);
   return {
     path,
     format,
-    delimiter,
+    delimiter: readDelimiter(options, format),
     columns: readStringList(options, 'sink_columns'),
     header: readBoolean(options, 'enable_header_write') ?? false,
   };

@@ -23,21 +23,11 @@ import { join, relative } from 'node:path';
 import { noFileAccess, type FileGuard } from '../files/file-guard.ts';
 import { PluginConfigError, PluginRuntimeError } from './types.ts';
 import type { ReadResult, Row, SourcePlugin, SourceReader, SplitPosition } from './types.ts';
-import {
-  firstPresent,
-  readBoolean,
-  readEnum,
-  readInt,
-  readString,
-  readStringMap,
-  requireString,
-  type Options,
-} from './options.ts';
+import { readBoolean, readInt, readString, readStringMap, requireString, type Options } from './options.ts';
+import { readDelimiter, requireFileFormat, type FileFormat } from './file-format.ts';
 import { csvRecords, fileLines, type FileRecords } from './file-records.ts';
 import { compileUserRegex } from './user-regex.ts';
 
-const FORMATS = ['json', 'csv', 'text'] as const;
-type Format = (typeof FORMATS)[number];
 const FIELD_TYPES = ['string', 'boolean', 'tinyint', 'smallint', 'int', 'bigint', 'float', 'double'];
 
 interface Column {
@@ -47,7 +37,7 @@ interface Column {
 
 interface LocalFileSourceConfig {
   path: string;
-  format: Format;
+  format: FileFormat;
   columns?: Column[];
   delimiter: string;
   useHeader: boolean;
@@ -57,15 +47,12 @@ interface LocalFileSourceConfig {
 
 function parseLocalFileSourceOptions(options: Options): LocalFileSourceConfig {
   const path = requireString(options, 'path');
-  const format = readEnum(options, 'file_format_type', FORMATS);
-  if (!format) throw new PluginConfigError('file_format_type', `is required (one of ${FORMATS.join(', ')})`);
+  const format = requireFileFormat(options);
   const fields = readStringMap(options, 'schema.fields');
   const columns = fields
     ? [...fields].map(([name, type]) => ({ name, type: columnType(name, type) }))
     : undefined;
-  const delimiterKey = firstPresent(options, ['field_delimiter', 'delimiter']);
-  const delimiter =
-    (delimiterKey && readString(options, delimiterKey)) || (format === 'csv' ? ',' : '\u0001');
+  const delimiter = readDelimiter(options, format);
   const useHeader = readBoolean(options, 'csv_use_header_line') ?? false;
   if (format === 'csv' && !columns && !useHeader) {
     throw new PluginConfigError(
