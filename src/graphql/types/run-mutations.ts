@@ -2,6 +2,7 @@ import { requestStop, restartRun, startJob, stopRun, triggerSavepoint } from '..
 import { requireRole } from '../auth.ts';
 import { builder } from '../builder.ts';
 import { requireRun } from '../lookups.ts';
+import type { GraphQLContext, Viewer } from '../context.ts';
 import type { CheckpointRow, RunRow } from '../../db/schema/index.ts';
 import { CheckpointRef, RunRef } from './refs.ts';
 
@@ -66,6 +67,13 @@ const SavepointPayload = builder.objectRef<{ savepoint: CheckpointRow }>('Savepo
   fields: (t) => ({ savepoint: t.field({ type: CheckpointRef, resolve: (p) => p.savepoint }) }),
 });
 
+/** What each mutation of an existing run needs: an operator, naming a run that exists (in that order). */
+async function operatorOnRun(ctx: GraphQLContext, runId: string): Promise<Viewer> {
+  const viewer = requireRole(ctx, 'operator');
+  await requireRun(runId, ctx, 'input.runId');
+  return viewer;
+}
+
 builder.mutationFields((t) => ({
   triggerSavepoint: t.field({
     type: SavepointPayload,
@@ -73,8 +81,7 @@ builder.mutationFields((t) => ({
       'Triggers a savepoint on a running run and waits briefly for it; the same requestId never yields a second one.',
     args: { input: t.arg({ type: TriggerSavepointInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const viewer = requireRole(ctx, 'operator');
-      await requireRun(input.runId, ctx, 'input.runId');
+      const viewer = await operatorOnRun(ctx, input.runId);
       return {
         savepoint: await triggerSavepoint(ctx.database, ctx.settings.events, input.runId, {
           requestId: input.requestId,
@@ -100,8 +107,7 @@ builder.mutationFields((t) => ({
       'Stops a run gracefully: sources stop, in-flight records reach the sinks; ends CANCELED (FINISHED with drain).',
     args: { input: t.arg({ type: StopJobInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const viewer = requireRole(ctx, 'operator');
-      await requireRun(input.runId, ctx, 'input.runId');
+      const viewer = await operatorOnRun(ctx, input.runId);
       return stopRun(ctx.database, ctx.settings.events, input, viewer.name);
     },
   }),
@@ -110,8 +116,7 @@ builder.mutationFields((t) => ({
     description: 'Cancels a run at once: subtasks are killed, the run ends CANCELED.',
     args: { input: t.arg({ type: RunIdInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const viewer = requireRole(ctx, 'operator');
-      await requireRun(input.runId, ctx, 'input.runId');
+      const viewer = await operatorOnRun(ctx, input.runId);
       return { run: await requestStop(ctx.database, input.runId, 'CANCEL', viewer.name) };
     },
   }),
@@ -119,8 +124,7 @@ builder.mutationFields((t) => ({
     type: RunPayload,
     args: { input: t.arg({ type: RestartJobInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const viewer = requireRole(ctx, 'operator');
-      await requireRun(input.runId, ctx, 'input.runId');
+      const viewer = await operatorOnRun(ctx, input.runId);
       const policy = { commandsEnabled: ctx.settings.commandsEnabled };
       return { run: await restartRun(ctx.database, input.runId, input.mode, viewer.name, policy) };
     },
