@@ -5,8 +5,8 @@
 //      trigger → NOTIFY/poll → ack path (checkpoint-duration.ts)
 //   3. kill -9 of a `jobgate node` process → the run RUNNING again on the other node, heartbeat
 //      300/1500 ms and the defaults 1000/5000 ms (checkpoint-failover.ts)
-// One `jobgate_bench_ck_<random>` database, migrated, dropped at the end; every node process it
-// starts is stopped. ~2.5 minutes.
+// One `jobgate_bench_ck_<random>` database, migrated, and an empty `jobgate_bench_ck_sink_<random>`
+// for the Jdbc sinks, both dropped at the end; every node process it starts is stopped. ~2.5 minutes.
 //
 //   node --import tsx bench/checkpoint-bench.ts
 //   BENCH_CK_ROWS=400000 BENCH_CK_BATCH=2000 BENCH_CK_PAIRS=4 BENCH_CK_ROUNDS=2 BENCH_CK_ROUND_ROWS=500000
@@ -32,7 +32,7 @@ export async function checkpointBench(): Promise<string> {
   const started = performance.now();
   const loadStart = loadavg()[0] ?? NaN;
   const env = await createCheckpointBenchEnv();
-  progress(`checkpoints: database ${env.bench.name} migrated`);
+  progress(`checkpoints: database ${env.bench.name} migrated, sink database ${env.sink.name}`);
   try {
     // 1 and 2: one in-process node + coordinator (embedded shape, on PostgreSQL).
     const embedded = await startBenchRuntime(env, { cluster: 'ck-embedded', slots: SLOTS });

@@ -94,7 +94,7 @@ export async function durationBench(
 ): Promise<DurationResult> {
   const sql = env.observer;
   const table = 'ck_stream_rows';
-  await sql.unsafe(`create table ${table} (id bigint, name text, value double precision)`);
+  await env.sinkSql.unsafe(`create table ${table} (id bigint, name text, value double precision)`);
   const notifies: number[] = [];
   const asks: number[] = [];
   env.trace = (event: TraceEvent) => {
@@ -123,7 +123,7 @@ export async function durationBench(
             seed: 3,
           },
         ],
-        sink: [{ plugin_name: 'Jdbc', url: env.bench.url, table, batch_size: options.batch }],
+        sink: [{ plugin_name: 'Jdbc', url: env.sink.url, table, batch_size: options.batch }],
       },
     });
     runId = await startBenchRun(env, jobId);
@@ -175,7 +175,7 @@ export async function durationBench(
     const [events] = await sql<{ n: number }[]>`
       select count(*)::int as n from events where run_id = ${runId} and type = 'checkpoint:completed'`;
     await cancelRun(env, runId);
-    const [written] = await sql.unsafe<{ n: number; d: number }[]>(
+    const [written] = await env.sinkSql.unsafe<{ n: number; d: number }[]>(
       `select count(*)::int as n, count(distinct id)::int as d from ${table}`,
     );
     if (written && written.n !== written.d)
@@ -213,7 +213,7 @@ export async function durationBench(
   } finally {
     env.trace = undefined;
     if (runId) await cancelRun(env, runId).catch(() => {});
-    await sql.unsafe(`drop table if exists ${table}`);
+    await env.sinkSql.unsafe(`drop table if exists ${table}`);
   }
 }
 

@@ -80,7 +80,10 @@ export async function failoverBench(
   options: FailoverOptions,
 ): Promise<FailoverResult> {
   const label = `failover ${options.heartbeatIntervalMs}/${options.heartbeatTimeoutMs}`;
+  // Own connections (the two heartbeat settings may run at once): `sql` reads jobgate's tables on the
+  // bench database, `sinkSql` the sink's table and committed offsets on the sink database.
   const sql = postgres(env.bench.url, { max: 1, onnotice: () => {} });
+  const sinkSql = postgres(env.sink.url, { max: 1, onnotice: () => {} });
   const table = `ck_failover_${cluster.replace(/\W/g, '_')}`;
   const nodes = new Map<string, NodeProcess>();
   let runtime: Runtime | undefined;
@@ -100,7 +103,7 @@ export async function failoverBench(
     );
   };
   const lastCommit = async (): Promise<number> => {
-    const [row] = await sql.unsafe<{ at: number | null }[]>(
+    const [row] = await sinkSql.unsafe<{ at: number | null }[]>(
       `select ${epoch('max(committed_at)')} as at from jobgate_sink_offsets where commit_key like $1`,
       [`${runId}/%`],
     );
@@ -125,7 +128,7 @@ export async function failoverBench(
     }
     progress(`checkpoints/${label}: starting 2 node processes`);
     await Promise.all([startNode(), startNode()]);
-    await sql.unsafe(`create table ${table} (id bigint, name text, value double precision)`);
+    await sinkSql.unsafe(`create table ${table} (id bigint, name text, value double precision)`);
     const jobId = await benchJob(env, {
       name: `ck-failover-${cluster}`,
       cluster,
@@ -140,7 +143,7 @@ export async function failoverBench(
             seed: 5,
           },
         ],
-        sink: [{ plugin_name: 'Jdbc', url: env.bench.url, table, batch_size: options.batch }],
+        sink: [{ plugin_name: 'Jdbc', url: env.sink.url, table, batch_size: options.batch }],
       },
     });
     runId = await startBenchRun(env, jobId);
@@ -227,7 +230,7 @@ export async function failoverBench(
       if (round < options.kills) await startNode();
     }
     await cancelRun(env, runId);
-    const [counts] = await sql.unsafe<{ n: number; d: number }[]>(
+    const [counts] = await sinkSql.unsafe<{ n: number; d: number }[]>(
       `select count(*)::int as n, count(distinct id)::int as d from ${table}`,
     );
     return { options, kills, rows: counts?.n ?? 0, distinct: counts?.d ?? 0 };
@@ -235,8 +238,9 @@ export async function failoverBench(
     if (runId) await cancelRun(env, runId).catch(() => {});
     await Promise.all([...nodes.values()].map((n) => stopNodeProcess(n)));
     await runtime?.stop().catch((err: unknown) => console.error('runtime stop failed:', err));
-    await sql.unsafe(`drop table if exists ${table}`).catch(() => {});
+    await sinkSql.unsafe(`drop table if exists ${table}`).catch(() => {});
     await sql.end({ timeout: 5 });
+    await sinkSql.end({ timeout: 5 });
   }
 }
 

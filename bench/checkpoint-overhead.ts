@@ -9,7 +9,6 @@
 //   alternates between rounds), so load from other work on the machine falls on both alike; the
 //   number is each run's rows/s up to the moment the first of the two has written everything,
 //   read from the Jdbc sink's committed positions (jobgate_sink_offsets) every 50 ms.
-import type postgres from 'postgres';
 import { median, progress } from './support/main.ts';
 import {
   benchJob,
@@ -93,7 +92,7 @@ async function prepare(
   tag: string,
 ): Promise<Prepared> {
   const table = `ck_rows_${tag}`;
-  await env.observer.unsafe(`create table ${table} (id bigint, name text, value double precision)`);
+  await env.sinkSql.unsafe(`create table ${table} (id bigint, name text, value double precision)`);
   const jobId = await benchJob(env, {
     name: `ck-overhead-${tag}`,
     cluster,
@@ -104,7 +103,7 @@ async function prepare(
         ...(withCheckpoints ? { 'checkpoint.interval': options.intervalMs } : {}),
       },
       source: [{ plugin_name: 'FakeSource', 'row.num': rows / options.parallelism, seed: SEED }],
-      sink: [{ plugin_name: 'Jdbc', url: env.bench.url, table, batch_size: options.batch }],
+      sink: [{ plugin_name: 'Jdbc', url: env.sink.url, table, batch_size: options.batch }],
     },
   });
   return { table, jobId };
@@ -113,25 +112,25 @@ async function prepare(
 /** Checks the table holds every row once, drops it, and counts the run's checkpoints (completed
  * ones are pruned to the newest 3, so from the events). */
 async function finish(
-  sql: postgres.Sql,
+  env: CheckpointBenchEnv,
   table: string,
   runId: string,
   rows: number,
 ): Promise<{ completed: number; failed: number }> {
   try {
-    const [counts] = await sql.unsafe<{ n: number; d: number }[]>(
+    const [counts] = await env.sinkSql.unsafe<{ n: number; d: number }[]>(
       `select count(*)::int as n, count(distinct id)::int as d from ${table}`,
     );
     if (counts?.n !== rows || counts.d !== rows) {
       throw new Error(`${table}: ${counts?.n} rows (${counts?.d} distinct), expected ${rows} once each`);
     }
-    const [events] = await sql<{ completed: number; failed: number }[]>`
+    const [events] = await env.observer<{ completed: number; failed: number }[]>`
       select count(*) filter (where type = 'checkpoint:completed')::int as completed,
              count(*) filter (where type = 'checkpoint:failed')::int as failed
       from events where run_id = ${runId}`;
     return { completed: events?.completed ?? 0, failed: events?.failed ?? 0 };
   } finally {
-    await sql.unsafe(`drop table if exists ${table}`);
+    await env.sinkSql.unsafe(`drop table if exists ${table}`);
   }
 }
 
@@ -150,12 +149,12 @@ async function sequentialRun(
     runId = await startBenchRun(env, jobId);
     await waitRun(env, runId, ['FINISHED'], 180_000);
   } catch (err) {
-    await env.observer.unsafe(`drop table if exists ${table}`);
+    await env.sinkSql.unsafe(`drop table if exists ${table}`);
     throw err;
   }
   const cpu = process.cpuUsage(cpu0);
   const run = await readRun(env, runId);
-  const counts = await finish(env.observer, table, runId, rows);
+  const counts = await finish(env, table, runId, rows);
   const duration = run.endedAt! - run.startedAt!;
   return {
     checkpoints: withCheckpoints,
@@ -176,7 +175,7 @@ async function sideBySide(
   const firstWith = round % 2 === 1;
   const w = await prepare(env, cluster, options, rows, true, `s${round}w`);
   const n = await prepare(env, cluster, options, rows, false, `s${round}n`);
-  const sql = env.observer;
+  const sql = env.sinkSql;
   const ids: { w: string; n: string } = { w: '', n: '' };
   try {
     if (firstWith) {
@@ -190,18 +189,18 @@ async function sideBySide(
     let last: { at: number; w: number; n: number } | undefined;
     const deadline = Date.now() + 180_000;
     for (;;) {
-      // Rows each run has committed: the sum of its sink's split offsets, at the server's clock.
-      const rowsNow = await sql<
-        { at: number; w: string | null; n: string | null; sw: number | null; sn: number | null }[]
-      >`
+      // When each run started (jobgate's database), then the rows each has committed: the sum of its
+      // sink's split offsets (the sink database), at the server's clock, which both share.
+      const [r] = await env.observer<{ sw: number | null; sn: number | null }[]>`
+        select (select (extract(epoch from started_at) * 1000)::float8 from runs where id = ${ids.w}) as sw,
+          (select (extract(epoch from started_at) * 1000)::float8 from runs where id = ${ids.n}) as sn`;
+      started.w = r?.sw ?? NaN;
+      started.n = r?.sn ?? NaN;
+      const rowsNow = await sql<{ at: number; w: string | null; n: string | null }[]>`
         select (extract(epoch from clock_timestamp()) * 1000)::float8 as at,
           (select sum((position->>'offset')::bigint) from jobgate_sink_offsets where commit_key like ${`${ids.w}/%`}) as w,
-          (select sum((position->>'offset')::bigint) from jobgate_sink_offsets where commit_key like ${`${ids.n}/%`}) as n,
-          (select (extract(epoch from started_at) * 1000)::float8 from runs where id = ${ids.w}) as sw,
-          (select (extract(epoch from started_at) * 1000)::float8 from runs where id = ${ids.n}) as sn`;
+          (select sum((position->>'offset')::bigint) from jobgate_sink_offsets where commit_key like ${`${ids.n}/%`}) as n`;
       const s = rowsNow[0]!;
-      started.w = s.sw ?? NaN;
-      started.n = s.sn ?? NaN;
       const sample = { at: s.at, w: Number(s.w ?? 0), n: Number(s.n ?? 0) };
       if (sample.w >= rows || sample.n >= rows) break;
       last = sample;
@@ -210,8 +209,8 @@ async function sideBySide(
     }
     await waitRun(env, ids.w, ['FINISHED'], 180_000);
     await waitRun(env, ids.n, ['FINISHED'], 180_000);
-    const counts = await finish(sql, w.table, ids.w, rows);
-    await finish(sql, n.table, ids.n, rows);
+    const counts = await finish(env, w.table, ids.w, rows);
+    await finish(env, n.table, ids.n, rows);
     if (!last) throw new Error(`side-by-side round ${round}: no sample before the first run finished`);
     return {
       round,
@@ -288,8 +287,9 @@ export function overheadMarkdown(result: OverheadResult): string {
     `### Throughput with checkpoints every ${options.intervalMs} ms vs none`,
     '',
     `BATCH job FakeSource (parallelism ${options.parallelism}) → Jdbc sink (batch_size ${int(options.batch)}) into a ` +
-      `fresh table on the same PostgreSQL, on one in-process node (4 slots; coordinator in the same process, ` +
-      `default intervals), after one untimed warm-up run. Every table was checked to hold each row exactly once.`,
+      `fresh table in a separate sink database on the same PostgreSQL, on one in-process node (4 slots; ` +
+      `coordinator in the same process, default intervals), after one untimed warm-up run. Every table ` +
+      `was checked to hold each row exactly once.`,
     '',
     `**Sequential** (${int(options.rows)} rows per run; pairs alternate with/without, then without/with; ` +
       `duration is runs.started_at → ended_at; "CPU" is this process's user + system time during the run):`,

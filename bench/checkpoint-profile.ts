@@ -99,7 +99,7 @@ interface Profiled {
 
 async function job(env: CheckpointBenchEnv, tag: string, rows: number, withCheckpoints: boolean) {
   const table = `ck_profile_${tag}`;
-  await env.observer.unsafe(`create table ${table} (id bigint, name text, value double precision)`);
+  await env.sinkSql.unsafe(`create table ${table} (id bigint, name text, value double precision)`);
   const jobId = await benchJob(env, {
     name: `ck-profile-${tag}`,
     cluster: 'ck-profile',
@@ -110,7 +110,7 @@ async function job(env: CheckpointBenchEnv, tag: string, rows: number, withCheck
         ...(withCheckpoints ? { 'checkpoint.interval': 1_000 } : {}),
       },
       source: [{ plugin_name: 'FakeSource', 'row.num': rows / 2, seed: 11 }],
-      sink: [{ plugin_name: 'Jdbc', url: env.bench.url, table, batch_size: 2_000 }],
+      sink: [{ plugin_name: 'Jdbc', url: env.sink.url, table, batch_size: 2_000 }],
     },
   });
   return { table, jobId, withCheckpoints };
@@ -134,7 +134,7 @@ async function collect(
       completed: events?.n ?? 0,
       subtasks: [...times].filter(([key]) => key.startsWith(r.runId)).map(([, t]) => t),
     });
-    await env.observer.unsafe(`drop table if exists ${r.table}`);
+    await env.sinkSql.unsafe(`drop table if exists ${r.table}`);
   }
   return out;
 }

@@ -1,7 +1,8 @@
 // Shared pieces of the checkpoint benchmarks (bench/checkpoint-*.ts): one migrated bench database
-// `jobgate_bench_ck_<random>` whose statements and NOTIFY deliveries can be traced, in-process
-// runtimes (production defaults: no pollMs), jobs, runs, a separate observer connection, `jobgate
-// node` child processes, and small statistics helpers.
+// `jobgate_bench_ck_<random>` whose statements and NOTIFY deliveries can be traced, an empty sink
+// database for the Jdbc sinks (the plugin refuses jobgate's own database), in-process runtimes
+// (production defaults: no pollMs), jobs, runs, separate observer connections, `jobgate node` child
+// processes, and small statistics helpers.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,7 @@ import {
   type JobSettingsInput,
   type Runtime,
 } from '../src/runtime/index.ts';
-import type { BenchDatabase } from './support/pg.ts';
+import { createBenchDatabase, type BenchDatabase } from './support/pg.ts';
 import { createMigratedBenchDatabase, RUNTIME_DEFAULTS, silent } from './support/runtime-env.ts';
 import { running, track } from './support/processes.ts';
 import { testSecrets } from '../test/support/secrets.ts';
@@ -33,10 +34,14 @@ export interface TraceEvent {
 
 export interface CheckpointBenchEnv {
   bench: BenchDatabase;
+  /** An empty database on the same server for Jdbc sinks: the plugin refuses jobgate's own. */
+  sink: BenchDatabase;
   /** The runtime's database (10-connection pool), wrapped so NOTIFY deliveries can be traced. */
   database: Database;
   /** A separate one-connection client for the benchmark's own reads (not the runtime's pool). */
   observer: postgres.Sql;
+  /** A one-connection client on the sink database: the sink tables and jobgate_sink_offsets. */
+  sinkSql: postgres.Sql;
   /** Set to receive every Drizzle statement and every NOTIFY delivery (undefined: off). */
   trace?: (event: TraceEvent) => void;
   close(): Promise<void>;
@@ -57,15 +62,25 @@ export async function createCheckpointBenchEnv(): Promise<CheckpointBenchEnv> {
         onPayload(payload);
       }),
   };
+  const sink = await createBenchDatabase('ck_sink').catch(async (err: unknown) => {
+    await raw.close().catch(() => {});
+    await bench.drop();
+    throw err;
+  });
   const observer = postgres(bench.url, { max: 1, onnotice: () => {} });
+  const sinkSql = postgres(sink.url, { max: 1, onnotice: () => {} });
   const env: CheckpointBenchEnv = {
     bench,
+    sink,
     database,
     observer,
+    sinkSql,
     async close() {
       await observer.end({ timeout: 5 }).catch(() => {});
+      await sinkSql.end({ timeout: 5 }).catch(() => {});
       await raw.close().catch(() => {});
       await bench.drop();
+      await sink.drop();
     },
   };
   hooks.env = env;

@@ -4,7 +4,8 @@
 //   2. FakeSource → Blackhole rows/s per subtask vs a bare reader loop (runtime-pipelines.ts)
 //   3. log lines/s via appendLogLines and the LogAppender vs plain multi-row inserts (runtime-logs.ts)
 //   4. startJob → RUNNING latency with the default poll intervals (runtime-latency.ts)
-// One `jobgate_bench_rt_<random>` database, migrated, dropped at the end. ~2–3 minutes.
+// One `jobgate_bench_rt_<random>` database, migrated, and an empty `jobgate_bench_rt_sink_<random>`
+// for the Jdbc sinks, both dropped at the end. ~2–3 minutes.
 //
 //   node --import tsx bench/runtime-bench.ts
 //   BENCH_RT_JDBC_ROWS=400000 BENCH_RT_JDBC_BATCH=2000 BENCH_RT_BLACKHOLE_ROWS=5000000
@@ -24,7 +25,7 @@ export async function runtimeBench(): Promise<string> {
   const started = performance.now();
   const loadBefore = loadavg()[0] ?? NaN;
   const env = await createRuntimeBenchEnv();
-  progress(`runtime: database ${env.bench.name} migrated`);
+  progress(`runtime: database ${env.bench.name} migrated, sink database ${env.sink.name}`);
   try {
     // Log lines first, before any runtime runs in this process (nothing else writes then).
     const logs = await logBench(env);

@@ -125,7 +125,7 @@ async function jdbcJobgate(
       source: [
         { plugin_name: 'FakeSource', 'row.num': rows / parallelism, seed: SEED, plugin_output: 'fake' },
       ],
-      sink: [{ plugin_name: 'Jdbc', url: env.bench.url, table, plugin_input: 'fake', batch_size: batch }],
+      sink: [{ plugin_name: 'Jdbc', url: env.sink.url, table, plugin_input: 'fake', batch_size: batch }],
     },
   });
   const cpu0 = process.cpuUsage();
@@ -169,7 +169,7 @@ async function jdbcBaseline(
   }
   const generateMs = performance.now() - g0;
   // One connection per subtask, as the sink has; each inserts its share in batches of `batch`.
-  const clients = perSubtask.map(() => postgres(env.bench.url, { max: 1, onnotice: () => {} }));
+  const clients = perSubtask.map(() => postgres(env.sink.url, { max: 1, onnotice: () => {} }));
   try {
     await Promise.all(clients.map((sql) => sql`select 1`)); // connect outside the timing
     const cpu0 = process.cpuUsage();
@@ -243,7 +243,7 @@ export async function pipelineBench(
   env: RuntimeBenchEnv,
   options: PipelineBenchOptions = defaultPipelineOptions(),
 ): Promise<PipelineBenchResult> {
-  const admin = postgres(env.bench.url, { max: 1, onnotice: () => {} });
+  const admin = postgres(env.sink.url, { max: 1, onnotice: () => {} });
   try {
     // Warm-up, untimed: JIT, module loading, the sink's first connection, both code paths.
     progress('runtime: pipelines warm-up');
@@ -380,7 +380,7 @@ export function pipelineMarkdown(r: PipelineBenchResult): string {
     `### Runtime: FakeSource → Jdbc sink (PostgreSQL)`,
     '',
     `${int(o.jdbcRows)} rows (\`id bigint, name text, value double precision\`, FakeSource defaults, seed ${SEED}) ` +
-      `into an empty table in the bench database, \`batch_size\` ${int(o.jdbcBatch)}. **jobgate**: createJob + startRun ` +
+      `into an empty table in a separate sink database on the same server, \`batch_size\` ${int(o.jdbcBatch)}. **jobgate**: createJob + startRun ` +
       `on the in-process node; "run" is runs.started_at → ended_at, "wall" is the startRun call → FINISHED ` +
       `seen by a 10 ms poll (includes placement and claiming). **baseline**: the same rows (generated beforehand ` +
       `with the same FakeSource reader, not timed), inserted with postgres.js \`insert … \${sql(rows)}\` in ` +

@@ -1,4 +1,5 @@
 // Shared pieces of the runtime benchmarks (bench/runtime-*.ts): one migrated bench database, an
+// empty sink database for the Jdbc sink (the plugin refuses jobgate's own database), an
 // in-process runtime (coordinator + one node, production defaults: no pollMs), jobs, waiting for a
 // run, and small statistics helpers.
 import type { Database } from '../src/db/client.ts';
@@ -10,7 +11,7 @@ import {
   type JobSettingsInput,
   type Runtime,
 } from '../src/runtime/index.ts';
-import type { BenchDatabase } from './support/pg.ts';
+import { createBenchDatabase, type BenchDatabase } from './support/pg.ts';
 import { createMigratedBenchDatabase, RUNTIME_DEFAULTS, silent } from './support/runtime-env.ts';
 import { testSecrets } from '../test/support/secrets.ts';
 
@@ -18,6 +19,8 @@ export { silent, RUNTIME_DEFAULTS };
 
 export interface RuntimeBenchEnv {
   bench: BenchDatabase;
+  /** An empty database on the same server for Jdbc sinks: the plugin refuses jobgate's own. */
+  sink: BenchDatabase;
   database: Database;
   /** Started by startNode(); undefined before. */
   runtime?: Runtime;
@@ -27,8 +30,14 @@ export interface RuntimeBenchEnv {
 
 export async function createRuntimeBenchEnv(): Promise<RuntimeBenchEnv> {
   const { bench, database } = await createMigratedBenchDatabase('rt');
+  const sink = await createBenchDatabase('rt_sink').catch(async (err: unknown) => {
+    await database.close().catch(() => {});
+    await bench.drop();
+    throw err;
+  });
   const env: RuntimeBenchEnv = {
     bench,
+    sink,
     database,
     async startNode(slots) {
       if (env.runtime) return env.runtime;
@@ -51,6 +60,7 @@ export async function createRuntimeBenchEnv(): Promise<RuntimeBenchEnv> {
       await env.runtime?.stop().catch((err: unknown) => console.error('runtime stop failed:', err));
       await database.close().catch(() => {});
       await bench.drop();
+      await sink.drop();
     },
   };
   return env;
