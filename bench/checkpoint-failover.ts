@@ -296,8 +296,8 @@ export function failoverMarkdown(results: FailoverResult[], concurrent: boolean)
     '',
     `Expected from the code: the node is declared lost on the first coordinator tick after expiry (up to ` +
       `${DEFAULTS.coordinatorTickMs} ms later); the same tick settles the assignment FAILED, restarts it ` +
-      `(RESTARTING, delay 0) and places it on the other node (INITIALIZING); that node finds it on its next ` +
-      `${DEFAULTS.executorPollMs} ms poll (placement sends no NOTIFY), claims it and marks it RUNNING; the ` +
+      `(RESTARTING, delay 0) and places it on the other node (INITIALIZING), waking that node on its own ` +
+      `channel (its ${DEFAULTS.executorPollMs} ms poll is the fallback); it claims it and marks it RUNNING; the ` +
       `pipeline then opens its sink, restores the positions the sink committed, and writes again. Kill → ` +
       `RUNNING is therefore between timeout − interval and timeout + ~${DEFAULTS.coordinatorTickMs + DEFAULTS.executorPollMs} ms ` +
       `plus statement time.`,
