@@ -8,10 +8,9 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/lib/status.ts';
 import { createEventFeed } from '../../src/runtime/index.ts';
-import { buildApp, type App } from '../../src/server/app.ts';
+import type { App } from '../../src/server/app.ts';
 import type { Dialect } from '../../src/server/dialects.ts';
-import { createTestApp, silentLogger, type TestApp } from '../support/app.ts';
-import { testSecrets } from '../support/secrets.ts';
+import { buildServedApp, createTestApp, type TestApp } from '../support/app.ts';
 
 const CREATE = 'mutation ($input: CreateJobInput!) { createJob(input: $input) { job { name } } }';
 const PIPELINE = { source: [{ plugin_name: 'FakeSource' }], sink: [{ plugin_name: 'Console' }] };
@@ -66,18 +65,7 @@ const tokens = {} as Record<Role, string>;
 beforeAll(async () => {
   t = await createTestApp({ authEnabled: true });
   for (const role of ['viewer', 'operator', 'admin'] as const) tokens[role] = await t.token(role);
-  app = buildApp({
-    database: t.database,
-    logger: silentLogger,
-    settings: {
-      authEnabled: true,
-      heartbeatTimeoutMs: 5_000,
-      commandsEnabled: true,
-      events: createEventFeed(t.database),
-    },
-    secrets: testSecrets,
-    host: '127.0.0.1',
-    port: 0,
+  app = buildServedApp(t.database, {
     dialects: [echo],
     dialectPorts: { echo: await freePort() },
   });
@@ -232,18 +220,8 @@ describe('start-up and shutdown', () => {
     const { port } = taken.address() as { port: number };
     const lines: string[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
-    const second = buildApp({
-      database: t.database,
+    const second = buildServedApp(t.database, {
       logger,
-      settings: {
-        authEnabled: true,
-        heartbeatTimeoutMs: 5_000,
-        commandsEnabled: true,
-        events: createEventFeed(t.database),
-      },
-      secrets: testSecrets,
-      host: '127.0.0.1',
-      port: 0,
       dialects: [echo],
       dialectPorts: { echo: port },
     });
@@ -262,18 +240,13 @@ describe('start-up and shutdown', () => {
   });
 
   it('opens no dialect port when no dialect is registered, and answers /compat/ with 404', async () => {
-    const bare = buildApp({
-      database: t.database,
-      logger: silentLogger,
+    const bare = buildServedApp(t.database, {
       settings: {
         authEnabled: false,
         heartbeatTimeoutMs: 5_000,
         commandsEnabled: true,
         events: createEventFeed(t.database),
       },
-      secrets: testSecrets,
-      host: '127.0.0.1',
-      port: 0,
       dialectPorts: { flink: await freePort() },
     });
     try {
@@ -290,18 +263,7 @@ describe('start-up and shutdown', () => {
   });
 
   it('closes every listener on stop', async () => {
-    const third = buildApp({
-      database: t.database,
-      logger: silentLogger,
-      settings: {
-        authEnabled: true,
-        heartbeatTimeoutMs: 5_000,
-        commandsEnabled: true,
-        events: createEventFeed(t.database),
-      },
-      secrets: testSecrets,
-      host: '127.0.0.1',
-      port: 0,
+    const third = buildServedApp(t.database, {
       dialects: [echo],
       dialectPorts: { echo: await freePort() },
     });

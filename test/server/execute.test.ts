@@ -6,11 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/db/tokens.ts';
 import type { Viewer } from '../../src/graphql/context.ts';
 import type { Role } from '../../src/lib/status.ts';
-import { createEventFeed } from '../../src/runtime/index.ts';
-import { buildApp } from '../../src/server/app.ts';
 import type { TypedDocument } from '../../src/server/execute.ts';
-import { createTestApp, silentLogger, type TestApp } from '../support/app.ts';
-import { testSecrets } from '../support/secrets.ts';
+import { buildServedApp, createTestApp, type TestApp } from '../support/app.ts';
 
 let t: TestApp;
 const viewers = {} as Record<Role, Viewer>;
@@ -123,20 +120,7 @@ describe('execute', () => {
 
 describe('the mutation rate limit', () => {
   it('counts in-process mutations in the same bucket as the viewer’s HTTP requests', async () => {
-    const limited = buildApp({
-      database: t.database,
-      logger: silentLogger,
-      settings: {
-        authEnabled: true,
-        heartbeatTimeoutMs: 5_000,
-        commandsEnabled: true,
-        events: createEventFeed(t.database),
-      },
-      host: '127.0.0.1',
-      port: 0,
-      secrets: testSecrets,
-      mutationsPerMinute: 2,
-    });
+    const limited = buildServedApp(t.database, { mutationsPerMinute: 2 });
     const overHttp = async (name: string, token: string) =>
       (await (
         await limited.yoga.fetch('http://localhost/graphql', {

@@ -4,12 +4,31 @@ import type { Database } from '../../src/db/client.ts';
 import { createApiToken } from '../../src/db/tokens.ts';
 import type { Role } from '../../src/lib/status.ts';
 import { createEventFeed, ensureCluster, type FileGuard } from '../../src/runtime/index.ts';
-import { buildApp, type App } from '../../src/server/app.ts';
+import { buildApp, type App, type AppOptions } from '../../src/server/app.ts';
 import { contractOperation } from './contract.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { testSecrets } from './secrets.ts';
 
 export const silentLogger = pino({ level: 'silent' });
+
+/** A gateway to start on a real socket (127.0.0.1, port 0), auth on, over `database`; `overrides`
+ * replace whole options (pass `settings` to change auth or the feed). */
+export function buildServedApp(database: Database, overrides: Partial<AppOptions> = {}): App {
+  return buildApp({
+    database,
+    logger: silentLogger,
+    settings: {
+      authEnabled: true,
+      heartbeatTimeoutMs: 5_000,
+      commandsEnabled: true,
+      events: createEventFeed(database),
+    },
+    secrets: testSecrets,
+    host: '127.0.0.1',
+    port: 0,
+    ...overrides,
+  });
+}
 
 export interface GraphQLResponse<T = Record<string, any>> {
   data?: T;
