@@ -7,7 +7,9 @@ export function requireRole(ctx: GraphQLContext, role: Role): Viewer {
   const viewer = ctx.viewer;
   if (!viewer) throw new UnauthenticatedError(ctx.authError);
   if (ROLE_RANK[viewer.role] < ROLE_RANK[role]) {
-    throw new ForbiddenError(`this needs the ${role} role; the token ${viewer.name} has ${viewer.role}`);
+    throw new ForbiddenError(
+      `this needs the ${role} role; the token ${JSON.stringify(viewer.name)} has the ${viewer.role} role`,
+    );
   }
   return viewer;
 }

@@ -29,7 +29,13 @@ import { createBrowserGuard, useJsonBodiesOnly } from './browser-guard.ts';
 import { baseUrl, closeServer, createDialectListeners, listen } from './dialect-listeners.ts';
 import { DIALECTS, type Dialect } from './dialects.ts';
 import { createDocumentCache } from './document-cache.ts';
-import { boundMessage, createMaskError, useBoundedValidationErrors } from './errors.ts';
+import {
+  boundMessage,
+  createMaskError,
+  useBoundedValidationErrors,
+  useClientErrorLog,
+  yogaLogger,
+} from './errors.ts';
 import { createExecute, type Execute } from './execute.ts';
 import { createHealthHandlers } from './health.ts';
 import {
@@ -155,12 +161,7 @@ export function buildApp(options: AppOptions): App {
     landingPage: false,
     renderGraphiQL,
     graphiql: { title: 'jobgate', subscriptionsProtocol: 'WS' },
-    logging: {
-      debug: (...args) => logger.debug({ args }, 'yoga'),
-      info: (...args) => logger.info({ args }, 'yoga'),
-      warn: (...args) => logger.warn({ args }, 'yoga'),
-      error: (...args) => logger.error({ args }, 'yoga'),
-    },
+    logging: yogaLogger(logger),
     maskedErrors: { maskError },
     maxRequestBodySize: false,
     // Operations come only as JSON (useJsonBodiesOnly); there are no uploads.
@@ -190,6 +191,7 @@ export function buildApp(options: AppOptions): App {
       useSuggestionsForAdminsOnly(),
       useBoundedValidationErrors(),
       useInputGuard(),
+      useClientErrorLog(logger),
       useMutationRateLimit(options.mutationsPerMinute ?? DEFAULT_MUTATIONS_PER_MINUTE),
       // Queries run as code compiled once per document (graphql-jit) instead of being interpreted
       // field by field: the contract Run query resolves ~500 fields, and its CPU per request fell

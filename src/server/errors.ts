@@ -1,5 +1,5 @@
-import { GraphQLError } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { getOperationAST, GraphQLError } from 'graphql';
+import type { Plugin, YogaLogger } from 'graphql-yoga';
 import { JobgateError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 
@@ -72,6 +72,59 @@ export function useBoundedValidationErrors(): Plugin {
             (error as { message: string }).message = boundMessage(error.message);
           }
         }
+      };
+    },
+  };
+}
+
+/** An error the client caused (a JobgateError with its code, or the GraphQL layer's own: syntax,
+ * validation, limits), as opposed to a fault of the server. */
+function isClientError(value: unknown): boolean {
+  if (!(value instanceof GraphQLError)) return false;
+  return value.originalError === undefined || value.originalError instanceof JobgateError;
+}
+
+/**
+ * Yoga's log, through the app's logger. Yoga reports every error of an answer at error level, those
+ * the client caused too (a job name that does not exist, a parallelism out of range); those are the
+ * client's business and go out at debug, where useClientErrorLog has already said them at info with
+ * the operation's name. Faults of the server stay at error level (masking logs them too, with context).
+ */
+export function yogaLogger(logger: Logger): YogaLogger {
+  return {
+    debug: (...args) => logger.debug({ args }, 'yoga'),
+    info: (...args) => logger.info({ args }, 'yoga'),
+    warn: (...args) => logger.warn({ args }, 'yoga'),
+    error: (...args) => {
+      if (args.length > 0 && args.every(isClientError)) logger.debug({ args }, 'yoga');
+      else logger.error({ args }, 'yoga');
+    },
+  };
+}
+
+/** Logs, at info, each operation answered with errors the client caused: which operation (its name,
+ * or its type when unnamed), and each error's code, path and message. */
+export function useClientErrorLog(logger: Logger): Plugin {
+  return {
+    onExecute({ args }) {
+      return {
+        onExecuteDone({ result }) {
+          if (!('errors' in result) || !result.errors?.length) return;
+          const refused = result.errors.filter(isClientError);
+          if (refused.length === 0) return;
+          const operation = getOperationAST(args.document, args.operationName);
+          logger.info(
+            {
+              operation: operation?.name?.value ?? `(anonymous ${operation?.operation ?? 'operation'})`,
+              errors: refused.map((error) => ({
+                code: error.extensions?.code ?? (error.originalError as JobgateError | undefined)?.code,
+                path: error.path?.join('.'),
+                message: boundMessage(error.message),
+              })),
+            },
+            'a GraphQL operation was answered with client errors',
+          );
+        },
       };
     },
   };
