@@ -118,6 +118,43 @@ describe('schedules', () => {
     expect(childRuns[0]).toMatchObject({ trigger: 'DEPENDENT', previousRunId: parentRun });
   });
 
+  it('a child fires only for parent successes after it depends on the parent, once each', async () => {
+    await t.createJob({ name: 'early-parent', command: { command: 'true' } });
+    const before = [await t.start('early-parent'), await t.start('early-parent')];
+    for (const run of before) await t.waitForRun(run, ['FINISHED']);
+    // One child made with the link, one linked later by an update: neither existed as a child when
+    // those two runs succeeded.
+    await t.createJob({ name: 'late-child', parentJob: 'early-parent', command: { command: 'true' } });
+    await t.createJob({ name: 'linked-later', command: { command: 'true' } });
+    await t.graphql(
+      `mutation { updateJob(input: { name: "linked-later", parentJob: "early-parent" }) { job { name } } }`,
+    );
+    const runsOf = async (name: string) => {
+      const [job] = await t.database.db.select().from(jobs).where(eq(jobs.name, name));
+      return t.database.db.select().from(runs).where(eq(runs.jobId, job!.id));
+    };
+    await wholeTicks(t.runtime.coordinator, second.coordinator);
+    expect(await runsOf('late-child')).toEqual([]);
+    expect(await runsOf('linked-later')).toEqual([]);
+    expect((await ticksOf('late-child')).map((tick) => [tick.outcome, tick.runId])).toEqual(
+      expect.arrayContaining([
+        ['SKIPPED', before[0]],
+        ['SKIPPED', before[1]],
+      ]),
+    );
+    // The positive control: a success after the link starts each child once.
+    const after = await t.start('early-parent');
+    await t.waitForRun(after, ['FINISHED']);
+    await until('both children started', async () => {
+      return (await runsOf('late-child')).length > 0 && (await runsOf('linked-later')).length > 0;
+    });
+    await wholeTicks(t.runtime.coordinator, second.coordinator);
+    for (const child of ['late-child', 'linked-later']) {
+      const childRuns = await runsOf(child);
+      expect(childRuns.map((r) => [r.trigger, r.previousRunId])).toEqual([['DEPENDENT', after]]);
+    }
+  });
+
   it('a disabled job does not fire', async () => {
     await t.createJob({ name: 'off', schedule: '@every 1s', disabled: true, command: { command: 'true' } });
     // The positive control: an enabled twin made after it ticks, so the pass over the schedules that

@@ -30,6 +30,7 @@ import { revealSecrets } from '../definition/secret-options.ts';
 import { checkDefinitionPaths } from '../definition/check-definition-paths.ts';
 import { noFileAccess, type FileGuard } from '../files/file-guard.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
+import { skipEarlierParentRuns } from '../schedule/parent-link.ts';
 import { checkShellWrite, isShellKind, type JobActor } from './job-actor.ts';
 import {
   checkName,
@@ -187,6 +188,7 @@ export async function createJob(
         })
         .returning();
       await insertVersion(tx, job!.id, 1, definition, settings.restartStrategy);
+      if (parentJobId) await skipEarlierParentRuns(tx, job!.id, parentJobId);
       await tx.insert(auditEvents).values({
         actor: actor.name,
         action: 'job:create',
@@ -328,6 +330,7 @@ export async function updateJob(
       .set({ ...storedSettings(settings), parentJobId, currentVersion: version, updatedAt: new Date() })
       .where(eq(jobs.id, job.id))
       .returning();
+    if (parentJobId && parentJobId !== job.parentJobId) await skipEarlierParentRuns(tx, job.id, parentJobId);
     await tx
       .insert(auditEvents)
       .values({ actor: actor.name, action: 'job:update', target: name, details: { version } });

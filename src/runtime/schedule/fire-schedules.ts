@@ -10,6 +10,7 @@ import { fenced, StaleLeaderError, type LeaderFence } from '../coordinator/fence
 import { emitEvent } from '../events.ts';
 import { COMMANDS_DISABLED_REASON, isShellKind } from '../jobs/job-actor.ts';
 import { startRun } from '../runs/start-run.ts';
+import { FOLLOW_UP_WINDOW } from './parent-link.ts';
 import { parseSchedule } from './parse-schedule.ts';
 
 /** Postgres prints `2026-11-21 13:03:46.434+00`; Date wants a `T` and a full offset. */
@@ -249,7 +250,8 @@ async function fireFollowUp(
 }
 
 /** Failed scheduled runs are retried up to the job's `retries`; a finished run starts the jobs that
- * name its job as parent. Ticks keyed on the triggering run's end make each happen once. */
+ * name its job as parent. Ticks keyed on the triggering run's end make each happen once; a child
+ * gets ticks for the parent's earlier successes when it gains the parent (parent-link.ts). */
 export async function fireFollowUps(
   database: Database,
   fence: LeaderFence,
@@ -286,7 +288,7 @@ export async function fireFollowUps(
     select r.id as run_id, c.id as child_id, date_trunc('milliseconds', r.ended_at)::text as ended_at
     from runs r join jobs c on c.parent_job_id = r.job_id
     where c.cluster_id = ${fence.clusterId}::uuid and c.deleted_at is null and not c.disabled
-      and r.status = ${sql.raw(sqlLiteral(RunStatus.FINISHED))} and r.ended_at > now() - interval '1 hour'
+      and r.status = ${sql.raw(sqlLiteral(RunStatus.FINISHED))} and r.ended_at > now() - ${FOLLOW_UP_WINDOW}
       and not exists (select 1 from schedule_ticks t where t.job_id = c.id and t.tick_at = date_trunc('milliseconds', r.ended_at))`);
   for (const row of dependents) {
     await fireFollowUp(database, fence, options, row.child_id, row, 'DEPENDENT');
