@@ -17,6 +17,9 @@ export interface ReopenOptions {
   cause: string;
   /** The run has ended (FAILED or CANCELED) and is retried in place. */
   retryOfEnded?: boolean;
+  /** The run is RESTARTING into its current attempt already, and these parts join that attempt
+   * instead of starting another (a failure of an earlier attempt, found after the restart began). */
+  joinCurrentAttempt?: boolean;
 }
 
 /**
@@ -30,7 +33,7 @@ export async function reopenForNewAttempt(
   run: RunRow,
   options: ReopenOptions,
 ): Promise<{ reopened: number; run: RunRow }> {
-  const attempt = run.attempt + 1;
+  const attempt = options.joinCurrentAttempt ? run.attempt : run.attempt + 1;
   const scope = options.assignmentId
     ? eq(subtasks.assignmentId, options.assignmentId)
     : eq(subtasks.runId, run.id);
@@ -72,6 +75,7 @@ export async function reopenForNewAttempt(
       ),
     );
   }
+  if (options.joinCurrentAttempt) return { reopened: assignmentIds.size, run };
   const [updated] = await tx
     .update(runs)
     .set({ attempt, stopRequested: null })

@@ -74,7 +74,7 @@ export async function settleAssignment(
       });
     }
     const failed = outcome.status === SubtaskStatus.FAILED;
-    if (failed && (await restartAssignment(database, tx, run, assignment.id, outcome))) return;
+    if (failed && (await restartAssignment(database, tx, run, assignment, outcome))) return;
     await settleRun(database, tx, run, failed ? (outcome.failure?.message ?? 'a subtask failed') : undefined);
   };
   await (within ? settle(within) : database.db.transaction(settle));
@@ -92,12 +92,17 @@ export function restartDelayMs(strategy: RestartStrategy, attempt: number): numb
  * anywhere a slot is free) instead of failing the run; the run is RESTARTING meanwhile. Pipeline
  * sources resume from the sinks' commit marks or the latest completed checkpoint. Returns false when
  * no attempt is left (or the run is being stopped), so the failure stands.
+ *
+ * One failure event is one attempt, however many assignments it took down: when a node is lost,
+ * its assignments fail one after another, and only the first starts a new attempt; the others, still
+ * of the earlier attempt, join the restart already under way. A failure of an assignment of the
+ * current attempt is a new event and counts.
  */
 async function restartAssignment(
   database: Database,
   tx: Tx,
   run: RunRow,
-  assignmentId: string,
+  assignment: { id: string; attempt: number },
   outcome: AssignmentOutcome,
 ): Promise<boolean> {
   if (run.stopRequested || run.status === RunStatus.FAILING) return false;
@@ -106,11 +111,20 @@ async function restartAssignment(
     .from(jobVersions)
     .where(eq(jobVersions.id, run.jobVersionId));
   const strategy = version?.strategy as RestartStrategy | undefined;
+  if (strategy && run.status === RunStatus.RESTARTING && assignment.attempt < run.attempt) {
+    await reopenForNewAttempt(database, tx, run, {
+      assignmentId: assignment.id,
+      notBefore: new Date(Date.now() + restartDelayMs(strategy, run.attempt)),
+      cause: run.statusCause ?? 'restarting',
+      joinCurrentAttempt: true,
+    });
+    return true;
+  }
   if (!strategy || strategy.type === 'none' || run.attempt >= strategy.attempts) return false;
   const attempt = run.attempt + 1;
   const delay = restartDelayMs(strategy, attempt);
   await reopenForNewAttempt(database, tx, run, {
-    assignmentId,
+    assignmentId: assignment.id,
     notBefore: new Date(Date.now() + delay),
     cause: `restart ${attempt} of ${strategy.attempts} in ${delay} ms after: ${outcome.failure?.message ?? 'a failure'}`,
   });
