@@ -36,6 +36,8 @@ Usage:
 
 Every flag has an environment variable: JOBGATE_HOST, JOBGATE_PORT, JOBGATE_DATA_DIR, DATABASE_URL,
 JOBGATE_AUTH, JOBGATE_LOG_LEVEL, JOBGATE_CLUSTER, JOBGATE_SLOTS, JOBGATE_TAGS (k=v,k=v), ...
+REST dialects (flink) answer on their own port (JOBGATE_FLINK_PORT, ...) and under /compat/<name>/ on
+the main port; a dialect port of 0 turns its own port off (it stays under /compat/<name>/).
 Retention (days; 0 keeps forever): events, metric history, log lines counted from the end of their
 run, audit rows; the coordinator deletes older rows in small batches.
 The secret key that encrypts connection secrets: JOBGATE_SECRET_KEY (base64 of 32 bytes) or

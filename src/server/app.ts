@@ -24,10 +24,11 @@ import { useInputGuard } from '../graphql/input-guard.ts';
 import { getSchema } from '../graphql/schema.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
+import type { Dialect } from '../shim/core/index.ts';
+import { DIALECTS } from '../shim/index.ts';
 import { resolveViewer, tokenFrom, useAuth, type AuthCarrier, type RequestAuth } from './auth.ts';
 import { createBrowserGuard, useJsonBodiesOnly } from './browser-guard.ts';
 import { baseUrl, closeServer, createDialectListeners, listen } from './dialect-listeners.ts';
-import { DIALECTS, type Dialect } from './dialects.ts';
 import { createDocumentCache } from './document-cache.ts';
 import {
   boundMessage,

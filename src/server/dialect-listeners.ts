@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../lib/logger.ts';
-import type { Dialect } from './dialects.ts';
+import type { Dialect } from '../shim/core/index.ts';
 import type { Router } from './router.ts';
 
 export interface DialectListeners {

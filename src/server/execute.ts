@@ -9,21 +9,12 @@
 import { getOperationAST, GraphQLError, print, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { GraphQLContext, Viewer } from '../graphql/context.ts';
+import type { TypedDocument } from '../shim/core/index.ts';
 import type { RequestAuth } from './auth.ts';
 import type { MaskError } from './errors.ts';
 import { documentTooLarge } from './limits.ts';
 
-/**
- * A parsed document that knows its result and variables types, the shape of graphql-codegen's
- * `TypedDocumentNode` (@graphql-typed-document-node/core), so generated documents fit as they are.
- */
-export interface TypedDocument<
-  TResult = Record<string, unknown>,
-  TVariables = Record<string, unknown>,
-> extends DocumentNode {
-  /** Never set at run time; carries the types only. */
-  __apiType?: (variables: TVariables) => TResult;
-}
+export type { TypedDocument };
 
 export interface ExecuteRequest<TResult, TVariables> {
   /** The operation's text, or a parsed (typed) document; a document is printed once and then cached. */

@@ -5,9 +5,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { Dialect, DialectContext } from '../shim/core/index.ts';
 import { resolveViewer, tokenFrom } from './auth.ts';
 import type { BrowserGuard, Refusal } from './browser-guard.ts';
-import type { Dialect, DialectContext } from './dialects.ts';
 import type { Execute } from './execute.ts';
 import { BodyTooLargeError, sendFetchResponse, toFetchRequest } from './fetch-bridge.ts';
 import type { HealthHandlers } from './health.ts';
@@ -70,6 +70,10 @@ export function createRouter(options: RouterOptions): Router {
     void send(res, refusalResponse(refusal, dialect));
   };
 
+  /** The Origin a dialect may name in its CORS answer: only one the browser guard allows. */
+  const allowedOrigin = (origin: string | undefined) =>
+    origin !== undefined && guard.isAllowedOrigin(origin) ? origin : undefined;
+
   const checkRequest = (req: IncomingMessage, surface: Surface): Refusal | undefined => {
     const refusal = guard.check({ host: req.headers.host, origin: req.headers.origin }, surface.port());
     if (refusal) return refusal;
@@ -103,6 +107,7 @@ export function createRouter(options: RouterOptions): Router {
         path,
         viewer,
         execute: (operation) => options.execute({ ...operation, viewer, client, signal: request.signal }),
+        corsOrigin: allowedOrigin(req.headers.origin),
       };
       await sendFetchResponse(res, await dialect.handle(request, ctx));
     } catch (err) {

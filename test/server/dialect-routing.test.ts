@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/lib/status.ts';
 import { createEventFeed } from '../../src/runtime/index.ts';
 import type { App } from '../../src/server/app.ts';
-import type { Dialect } from '../../src/server/dialects.ts';
+import type { Dialect } from '../../src/shim/core/index.ts';
 import { buildServedApp, createTestApp, type TestApp } from '../support/app.ts';
 
 const CREATE = 'mutation ($input: CreateJobInput!) { createJob(input: $input) { job { name } } }';
@@ -247,6 +247,7 @@ describe('start-up and shutdown', () => {
         commandsEnabled: true,
         events: createEventFeed(t.database),
       },
+      dialects: [],
       dialectPorts: { flink: await freePort() },
     });
     try {

@@ -5,14 +5,19 @@ import { createApiToken } from '../../src/db/tokens.ts';
 import type { Role } from '../../src/lib/status.ts';
 import { createEventFeed, ensureCluster, type FileGuard } from '../../src/runtime/index.ts';
 import { buildApp, type App, type AppOptions } from '../../src/server/app.ts';
+import { DIALECTS } from '../../src/shim/index.ts';
 import { contractOperation } from './contract.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { testSecrets } from './secrets.ts';
 
 export const silentLogger = pino({ level: 'silent' });
 
+/** Every dialect's own port off: tests reach dialects under /compat/<name>/ unless they name a port. */
+const NO_DIALECT_PORTS: Record<string, number> = Object.fromEntries(DIALECTS.map((d) => [d.name, 0]));
+
 /** A gateway to start on a real socket (127.0.0.1, port 0), auth on, over `database`; `overrides`
- * replace whole options (pass `settings` to change auth or the feed). */
+ * replace whole options (pass `settings` to change auth or the feed, `dialectPorts` to open a
+ * dialect's own port). */
 export function buildServedApp(database: Database, overrides: Partial<AppOptions> = {}): App {
   return buildApp({
     database,
@@ -26,6 +31,7 @@ export function buildServedApp(database: Database, overrides: Partial<AppOptions
     secrets: testSecrets,
     host: '127.0.0.1',
     port: 0,
+    dialectPorts: NO_DIALECT_PORTS,
     ...overrides,
   });
 }

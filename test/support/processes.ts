@@ -25,6 +25,8 @@ export function startJobgate(args: string[], env: Record<string, string> = {}): 
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
       JOBGATE_LOG_LEVEL: 'warn',
+      // Concurrent test processes would contend for Flink's 8081; tests that want it pass a port.
+      JOBGATE_FLINK_PORT: '0',
       JOBGATE_SECRET_KEY: TEST_SECRET_KEY,
       ...env,
     },
