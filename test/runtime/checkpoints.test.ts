@@ -188,6 +188,8 @@ describe('recovery', () => {
     expect(res.data!.run.attempt).toBe(1);
     const restart = res.data!.run.statusHistory.find((h: any) => h.to === 'RESTARTING');
     expect(restart.cause).toMatch(/restart 1 of 2 in 100 ms after: command exited with code 1/);
+    // The failure was restarted: it did not end the run.
+    expect(res.data!.run.exceptions).toEqual([{ message: 'command exited with code 1', global: false }]);
   });
 
   it('when attempts run out the run FAILS with the cause', async () => {
@@ -198,10 +200,13 @@ describe('recovery', () => {
     });
     const runId = await t.start('always-fails');
     expect((await t.waitForRun(runId, ['FINISHED', 'FAILED'])).status).toBe('FAILED');
-    const res = await t.graphql(`query($id: ID!) { run(id: $id) { attempt statusHistory { to cause } } }`, {
-      id: runId,
-    });
+    const res = await t.graphql(
+      `query($id: ID!) { run(id: $id) { attempt statusHistory { to cause } exceptions { message global } } }`,
+      { id: runId },
+    );
     expect(res.data!.run.attempt).toBe(2);
+    // Three failures, two restarted; only the last ended the run.
+    expect(res.data!.run.exceptions.map((e: any) => e.global).sort()).toEqual([false, false, true]);
     expect(res.data!.run.statusHistory.filter((h: any) => h.to === 'RESTARTING')).toHaveLength(2);
     expect(res.data!.run.statusHistory.at(-1)).toMatchObject({
       to: 'FAILED',

@@ -63,18 +63,28 @@ export async function settleAssignment(
         },
       },
     );
+    let exceptionId: number | undefined;
     if (outcome.failure) {
-      await tx.insert(runExceptions).values({
-        runId: run.id,
-        message: outcome.failure.message,
-        stack: outcome.failure.stack,
-        vertexName: outcome.failure.vertex ?? null,
-        subtaskIndex: outcome.failure.subtaskIndex ?? null,
-        nodeId: outcome.nodeId ?? null,
-      });
+      const [row] = await tx
+        .insert(runExceptions)
+        .values({
+          runId: run.id,
+          message: outcome.failure.message,
+          stack: outcome.failure.stack,
+          vertexName: outcome.failure.vertex ?? null,
+          subtaskIndex: outcome.failure.subtaskIndex ?? null,
+          nodeId: outcome.nodeId ?? null,
+        })
+        .returning({ id: runExceptions.id });
+      exceptionId = row?.id;
     }
     const failed = outcome.status === SubtaskStatus.FAILED;
     if (failed && (await restartAssignment(database, tx, run, assignment, outcome))) return;
+    // The first failure that stands (no restart, the run not failing already) is the one that ends
+    // the run: it is the run's global exception.
+    if (failed && exceptionId !== undefined && run.status !== RunStatus.FAILING) {
+      await tx.update(runExceptions).set({ global: true }).where(eq(runExceptions.id, exceptionId));
+    }
     await settleRun(database, tx, run, failed ? (outcome.failure?.message ?? 'a subtask failed') : undefined);
   };
   await (within ? settle(within) : database.db.transaction(settle));
