@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { assignments, metricsCurrent } from '../../src/db/schema/index.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
-import { until } from '../support/wait.ts';
+import { until, wholeTicks } from '../support/wait.ts';
 
 let t: TestRuntime;
 beforeAll(async () => {
@@ -68,6 +68,17 @@ it('a run needing more slots than the cluster has waits, saying how many it need
   expect(rows).toHaveLength(3);
   expect(rows.every((a) => a.status === 'CREATED')).toBe(true);
   expect(rows[0]!.waitingReason).toMatch(/needs 3 free slot\(s\).*2 free in the cluster/);
+  // The run's log says it too, once however many ticks it waits.
+  const waitLines = async () => {
+    const res = await t.graphql(
+      `query($id: ID!) { logLines(runId: $id, level: WARN) { nodes { message } } }`,
+      { id: runId },
+    );
+    return (res.data!.logLines.nodes as { message: string }[]).filter((l) => l.message.startsWith('waiting'));
+  };
+  await until('the waiting reason in the run log', async () => (await waitLines()).length > 0);
+  await wholeTicks(t.runtime.coordinator);
+  expect((await waitLines()).map((l) => l.message)).toEqual([`waiting for slots: ${rows[0]!.waitingReason}`]);
   await t.graphql({ contract: 'CancelJob' }, { runId });
   expect((await t.waitForRun(runId, ['CANCELED'])).status).toBe('CANCELED');
 });

@@ -25,6 +25,7 @@ interface Candidate {
   run_id: string;
   name: string;
   required_tags: Record<string, string> | string;
+  waiting_reason: string | null;
 }
 
 interface FreeNode {
@@ -42,7 +43,7 @@ export async function placeAssignments(
   options: { heartbeatTimeoutMs: number; logs: LogAppender },
 ): Promise<number> {
   const waiting = await database.execute<Candidate>(sql`
-    select a.id, a.run_id, a.name, a.required_tags
+    select a.id, a.run_id, a.name, a.required_tags, a.waiting_reason
     from assignments a join runs r on r.id = a.run_id join jobs j on j.id = r.job_id
     where a.status = ${sql.raw(sqlLiteral(SubtaskStatus.CREATED))} and j.cluster_id = ${fence.clusterId}::uuid
       and (a.not_before is null or a.not_before <= now())
@@ -84,17 +85,21 @@ export async function placeAssignments(
         nodes.length === 0
           ? 'no READY node in the cluster'
           : `needs ${list.length} free slot(s) on nodes with the required tags; ${total} free in the cluster`;
-      await fenced(database, fence, (tx) =>
-        tx
-          .update(assignments)
-          .set({ waitingReason: reason })
-          .where(
-            inArray(
-              assignments.id,
-              list.map((a) => a.id),
+      // Written and logged when it changes, not on every tick the run goes on waiting.
+      if (list.some((a) => a.waiting_reason !== reason)) {
+        await fenced(database, fence, (tx) =>
+          tx
+            .update(assignments)
+            .set({ waitingReason: reason })
+            .where(
+              inArray(
+                assignments.id,
+                list.map((a) => a.id),
+              ),
             ),
-          ),
-      );
+        );
+        options.logs.append(runId, 'WARN', `waiting for slots: ${reason}`);
+      }
       continue;
     }
     // Fenced: a leader that lost its term places nothing, even with a tick already in flight.
