@@ -1,22 +1,21 @@
-// jobgate's command line: serve | node | migrate | token create | print-schema.
+// jobgate's command line: serve | node | migrate | token create/list/revoke | print-schema.
 import { mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseConfig, type Config } from '../config.ts';
 import { createDatabase, type Database } from '../db/client.ts';
 import { lockDataDir } from '../db/data-dir-lock.ts';
 import { migrateDatabase } from '../db/migrate.ts';
-import { createApiToken } from '../db/tokens.ts';
 import { printJobgateSchema } from '../graphql/schema.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { createLogger, redactUrl, type Logger } from '../lib/logger.ts';
 import { createSecretBox, type SecretBox } from '../lib/secret-box.ts';
-import { ROLES, type Role } from '../lib/status.ts';
 import { VERSION } from '../lib/version.ts';
 import { safeBaseEnv, startRuntime, type RuntimeOptions } from '../runtime/index.ts';
 
 import { buildApp } from '../server/app.ts';
 import { loadSecretKey } from './secret-key.ts';
 import { parseFlags, settingsFrom } from './settings.ts';
+import { checkTokenCommand, runTokenCommand } from './token-command.ts';
 
 const HELP = `jobgate ${VERSION}: one control plane for data and scheduled jobs
 
@@ -32,6 +31,8 @@ Usage:
                [--secret-key-file FILE] [--file-root DIR]...
   jobgate migrate [--database-url URL | --data-dir DIR]
   jobgate token create --role viewer|operator|admin [--name NAME] [--database-url URL | --data-dir DIR]
+  jobgate token list [--all] [--database-url URL | --data-dir DIR]
+  jobgate token revoke <id> [--database-url URL | --data-dir DIR]
   jobgate print-schema
 
 Every flag has an environment variable: JOBGATE_HOST, JOBGATE_PORT, JOBGATE_DATA_DIR, DATABASE_URL,
@@ -258,19 +259,20 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'token': {
-      if (sub !== 'create') throw new ConfigError('usage: jobgate token create --role viewer|operator|admin');
-      const role = values.role as Role | undefined;
-      if (!role || !ROLES.includes(role)) {
-        throw new ConfigError(`invalid configuration:\n  --role: must be one of ${ROLES.join(', ')}`);
-      }
+      const tokenCommand = {
+        sub,
+        args: positionals.slice(2),
+        role: values.role,
+        name: values.name,
+        all: values.all,
+      };
+      checkTokenCommand(tokenCommand);
       const { database, release } = await openDatabase(
         config,
         createLogger({ level: 'warn', destination: process.stderr }),
       );
       try {
-        const created = await createApiToken(database, role, values.name ?? `${role} token`);
-        console.log(created.token);
-        console.error(`created ${role} token ${created.id}; it is shown only once`);
+        await runTokenCommand(database, tokenCommand);
       } finally {
         await database.close();
         release();

@@ -31,6 +31,7 @@ export const SETTINGS_OPTIONS = {
   'log-retention-days': { type: 'string' },
   'audit-retention-days': { type: 'string' },
   role: { type: 'string' },
+  all: { type: 'boolean' },
   'secret-key-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;

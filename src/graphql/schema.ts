@@ -17,6 +17,7 @@ import './types/job-mutations.ts';
 import './types/run-mutations.ts';
 import './types/node-mutations.ts';
 import './types/connection.ts';
+import './types/api-token.ts';
 
 let built: GraphQLSchema | undefined;
 

@@ -41,7 +41,7 @@ describe('auth on', () => {
       .select()
       .from(apiTokens)
       .where(eq(apiTokens.prefix, token.slice(0, 8)));
-    expect(await revokeApiToken(t.database, row!.id)).toBe(true);
+    expect((await revokeApiToken(t.database, row!.id))?.revokedAt).toBeInstanceOf(Date);
     const res = await t.graphql({ contract: 'Overview' }, {}, token);
     expect(res.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
   });

@@ -27,8 +27,8 @@ export const CheckpointStatusEnum = builder.enumType('CheckpointStatus', { value
 export const LogLevelEnum = builder.enumType('LogLevel', { values: LOG_LEVELS });
 export const MetricScopeEnum = builder.enumType('MetricScope', { values: METRIC_SCOPES });
 export const RunTriggerEnum = builder.enumType('RunTrigger', { values: RUN_TRIGGERS });
-// Published in the schema (the token roles) though no field takes or returns one yet.
-builder.enumType('Role', {
+/** The roles of API tokens (viewer, operator, admin; VIEWER... in the schema). */
+export const RoleEnum = builder.enumType('Role', {
   values: Object.fromEntries(ROLES.map((r) => [r.toUpperCase(), { value: r }])) as Record<
     'VIEWER' | 'OPERATOR' | 'ADMIN',
     { value: (typeof ROLES)[number] }
