@@ -157,6 +157,61 @@ describe('savepoints', () => {
     expect(new Set(ids).size).toBe(12_000);
   });
 
+  it('a restore at a higher parallelism keeps the savepoint splits: each row once, none invented', async () => {
+    // No split.num: the splits default to the first run's parallelism (2), and stay 2 on restore.
+    const out = join(dir, 'sp-default-splits');
+    await t.createJob({
+      name: 'sp-widen',
+      pipeline: {
+        env: { 'job.mode': 'STREAMING', parallelism: 2 },
+        source: [{ plugin_name: 'FakeSource', 'row.num': 3000, 'rows.per.second': 2000 }],
+        sink: [{ plugin_name: 'LocalFile', path: out, file_format_type: 'json' }],
+      },
+    });
+    const first = await t.start('sp-widen');
+    await t.waitForRun(first, ['RUNNING']);
+    await until('the first rows in the sink', () => readIds(out).length > 0);
+    const stop = await t.graphql({ contract: 'StopJob' }, { runId: first, withSavepoint: true });
+    const savepoint = stop.data!.stopJob.savepoint;
+    expect(readIds(out).length).toBeLessThan(6_000);
+
+    const res = await t.graphql(
+      `mutation($job: String!, $sp: ID!) { startJob(input: { job: $job, fromSavepoint: $sp, parallelism: 4 }) { run { id } } }`,
+      { job: 'sp-widen', sp: savepoint.id },
+    );
+    expect(res.errors).toBeUndefined();
+    const second = res.data!.startJob.run.id;
+    // Two splits of 3,000 rows: 6,000 in all, not 3,000 more per new subtask.
+    await until('all 6,000 rows', async () => readIds(out).length >= 6_000);
+    await t.graphql({ contract: 'StopJob' }, { runId: second, withSavepoint: false });
+    await t.waitForRun(second, ['CANCELED']);
+    const ids = readIds(out);
+    expect(ids.length).toBe(6_000);
+    expect(new Set(ids).size).toBe(6_000);
+    expect(Math.max(...ids)).toBe(5_999);
+
+    // Options that now plan other splits cannot honour the savepoint: refused before anything runs.
+    const updated = await t.graphql(
+      `mutation($pipeline: JSON!) { updateJob(input: { name: "sp-widen", pipeline: $pipeline }) { job { name } } }`,
+      {
+        pipeline: {
+          env: { 'job.mode': 'STREAMING', parallelism: 2 },
+          source: [{ plugin_name: 'FakeSource', 'row.num': 3000, 'split.num': 5 }],
+          sink: [{ plugin_name: 'Blackhole' }],
+        },
+      },
+    );
+    expect(updated.errors).toBeUndefined();
+    const refused = await t.graphql(
+      `mutation($job: String!, $sp: ID!) { startJob(input: { job: $job, fromSavepoint: $sp }) { run { id } } }`,
+      { job: 'sp-widen', sp: savepoint.id },
+    );
+    expect(refused.errors?.[0]).toMatchObject({
+      message: expect.stringContaining('was saved with 2 split(s) but its options now give 5'),
+      extensions: { code: 'BAD_USER_INPUT', inputPath: 'input.fromSavepoint' },
+    });
+  });
+
   it('startJob from an unknown savepoint is NOT_FOUND, from a malformed id BAD_USER_INPUT', async () => {
     const unknown = await t.graphql(
       { contract: 'StartFromSavepoint' },

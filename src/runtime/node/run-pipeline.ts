@@ -3,6 +3,7 @@
 import type { Logger } from '../../lib/logger.ts';
 import { coerceError } from '../../lib/errors.ts';
 import { findSink, findSource, findTransform } from '../plugins/index.ts';
+import { sourceSplitCount } from '../plugins/restored-splits.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import { SubtaskStatus } from '../../lib/status.ts';
 import { revealSecrets } from '../definition/secret-options.ts';
@@ -168,7 +169,8 @@ export class PipelineRunner {
       const before = sinks.length;
       const next = await build(v.id);
       const chainSinks = sinks.slice(before);
-      const restore = { ...(controls.restore?.[v.name] ?? {}) };
+      const saved = controls.restore?.[v.name];
+      const restore = { ...(saved ?? {}) };
       if (
         chainSinks.length > 0 &&
         chainSinks.every((sink) => sink.exactlyOnce && sink.writer.committedPositions)
@@ -180,7 +182,7 @@ export class PipelineRunner {
       const config = options(v);
       const reader = await plugin.open(config, {
         ...pluginCtx(v),
-        splitCount: await plugin.splitCount(config, parallelism, {
+        splitCount: await sourceSplitCount(plugin, v.name, config, parallelism, saved, {
           files: controls.files,
           signal: controls.cancel,
         }),
