@@ -26,7 +26,7 @@ const when = (date: Date | null) => (date ? date.toISOString().replace(/\.\d+Z$/
 /** One line per token, in columns: id, role, prefix, created, last used, revoked, name. */
 export function tokenTable(tokens: ApiTokenInfo[]): string {
   const rows = [
-    ['ID', 'ROLE', 'PREFIX', 'CREATED', 'LAST USED', 'REVOKED', 'NAME'],
+    ['ID', 'ROLE', 'PREFIX', 'CREATED AT', 'LAST USED', 'REVOKED AT', 'NAME'],
     ...tokens.map((t) => [
       t.id,
       t.role,
