@@ -7,17 +7,37 @@ import { EVENTS_CHANNEL } from './channels.ts';
 
 export { EVENTS_CHANNEL } from './channels.ts';
 
-export type RuntimeEventType =
-  | 'run:created'
-  | 'run:status'
-  | 'checkpoint:triggered'
-  | 'checkpoint:completed'
-  | 'checkpoint:failed'
-  | 'node:registered'
-  | 'node:deregistered'
-  | 'node:lost'
-  | 'schedule:fired'
-  | 'schedule:skipped';
+/** Every event type, in the order the API lists them. */
+export const RUNTIME_EVENT_TYPES = [
+  'run:created',
+  'run:status',
+  // A new attempt of the run (the restart strategy, or restartJob of an ended run).
+  'run:restarted',
+  // A failure recorded against the run (a subtask failed, its node was lost).
+  'run:exception',
+  'checkpoint:triggered',
+  'checkpoint:completed',
+  'checkpoint:failed',
+  'node:registered',
+  'node:draining',
+  // A DRAINING node takes work again.
+  'node:resumed',
+  'node:lost',
+  'node:deregistered',
+  'schedule:fired',
+  'schedule:skipped',
+] as const;
+
+export type RuntimeEventType = (typeof RUNTIME_EVENT_TYPES)[number];
+
+/** What happens to the nodes of a cluster (the cluster feed). */
+export const NODE_EVENT_TYPES = [
+  'node:registered',
+  'node:draining',
+  'node:resumed',
+  'node:lost',
+  'node:deregistered',
+] as const satisfies readonly RuntimeEventType[];
 
 export interface RuntimeEvent {
   type: RuntimeEventType;
@@ -28,7 +48,9 @@ export interface RuntimeEvent {
   payload?: Record<string, unknown>;
 }
 
-/** Records an event; pass a transaction as `executor` so the event commits with the change it describes. */
+/** Records an event; pass a transaction as `executor` so the event commits with the change it describes.
+ * An event about a run that does not name its job gets the run's (so a job's feed sees its runs'
+ * checkpoint events too). */
 export async function emitEvent(
   database: Database,
   event: RuntimeEvent,
@@ -37,7 +59,8 @@ export async function emitEvent(
   await executor.insert(events).values({
     type: event.type,
     runId: event.runId,
-    jobId: event.jobId,
+    jobId:
+      event.jobId ?? (event.runId ? sql`(select job_id from runs where id = ${event.runId})` : undefined),
     nodeId: event.nodeId,
     checkpointId: event.checkpointId,
     payload: event.payload ?? {},

@@ -16,7 +16,14 @@ import { createEventFeed, type EventFeed } from './feed/event-feed.ts';
 
 export { ensureCluster } from './clusters.ts';
 export type { RetentionSettings } from './coordinator/retention.ts';
-export { emitEvent, EVENTS_CHANNEL, type RuntimeEvent, type RuntimeEventType } from './events.ts';
+export {
+  emitEvent,
+  EVENTS_CHANNEL,
+  NODE_EVENT_TYPES,
+  RUNTIME_EVENT_TYPES,
+  type RuntimeEvent,
+  type RuntimeEventType,
+} from './events.ts';
 export {
   createJob,
   updateJob,
@@ -43,12 +50,15 @@ export { startJob } from './runs/start-job.ts';
 export { stopRun, stopWithSavepoint, type StopRunInput } from './runs/stop-run.ts';
 export { restartRun } from './runs/restart-run.ts';
 export { waitForRunEnd } from './runs/wait-for-run-end.ts';
+export { watchRunEvents } from './runs/watch-run-events.ts';
+export { watchClusterEvents } from './node/watch-cluster-events.ts';
 export {
   createEventFeed,
   FeedClosedError,
   WaitTimeoutError,
   type EventFeed,
   type EventFeedOptions,
+  type EventFeedStats,
   type SubscribeOptions,
   type WaitOptions,
 } from './feed/event-feed.ts';

@@ -37,8 +37,17 @@ export interface EventFeed {
   /** Runs `check` (a read of the truth) now and after every matching event, until it returns a
    * value; fails with WaitTimeoutError when `timeoutMs` passes first. */
   waitFor<T>(filter: EventFilter, check: () => Promise<T | undefined>, options: WaitOptions): Promise<T>;
+  /** Who holds the feed now: an idle feed has no subscriber, no waiter and no poll timer (what
+   * tests and /metrics look at to see that leaving clients released everything). */
+  stats(): EventFeedStats;
   /** Ends every subscription and fails every wait; the feed stops listening. */
   close(): Promise<void>;
+}
+
+export interface EventFeedStats {
+  subscribers: number;
+  waiters: number;
+  polling: boolean;
 }
 
 const DEFAULTS = { pollMs: 1_000, gapGraceMs: 5_000, pageSize: 500, maxBuffered: 1_000 };
@@ -58,6 +67,11 @@ export function createEventFeed(database: Database, options: EventFeedOptions = 
         }),
     }),
     waitFor: (filter, check, waitOptions) => waitForEvents(reader, filter, check, waitOptions),
+    stats: () => ({
+      subscribers: reader.subscribers.size,
+      waiters: reader.waiters.size,
+      polling: reader.polling,
+    }),
     close: () => reader.close(),
   };
 }

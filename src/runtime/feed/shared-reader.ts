@@ -46,6 +46,8 @@ export interface SharedReader {
   /** The id up to which every event was read and handed to subscribers. */
   readonly delivered: number;
   readonly closed: boolean;
+  /** Whether the poll timer runs (only while anyone waits or subscribes). */
+  readonly polling: boolean;
   /** Listening and polling from the current head (for the first reader after idle). */
   ensureAwake(): Promise<void>;
   /** Call when a reader leaves: with none left the polling stops (the LISTEN stays, and a NOTIFY
@@ -175,12 +177,16 @@ export function createSharedReader(database: Database, options: SharedReaderOpti
     get closed() {
       return closed;
     },
+    get polling() {
+      return timer !== undefined;
+    },
     ensureAwake,
     sleepIfIdle,
     close: async () => {
       if (closed) return;
       closed = true;
       clearInterval(timer);
+      timer = undefined;
       for (const waiter of waiters) waiter.close();
       for (const subscriber of subscribers) subscriber.notify();
       await reading;

@@ -12,6 +12,7 @@ import { VERSION } from '../../lib/version.ts';
 import { emitEvent } from '../events.ts';
 import { writeNodeMetrics } from '../sql/write-node-metrics.ts';
 import { sharedClock, startHeartbeatThread, type HeartbeatThread } from './heartbeat-thread.ts';
+import { moveNodeDraining } from './drain-node.ts';
 import { transitionNode } from './transition-node.ts';
 
 export interface WorkerNodeOptions {
@@ -143,9 +144,9 @@ export async function registerWorkerNode(options: WorkerNodeOptions): Promise<Wo
       return threadStamping() ? 'thread' : 'main';
     },
     drain: async () => {
-      await transitionNode(database.db, id, NodeStatus.DRAINING, {
-        from: [NodeStatus.READY, NodeStatus.DRAINING, NodeStatus.DOWN],
-      });
+      await database.db.transaction((tx) =>
+        moveNodeDraining(database, tx, id, true, [NodeStatus.READY, NodeStatus.DOWN]),
+      );
     },
     stop: async () => {
       stopped = true;

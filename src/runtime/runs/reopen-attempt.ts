@@ -5,6 +5,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import type { Database, Tx } from '../../db/client.ts';
 import { assignments, runs, subtaskAttempts, subtasks } from '../../db/schema/index.ts';
 import { REOPENABLE_SUBTASK_STATUSES, RunStatus, SubtaskStatus } from '../../lib/status.ts';
+import { emitEvent } from '../events.ts';
 import { transitionAssignments, transitionSubtasks } from './transition-assignments.ts';
 import { transitionRun, type RunRow } from './transition-run.ts';
 
@@ -84,5 +85,15 @@ export async function reopenForNewAttempt(
   const moved = await transitionRun(database, tx, updated!, RunStatus.RESTARTING, options.cause, {
     allowRetryOfFailed: options.retryOfEnded,
   });
+  await emitEvent(
+    database,
+    {
+      type: 'run:restarted',
+      runId: run.id,
+      jobId: run.jobId,
+      payload: { attempt, cause: options.cause, notBefore: options.notBefore?.toISOString() ?? null },
+    },
+    tx,
+  );
   return { reopened: assignmentIds.size, run: moved.ok ? moved.run : updated! };
 }

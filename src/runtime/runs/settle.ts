@@ -10,6 +10,7 @@ import {
   SubtaskStatus,
   type TerminalSubtaskStatus,
 } from '../../lib/status.ts';
+import { emitEvent } from '../events.ts';
 import { reopenForNewAttempt } from './reopen-attempt.ts';
 import { transitionAssignments, transitionSubtasks } from './transition-assignments.ts';
 import { lockRun, transitionRun, type RunRow } from './transition-run.ts';
@@ -77,6 +78,21 @@ export async function settleAssignment(
         })
         .returning({ id: runExceptions.id });
       exceptionId = row?.id;
+      await emitEvent(
+        database,
+        {
+          type: 'run:exception',
+          runId: run.id,
+          jobId: run.jobId,
+          nodeId: outcome.nodeId ?? undefined,
+          payload: {
+            message: outcome.failure.message,
+            vertex: outcome.failure.vertex ?? null,
+            subtaskIndex: outcome.failure.subtaskIndex ?? null,
+          },
+        },
+        tx,
+      );
     }
     const failed = outcome.status === SubtaskStatus.FAILED;
     if (failed && (await restartAssignment(database, tx, run, assignment, outcome))) return;
