@@ -17,6 +17,10 @@ import './types/job-mutations.ts';
 import './types/run-mutations.ts';
 import './types/node-mutations.ts';
 import './types/connection.ts';
+import './types/subscription.ts';
+import './types/subscription-run-events.ts';
+import './types/subscription-job-events.ts';
+import './types/subscription-cluster-events.ts';
 import './types/api-token.ts';
 
 let built: GraphQLSchema | undefined;
