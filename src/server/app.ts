@@ -1,23 +1,27 @@
-// The gateway: one HTTP server for GraphQL (+ GraphiQL), WebSocket subscriptions on the same path,
-// health and metrics, the REST dialects under /compat/<name>/ and on their own ports (router.ts,
+// The gateway: one HTTP server for GraphQL (+ GraphiQL), subscriptions on the same path over
+// WebSocket (subscriptions.ts) and over SSE (yoga's own, `Accept: text/event-stream`), health and
+// metrics, the REST dialects under /compat/<name>/ and on their own ports (router.ts,
 // dialect-listeners.ts), and in-process execution for the dialects (execute.ts). buildApp() is kept
 // apart from main so tests run it in-process.
 //
 // What a GraphQL request meets, in order, each step before the next costs anything: the browser
-// guard (Host and Origin, also for WebSocket upgrades), the body length (both in router.ts, for every
-// port and path), authentication (before the body is read), JSON-only bodies, the document length
-// (before parsing), the token limit (while parsing), the depth/alias/directive/cost limits (first in
-// validation), the mutation rate limit (before execution). Only documents that passed all of them
-// enter the parse/validate cache. In-process execution (execute.ts) meets the same from the document
-// length on.
+// guard (Host and Origin, also for WebSocket upgrades and SSE), the body length (both in router.ts,
+// for every port and path), authentication (before the body is read; for a WebSocket, at
+// connection_init, see subscriptions.ts), JSON-only bodies (POST only: an SSE subscription is a GET
+// or a JSON POST), the document length (before parsing), the token limit (while parsing), the
+// depth/alias/directive/cost limits (first in validation), the mutation rate limit (before
+// execution). Only documents that passed all of them enter the parse/validate cache. In-process
+// execution (execute.ts) meets the same from the document length on.
+//
+// stop() (the SIGTERM path) closes WebSocket subscriptions with 1012 Service Restart, so clients
+// reconnect (elsewhere) and resume from their last cursor, then every listener; SSE streams end
+// with their connections.
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
+import { getOperationAST } from 'graphql';
 import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { useServer } from 'graphql-ws/use/ws';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer } from 'ws';
 import type { Database } from '../db/client.ts';
 import { createContext, type GraphQLContext, type GraphQLSettings } from '../graphql/context.ts';
 import { useInputGuard } from '../graphql/input-guard.ts';
@@ -30,18 +34,11 @@ import { resolveViewer, tokenFrom, useAuth, type AuthCarrier, type RequestAuth }
 import { createBrowserGuard, useJsonBodiesOnly } from './browser-guard.ts';
 import { baseUrl, closeServer, createDialectListeners, listen } from './dialect-listeners.ts';
 import { createDocumentCache } from './document-cache.ts';
-import {
-  boundMessage,
-  createMaskError,
-  useBoundedValidationErrors,
-  useClientErrorLog,
-  yogaLogger,
-} from './errors.ts';
+import { createMaskError, useBoundedValidationErrors, useClientErrorLog, yogaLogger } from './errors.ts';
 import { createExecute, type Execute } from './execute.ts';
 import { createHealthHandlers } from './health.ts';
 import {
   DEFAULT_QUERY_LIMITS,
-  documentTooLarge,
   useDocumentLengthLimit,
   useQueryLimits,
   useSuggestionsForAdminsOnly,
@@ -50,6 +47,11 @@ import {
 import { createPrometheus } from './metrics.ts';
 import { useMutationRateLimit } from './rate-limit.ts';
 import { createRouter } from './router.ts';
+import {
+  createSubscriptionServer,
+  DEFAULT_SUBSCRIPTION_TIMINGS,
+  type SubscriptionTimings,
+} from './subscriptions.ts';
 
 export interface AppOptions {
   database: Database;
@@ -70,6 +72,9 @@ export interface AppOptions {
   /** Each dialect's own port on `host`, by name (config `dialectPorts`); a dialect not named gets its
    * defaultPort; 0 mounts it only under /compat/<name>/. */
   dialectPorts?: Readonly<Record<string, number>>;
+  /** WebSocket timings (init timeout, keep-alive pings, close grace); each unset one keeps its
+   * default (DEFAULT_SUBSCRIPTION_TIMINGS). */
+  subscriptions?: Partial<SubscriptionTimings>;
 }
 
 /** Default of AppOptions.mutationsPerMinute. */
@@ -85,22 +90,9 @@ export interface App {
   start(): Promise<string>;
   /** The base URL of each dialect listening on its own port, by name (after start). */
   dialectUrls(): Record<string, string>;
-  /** Closes every listener and the WebSocket subscriptions. */
+  /** Closes the WebSocket subscriptions (1012: reconnect elsewhere), then every listener. */
   stop(): Promise<void>;
 }
-
-/** A GraphQL error with its message bounded (errors.ts), for answers that skip yoga's masking. */
-function bounded(error: GraphQLError): GraphQLError {
-  if (error.message.length <= 1_000) return error;
-  return new GraphQLError(boundMessage(error.message), { nodes: error.nodes, extensions: error.extensions });
-}
-
-/** The enveloped execute/subscribe of yoga, carried to graphql-ws through rootValue (yoga's recipe). */
-type EnvelopedRoot = {
-  execute: (args: ExecutionArgs) => OperationResult;
-  subscribe: (args: ExecutionArgs) => OperationResult;
-};
-type OperationResult = ReturnType<NonNullable<Parameters<typeof useServer>[0]['execute']>>;
 
 /** Limits on what one request may ask for. */
 const MAX_BODY_BYTES = 1_048_576;
@@ -235,68 +227,20 @@ export function buildApp(options: AppOptions): App {
     logger,
   });
 
-  const wss = new WebSocketServer({
+  const subscriptions = createSubscriptionServer({
     server,
     path: '/graphql',
     maxPayload: MAX_BODY_BYTES,
-    verifyClient: (
-      info: { req: IncomingMessage },
-      callback: (ok: boolean, code?: number, message?: string) => void,
-    ) => {
-      const { host, origin } = info.req.headers;
-      const refusal = guard.check({ host, origin }, listeningPort());
-      if (refusal) callback(false, refusal.status, refusal.message);
-      else callback(true);
-    },
+    guard,
+    port: listeningPort,
+    yoga,
+    database,
+    authEnabled: settings.authEnabled,
+    maxDocumentLength: limits.maxDocumentLength,
+    contextFor,
+    timings: { ...DEFAULT_SUBSCRIPTION_TIMINGS, ...options.subscriptions },
+    logger,
   });
-  const wsServer = useServer(
-    {
-      execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
-      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
-      onSubscribe: async (ctx, _id, payload) => {
-        const req = ctx.extra.request as IncomingMessage;
-        const params = ctx.connectionParams as { authorization?: string; token?: string } | undefined;
-        const fromParams = params?.authorization?.replace(/^Bearer\s+/i, '') ?? params?.token;
-        const headerToken = req.headers.authorization?.replace(/^Bearer\s+/i, '');
-        // The same order as over HTTP: who is asking, how long the document is, then parsing.
-        const auth = await resolveViewer(database, settings.authEnabled, fromParams ?? headerToken);
-        if (!auth.viewer) {
-          return [
-            new GraphQLError(auth.authError ?? 'authentication required', {
-              extensions: { code: 'UNAUTHENTICATED' },
-            }),
-          ];
-        }
-        if (payload.query.length > limits.maxDocumentLength) {
-          return [documentTooLarge(payload.query.length, limits.maxDocumentLength)];
-        }
-        const jobgateAuth: RequestAuth = { ...auth, client: req.socket.remoteAddress ?? 'unknown' };
-        const { schema, execute, subscribe, parse, validate } = yoga.getEnveloped({
-          req,
-          params: payload,
-          jobgateAuth,
-        });
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query);
-          const errors = validate(schema, document);
-          if (errors.length) return errors.map(bounded);
-        } catch (err) {
-          if (err instanceof GraphQLError) return [bounded(err)];
-          throw err;
-        }
-        return {
-          schema,
-          operationName: payload.operationName,
-          document,
-          variableValues: payload.variables,
-          contextValue: { ...contextFor(auth), jobgateAuth },
-          rootValue: { execute, subscribe },
-        };
-      },
-    },
-    wss,
-  );
   return {
     yoga,
     server,
@@ -308,8 +252,7 @@ export function buildApp(options: AppOptions): App {
     },
     dialectUrls: () => dialectListeners.urls(),
     stop: async () => {
-      await wsServer.dispose();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await subscriptions.stop();
       await Promise.all([closeServer(server), dialectListeners.stop()]);
     },
   };

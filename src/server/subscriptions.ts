@@ -1,0 +1,212 @@
+// GraphQL subscriptions over WebSocket (the graphql-transport-ws protocol of graphql-ws) on the
+// GraphQL path. (Over SSE they need nothing here: yoga answers `Accept: text/event-stream` itself,
+// behind the same HTTP auth as any request.)
+//
+// A socket meets, in order: the browser guard (Host and Origin) at the upgrade; authentication at
+// `connection_init` (a token in its payload, `{ "authorization": "Bearer …" }`, or in the upgrade's
+// Authorization header): with auth on, no valid token closes the socket 4403 Forbidden, and no
+// `connection_init` within `connectionInitWaitTimeoutMs` closes it 4408. Each operation then goes
+// through yoga.getEnveloped, so it gets the context, plugins, limits and error masking an HTTP
+// request gets (the document length is checked before parsing, as over HTTP). The server pings
+// every socket every `keepAliveMs` (WebSocket ping frames) and drops one whose pong does not come
+// back within the next interval, so a vanished client does not hold its subscriptions open.
+import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import type { YogaServerInstance } from 'graphql-yoga';
+import type { IncomingMessage, Server } from 'node:http';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Database } from '../db/client.ts';
+import type { GraphQLContext } from '../graphql/context.ts';
+import type { Logger } from '../lib/logger.ts';
+import { resolveViewer, tokenFrom, type RequestAuth } from './auth.ts';
+import type { BrowserGuard } from './browser-guard.ts';
+import { boundMessage } from './errors.ts';
+import { documentTooLarge } from './limits.ts';
+
+/** Timings of the WebSocket transport (AppOptions.subscriptions). */
+export interface SubscriptionTimings {
+  /** How long a socket may stay open without sending `connection_init` (then it is closed 4408). */
+  connectionInitWaitTimeoutMs: number;
+  /** How often each socket is pinged; one that misses a pong for as long is dropped. */
+  keepAliveMs: number;
+  /** On stop, how long sockets get to answer the close before they are cut. */
+  closeGraceMs: number;
+}
+
+export const DEFAULT_SUBSCRIPTION_TIMINGS: SubscriptionTimings = {
+  connectionInitWaitTimeoutMs: 5_000,
+  // Under the 60 s idle timeout of common proxies (nginx, load balancers), so a quiet subscription
+  // is not cut by them, and a dead peer is noticed within ~25 s.
+  keepAliveMs: 12_000,
+  closeGraceMs: 2_000,
+};
+
+/**
+ * The close code for open sockets when the server stops: 1012 Service Restart rather than 1001
+ * Going Away. Both make graphql-ws clients (and browsers) reconnect, but 1012 says what happened:
+ * this server is going away for a restart and another one (behind the same address, or another
+ * gateway) will serve; the client reconnects and resumes each subscription after its last cursor,
+ * and nothing is lost because events are rows, not process memory. 1001 is also what a browser
+ * sends when a page is left, so it says less in the server's own logs and in the client's.
+ */
+export const SERVICE_RESTART = 1012;
+const SERVICE_RESTART_REASON = 'the server is stopping: reconnect and resume after your last cursor';
+
+export interface SubscriptionServerOptions {
+  server: Server;
+  path: string;
+  maxPayload: number;
+  guard: BrowserGuard;
+  /** The port the server listens on (the Host check compares with it). */
+  port(): number;
+  yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
+  database: Database;
+  authEnabled: boolean;
+  maxDocumentLength: number;
+  contextFor(auth: RequestAuth): GraphQLContext;
+  timings: SubscriptionTimings;
+  logger: Logger;
+}
+
+export interface SubscriptionServer {
+  /** Open sockets. */
+  readonly sockets: number;
+  /** Closes every socket with 1012 (their subscriptions end and release what they hold), cutting
+   * those that do not answer within the grace, and stops accepting new ones. */
+  stop(): Promise<void>;
+}
+
+/** The enveloped execute/subscribe of yoga, carried to graphql-ws through rootValue (yoga's recipe). */
+type EnvelopedRoot = {
+  execute: (args: ExecutionArgs) => OperationResult;
+  subscribe: (args: ExecutionArgs) => OperationResult;
+};
+type OperationResult = ReturnType<NonNullable<Parameters<typeof useServer>[0]['execute']>>;
+
+/** What graphql-ws keeps per socket: the request, and who authenticated at `connection_init`. */
+interface SocketExtra {
+  socket: WebSocket;
+  request: IncomingMessage;
+  auth?: RequestAuth;
+}
+
+/** A GraphQL error with its message bounded (errors.ts), for answers that skip yoga's masking. */
+function bounded(error: GraphQLError): GraphQLError {
+  if (error.message.length <= 1_000) return error;
+  return new GraphQLError(boundMessage(error.message), { nodes: error.nodes, extensions: error.extensions });
+}
+
+/** The token of a `connection_init` payload (`authorization: Bearer …`, or `token`), or undefined. */
+function tokenFromInit(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
+  if (!params) return undefined;
+  for (const [key, value] of Object.entries(params)) {
+    if (typeof value !== 'string') continue;
+    if (key.toLowerCase() === 'authorization') return tokenFrom({ get: () => value });
+    if (key === 'token') return value;
+  }
+  return undefined;
+}
+
+/** The token in the upgrade request's Authorization header, or undefined. */
+function tokenFromUpgrade(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  return header ? tokenFrom({ get: (name) => (name === 'authorization' ? header : null) }) : undefined;
+}
+
+export function createSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
+  const { yoga, database, authEnabled, timings, logger } = options;
+  const wss = new WebSocketServer({
+    server: options.server,
+    path: options.path,
+    maxPayload: options.maxPayload,
+    verifyClient: (
+      info: { req: IncomingMessage },
+      callback: (ok: boolean, code?: number, message?: string) => void,
+    ) => {
+      const { host, origin } = info.req.headers;
+      const refusal = options.guard.check({ host, origin }, options.port());
+      if (refusal) callback(false, refusal.status, refusal.message);
+      else callback(true);
+    },
+  });
+  const wsServer = useServer(
+    {
+      connectionInitWaitTimeout: timings.connectionInitWaitTimeoutMs,
+      execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
+      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
+      onConnect: async (ctx) => {
+        const extra = ctx.extra as SocketExtra;
+        const token = tokenFromInit(ctx.connectionParams) ?? tokenFromUpgrade(extra.request);
+        const auth = await resolveViewer(database, authEnabled, token);
+        // false: graphql-ws closes the socket 4403 Forbidden.
+        if (!auth.viewer) return false;
+        extra.auth = { ...auth, client: extra.request.socket.remoteAddress ?? 'unknown' };
+        return true;
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const { request: req, auth } = ctx.extra as SocketExtra;
+        // Only an acknowledged socket gets here, and onConnect acknowledges only a viewer.
+        if (!auth?.viewer) {
+          return [new GraphQLError('authentication required', { extensions: { code: 'UNAUTHENTICATED' } })];
+        }
+        // The same order as over HTTP: who is asking, how long the document is, then parsing.
+        if (payload.query.length > options.maxDocumentLength) {
+          return [documentTooLarge(payload.query.length, options.maxDocumentLength)];
+        }
+        const { schema, execute, subscribe, parse, validate } = yoga.getEnveloped({
+          req,
+          params: payload,
+          jobgateAuth: auth,
+        });
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+          const errors = validate(schema, document);
+          if (errors.length) return errors.map(bounded);
+        } catch (err) {
+          if (err instanceof GraphQLError) return [bounded(err)];
+          throw err;
+        }
+        return {
+          schema,
+          operationName: payload.operationName,
+          document,
+          variableValues: payload.variables,
+          contextValue: { ...options.contextFor(auth), jobgateAuth: auth },
+          rootValue: { execute, subscribe },
+        };
+      },
+    },
+    wss,
+    timings.keepAliveMs,
+  );
+
+  const closeAll = async () => {
+    const open = [...wss.clients];
+    const closed = open.map(
+      (socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())),
+    );
+    for (const socket of open) socket.close(SERVICE_RESTART, SERVICE_RESTART_REASON);
+    let grace: NodeJS.Timeout | undefined;
+    const cut = new Promise<'cut'>(
+      (resolve) => (grace = setTimeout(() => resolve('cut'), timings.closeGraceMs)),
+    );
+    if ((await Promise.race([Promise.all(closed), cut])) === 'cut') {
+      const left = open.filter((socket) => socket.readyState !== socket.CLOSED);
+      logger.warn({ sockets: left.length }, 'WebSocket clients did not answer the close; cutting them');
+      for (const socket of left) socket.terminate();
+      await Promise.all(closed);
+    }
+    clearTimeout(grace);
+  };
+
+  return {
+    get sockets() {
+      return wss.clients.size;
+    },
+    stop: async () => {
+      await closeAll();
+      await wsServer.dispose();
+    },
+  };
+}
