@@ -72,7 +72,7 @@ export interface SubscriptionServer {
   /** Open sockets. */
   readonly sockets: number;
   /** Closes every socket with 1012 (their subscriptions end and release what they hold), cutting
-   * those that do not answer within the grace, and stops accepting new ones. */
+   * those that do not answer within the grace, and stops accepting new ones. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -200,13 +200,14 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     clearTimeout(grace);
   };
 
+  let stopping: Promise<void> | undefined;
   return {
     get sockets() {
       return wss.clients.size;
     },
-    stop: async () => {
-      await closeAll();
-      await wsServer.dispose();
+    stop: () => {
+      stopping ??= closeAll().then(() => wsServer.dispose());
+      return stopping;
     },
   };
 }
