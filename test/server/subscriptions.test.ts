@@ -270,6 +270,49 @@ describe('runEvents', () => {
   });
 });
 
+describe('what the runtime reports', () => {
+  it('a failing run: its exception and restart, then FAILED and the end of the stream', async () => {
+    await t.createJob({
+      name: 'watch-failing',
+      command: { command: 'exit 3' },
+      restartStrategy: { type: 'fixed-delay', attempts: 1, delayMs: 0 },
+    });
+    const runId = await t.start('watch-failing');
+    const c = client({ token: viewer });
+    const watched = subscribe(c, RUN_EVENTS, { runId });
+    await watched.done;
+    await c.dispose();
+    await feedReleased();
+    const received = watched.data.map((d) => d.runEvents);
+    const types = received.map((e) => e.type);
+    expect(types.filter((type) => type === 'RUN_EXCEPTION')).toHaveLength(2); // each attempt's
+    expect(types).toContain('RUN_RESTARTED');
+    expect(received.find((e) => e.type === 'RUN_EXCEPTION').message).toContain('3');
+    expect(received.at(-1)).toMatchObject({ type: 'RUN_STATUS', status: 'FAILED' });
+  });
+
+  it('clusterEvents: a node drained and resumed, live', async () => {
+    const nodeId = t.runtime.node!.id;
+    const c = client({ token: viewer });
+    const watched = subscribe(
+      c,
+      'subscription { clusterEvents(cluster: "default") { type nodeName node { status } } }',
+    );
+    await until('the subscription to hold the feed', () => feed.stats().subscribers === 1);
+    const drain = `mutation($id: ID!) { drainNode(id: $id) { node { status } } }`;
+    expect((await t.graphql(drain, { id: nodeId })).errors).toBeUndefined();
+    const resume = `mutation($id: ID!) { resumeNode(id: $id) { node { status } } }`;
+    expect((await t.graphql(resume, { id: nodeId })).errors).toBeUndefined();
+    // Idempotent: resuming a READY node changes nothing and says nothing.
+    expect((await t.graphql(resume, { id: nodeId })).errors).toBeUndefined();
+    await until('both events', () => watched.data.length >= 2);
+    expect(watched.data.map((d) => d.clusterEvents.type)).toEqual(['NODE_DRAINING', 'NODE_RESUMED']);
+    expect(watched.data[0].clusterEvents.nodeName).toBe('test-node');
+    await c.dispose();
+    await feedReleased();
+  });
+});
+
 describe('SSE', () => {
   const sse = (body: Record<string, unknown>, token?: string) =>
     fetch(`${base}/graphql`, {
