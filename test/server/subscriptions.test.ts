@@ -19,6 +19,8 @@ let feed: EventFeed;
 let app: App;
 let base: string;
 let viewer: string;
+/** The SQL statements of the test database, while a test collects them. */
+let statements: string[] | undefined;
 
 /** A served app over the test runtime's database, auth on, reading the events through `events`. */
 function servedApp(events: EventFeed, subscriptions?: AppOptions['subscriptions']) {
@@ -29,7 +31,7 @@ function servedApp(events: EventFeed, subscriptions?: AppOptions['subscriptions'
 }
 
 beforeAll(async () => {
-  t = await createTestRuntime({ slots: 4 });
+  t = await createTestRuntime({ slots: 4, onStatement: (q) => statements?.push(q) });
   feed = createEventFeed(t.database, { pollMs: 50 });
   app = servedApp(feed);
   base = await app.start();
@@ -310,6 +312,30 @@ describe('what the runtime reports', () => {
     expect(watched.data[0].clusterEvents.nodeName).toBe('test-node');
     await c.dispose();
     await feedReleased();
+  });
+});
+
+describe('loaders', () => {
+  it('answers each event to many subscribers with one read of the run, not one each', async () => {
+    await t.createJob({ name: 'watch-many', command: { command: 'true' } });
+    const c = client({ token: viewer });
+    const query = 'subscription { jobEvents(job: "watch-many") { cursor run { id status } } }';
+    const subscribers = Array.from({ length: 4 }, () => subscribe(c, query));
+    await until('four subscriptions on the feed', () => feed.stats().subscribers === 4);
+    statements = [];
+    const runId = await t.start('watch-many');
+    await t.waitForRun(runId, ['FINISHED']);
+    const stored = await t.database.db.select({ id: events.id }).from(events).where(eq(events.runId, runId));
+    await until('every event at every subscriber', () =>
+      subscribers.every((s) => s.data.length === stored.length),
+    );
+    const runReads = statements.filter((q) => /from runs r where r\.id = any/.test(q)).length;
+    statements = undefined;
+    await c.dispose();
+    await feedReleased();
+    // One read per event however many subscribers answer it (measured: 4 reads for 4 events x 4
+    // subscribers); a read per subscriber would be 4x.
+    expect(runReads).toBeLessThan(2 * stored.length);
   });
 });
 

@@ -24,12 +24,15 @@ export async function createTestRuntime(
     /** Directories LocalFile jobs may use (default none: every path is refused). */
     fileRoots?: string[];
     cancelGraceMs?: number;
+    /** Sees every SQL statement the test database runs. */
+    onStatement?: (q: string) => void;
   } = {},
 ): Promise<TestRuntime> {
   const fileRoots = options.fileRoots ?? [];
   const app = await createTestApp({
     heartbeatTimeoutMs: options.heartbeatTimeoutMs,
     files: await createFileGuard(fileRoots),
+    onStatement: options.onStatement,
   });
   const runtime = await startRuntime({
     database: app.database,
