@@ -389,5 +389,19 @@ describe('SSE', () => {
     await reader.cancel();
     await feedReleased();
     await t.waitForRun(runId, ['FINISHED']);
+
+    // GET works too (the JSON-only rule is for POST bodies); an ended run's stream completes.
+    const ended = new URLSearchParams({
+      query: 'subscription($id: ID!) { runEvents(runId: $id) { type status } }',
+      variables: JSON.stringify({ id: runId }),
+    });
+    const replay = await fetch(`${base}/graphql?${ended}`, {
+      headers: { accept: 'text/event-stream', authorization: `Bearer ${viewer}` },
+    });
+    expect(replay.status).toBe(200);
+    const body = await replay.text(); // ends: the server completed the stream
+    expect(body).toContain('"status":"FINISHED"');
+    expect(body).toContain('event: complete');
+    await feedReleased();
   });
 });
