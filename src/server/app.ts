@@ -144,7 +144,12 @@ export function buildApp(options: AppOptions): App {
   const guard = createBrowserGuard({ host: options.host, corsOrigins: options.corsOrigins ?? [] });
   const documentCache = createDocumentCache({ maxEntries: 1_000, maxChars: 4_000_000 });
   const maskError = createMaskError(logger);
-  const metrics = createPrometheus(database, { documentCache: documentCache.size });
+  const metrics = createPrometheus(database, {
+    documentCache: documentCache.size,
+    // Read at scrape time, after the subscription server below exists.
+    sockets: () => subscriptions.sockets,
+    eventFeed: () => settings.events.stats(),
+  });
   const contextFor = (auth: Pick<RequestAuth, 'viewer' | 'authError'>): GraphQLContext =>
     createContext({ database, viewer: auth.viewer, authError: auth.authError, settings, logger, secrets });
 

@@ -15,7 +15,13 @@ export interface Prometheus {
  * (read from the database on each scrape, one statement). */
 export function createPrometheus(
   database: Database,
-  options: { documentCache?: () => { entries: number; chars: number } } = {},
+  options: {
+    documentCache?: () => { entries: number; chars: number };
+    /** Open WebSocket sockets (subscriptions.ts). */
+    sockets?: () => number;
+    /** Who holds the realtime event feed (subscriptions and waits); 0 when idle. */
+    eventFeed?: () => { subscribers: number; waiters: number };
+  } = {},
 ): Prometheus {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'jobgate_' });
@@ -54,6 +60,31 @@ export function createPrometheus(
       registers: [registry],
       collect() {
         this.set(documentCache().entries);
+      },
+    });
+  }
+
+  const { sockets, eventFeed } = options;
+  if (sockets) {
+    new Gauge({
+      name: 'jobgate_websocket_sockets',
+      help: 'Open WebSocket sockets on /graphql',
+      registers: [registry],
+      collect() {
+        this.set(sockets());
+      },
+    });
+  }
+  if (eventFeed) {
+    new Gauge({
+      name: 'jobgate_event_feed_readers',
+      help: 'Readers of the realtime event feed: subscriptions (subscriber) and waits (waiter)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+      collect() {
+        const stats = eventFeed();
+        this.set({ kind: 'subscriber' }, stats.subscribers);
+        this.set({ kind: 'waiter' }, stats.waiters);
       },
     });
   }

@@ -136,10 +136,20 @@ describe('WebSocket auth at connection_init', () => {
     const b = subscribe(byHeader, query);
     await until('the same event through the header', () => b.data.length > 0);
     expect(b.data[0]).toEqual(a.data[0]);
+    // What /metrics says while they are open, and after they left.
+    const scrape = async () => (await fetch(`${base}/metrics`)).text();
+    await until('the two sockets and subscriptions in /metrics', async () => {
+      const text = await scrape();
+      return (
+        text.includes('jobgate_websocket_sockets 2') &&
+        text.includes('jobgate_event_feed_readers{kind="subscriber"} 2')
+      );
+    });
 
     await byPayload.dispose();
     await byHeader.dispose();
     await feedReleased();
+    await until('no socket left', async () => (await scrape()).includes('jobgate_websocket_sockets 0'));
   });
 });
 
