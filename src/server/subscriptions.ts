@@ -115,6 +115,7 @@ function tokenFromUpgrade(req: IncomingMessage): string | undefined {
 
 export function createSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
   const { yoga, database, authEnabled, timings, logger } = options;
+  let stopping: Promise<void> | undefined;
   const wss = new WebSocketServer({
     server: options.server,
     path: options.path,
@@ -123,6 +124,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       info: { req: IncomingMessage },
       callback: (ok: boolean, code?: number, message?: string) => void,
     ) => {
+      // A client reconnecting while this server stops is sent elsewhere at once.
+      if (stopping) return callback(false, 503, 'the server is stopping');
       const { host, origin } = info.req.headers;
       const refusal = options.guard.check({ host, origin }, options.port());
       if (refusal) callback(false, refusal.status, refusal.message);
@@ -200,7 +203,6 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     clearTimeout(grace);
   };
 
-  let stopping: Promise<void> | undefined;
   return {
     get sockets() {
       return wss.clients.size;
