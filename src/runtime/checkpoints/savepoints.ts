@@ -1,7 +1,7 @@
 // Savepoints: checkpoints taken on request, idempotent on the client's request id.
 import { randomUUID } from 'node:crypto';
 import { and, count, eq, ne, sql } from 'drizzle-orm';
-import type { Database } from '../../db/client.ts';
+import { executeIn, type Database } from '../../db/client.ts';
 import { assignments, auditEvents, checkpoints, runs, type CheckpointRow } from '../../db/schema/index.ts';
 import { ConflictError, NotFoundError, PG_UNIQUE_VIOLATION, pgErrorCode } from '../../lib/errors.ts';
 import { parseInput } from '../../lib/parse-input.ts';
@@ -50,14 +50,33 @@ export async function triggerSavepoint(
   }
   let created: CheckpointRow;
   try {
-    const [row] = await database.execute<{ id: string }>(sql`
-      insert into checkpoints (run_id, number, kind, request_id, stop_after, expected_acks)
-      values (${runId}, coalesce((select max(number) from checkpoints where run_id = ${runId}), 0) + 1,
-              'SAVEPOINT', ${requestId}, ${options.stopAfter ?? false}, ${Number(all!.n)}::int)
-      returning id`);
-    [created] = (await database.db.select().from(checkpoints).where(eq(checkpoints.id, row!.id))) as [
-      CheckpointRow,
-    ];
+    // The savepoint, its audit record and its event commit together: a subscriber never misses a
+    // savepoint that exists, nor sees one that does not.
+    created = await database.db.transaction(async (tx) => {
+      const [row] = await executeIn<{ id: string }>(
+        tx,
+        sql`
+        insert into checkpoints (run_id, number, kind, request_id, stop_after, expected_acks)
+        values (${runId}, coalesce((select max(number) from checkpoints where run_id = ${runId}), 0) + 1,
+                'SAVEPOINT', ${requestId}, ${options.stopAfter ?? false}, ${Number(all!.n)}::int)
+        returning id`,
+      );
+      const [inserted] = await tx.select().from(checkpoints).where(eq(checkpoints.id, row!.id));
+      await tx
+        .insert(auditEvents)
+        .values({ actor: options.actor, action: 'run:savepoint', target: runId, details: { requestId } });
+      await emitEvent(
+        database,
+        {
+          type: 'checkpoint:triggered',
+          runId,
+          checkpointId: inserted!.id,
+          payload: { kind: 'SAVEPOINT', requestId },
+        },
+        tx,
+      );
+      return inserted!;
+    });
   } catch (err) {
     if (pgErrorCode(err) !== PG_UNIQUE_VIOLATION) throw err;
     // Raced with the same request (or a periodic checkpoint took the number): the request's row wins.
@@ -67,15 +86,6 @@ export async function triggerSavepoint(
       cause: err,
     });
   }
-  await database.db
-    .insert(auditEvents)
-    .values({ actor: options.actor, action: 'run:savepoint', target: runId, details: { requestId } });
-  await emitEvent(database, {
-    type: 'checkpoint:triggered',
-    runId,
-    checkpointId: created.id,
-    payload: { kind: 'SAVEPOINT', requestId },
-  });
   await notifyNodesOfRuns(database, [runId]);
   try {
     return await waitForCheckpoint(database, feed, created.id, { timeoutMs: options.waitMs ?? 10_000 });
