@@ -55,10 +55,7 @@ describe('tokens over GraphQL', () => {
     const listed = JSON.stringify((await t.graphql(LIST, { all: true }, admin)).data);
     expect(listed).not.toContain(token);
 
-    const [audit] = await t.database.db
-      .select()
-      .from(auditEvents)
-      .where(eq(auditEvents.target, 'grafana'));
+    const [audit] = await t.database.db.select().from(auditEvents).where(eq(auditEvents.target, 'grafana'));
     expect(audit).toMatchObject({ target: 'grafana', details: { tokenId: apiToken.id } });
     expect(JSON.stringify(audit)).not.toContain(token);
   });
