@@ -70,6 +70,8 @@ export const jobVersions = pgTable(
     restartStrategy: jsonb('restart_strategy').$type<Record<string, unknown>>().notNull().default({}),
     /** The definition as the client sent it (SeaTunnel JSON, command or steps). */
     definition: jsonb('definition').$type<Record<string, unknown>>().notNull(),
+    /** The uploaded artifact this version's definition came from (a Flink jar run), if any. */
+    artifactId: uuid('artifact_id').references((): AnyPgColumn => artifacts.id, { onDelete: 'set null' }),
     createdAt: createdAt(),
   },
   (t) => [
@@ -134,6 +136,14 @@ export const artifacts = pgTable(
     size: integer('size').notNull(),
     content: bytea('content').notNull(),
     contentType: text('content_type').notNull().default('application/octet-stream'),
+    /** The job definition found inside (a jar's `jobgate/job.json`), or null when it carries none. */
+    definition: jsonb('definition').$type<Record<string, unknown>>(),
+    /** Why the definition inside cannot be read (not JSON, not an object), when it cannot. */
+    definitionProblem: text('definition_problem'),
+    /** The jar manifest's Main-Class, shown as Flink's entry class. */
+    entryClass: text('entry_class'),
+    /** The token name that uploaded it. */
+    uploadedBy: text('uploaded_by'),
     createdAt: createdAt(),
   },
   (t) => [

@@ -2,7 +2,7 @@
 import type { checkpoints } from './checkpoint.ts';
 import type { clusters, nodes } from './cluster.ts';
 import type { connections } from './connection.ts';
-import type { jobs, jobVersions, vertices } from './job.ts';
+import type { artifacts, jobs, jobVersions, vertices } from './job.ts';
 import type { runExceptions, runs, subtasks } from './run.ts';
 import type { logLines, metricsCurrent } from './telemetry.ts';
 
@@ -18,3 +18,4 @@ export type ExceptionRow = typeof runExceptions.$inferSelect;
 export type MetricRow = typeof metricsCurrent.$inferSelect;
 export type LogLineRow = typeof logLines.$inferSelect;
 export type ConnectionRow = typeof connections.$inferSelect;
+export type ArtifactRow = typeof artifacts.$inferSelect;
