@@ -5,6 +5,7 @@
 // malformed UTF-16, so without this each one reached the database and came back as an internal error.
 import { GraphQLError, Kind, visit, type DocumentNode, type ValueNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { MAX_ARTIFACT_BYTES } from '../runtime/index.ts';
 
 /** The longest string any argument may hold (a shell command's limit); fields have tighter ones. */
 export const MAX_ARGUMENT_STRING = 65_536;
@@ -14,10 +15,16 @@ export const MAX_ARGUMENT_VALUES = 100_000;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** The one argument allowed past MAX_ARGUMENT_STRING: an artifact upload's base64 content (its
+ * field checks its own bound, and the request body limits still apply). */
+const LONG_ARGUMENTS: ReadonlyMap<string, number> = new Map([
+  ['input.contentBase64', Math.ceil(MAX_ARTIFACT_BYTES / 3) * 4],
+]);
+
 /** What is wrong with a string, if anything (never echoing it). */
-export function stringProblem(value: string): string | undefined {
-  if (value.length > MAX_ARGUMENT_STRING) {
-    return `is ${value.length} characters long; at most ${MAX_ARGUMENT_STRING} are accepted`;
+export function stringProblem(value: string, maxLength = MAX_ARGUMENT_STRING): string | undefined {
+  if (value.length > maxLength) {
+    return `is ${value.length} characters long; at most ${maxLength} are accepted`;
   }
   if (value.includes('\u0000')) return 'contains a NUL character (\\u0000), which cannot be stored';
   if (LONE_SURROGATE.test(value)) return 'contains a lone UTF-16 surrogate (not valid Unicode)';
@@ -60,7 +67,7 @@ function firstProblem(
     if ('node' in item) {
       const node = item.node;
       if (node.kind === Kind.STRING || node.kind === Kind.ENUM) {
-        const message = stringProblem(node.value);
+        const message = stringProblem(node.value, LONG_ARGUMENTS.get(item.path));
         if (message) return { path: item.path, message };
       } else if (node.kind === Kind.LIST) {
         node.values.forEach((v, i) => stack.push({ node: v, path: `${item.path}[${i}]`, depth }));
@@ -81,7 +88,7 @@ function firstProblem(
     }
     const value = item.value;
     if (typeof value === 'string') {
-      const message = stringProblem(value);
+      const message = stringProblem(value, LONG_ARGUMENTS.get(item.path));
       if (message) return { path: item.path, message };
     } else if (Array.isArray(value)) {
       value.forEach((v, i) => stack.push({ value: v, path: `${item.path}[${i}]`, depth }));

@@ -22,6 +22,8 @@ import './types/subscription-run-events.ts';
 import './types/subscription-job-events.ts';
 import './types/subscription-cluster-events.ts';
 import './types/api-token.ts';
+import './types/artifact.ts';
+import './types/artifact-mutations.ts';
 
 let built: GraphQLSchema | undefined;
 

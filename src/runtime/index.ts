@@ -67,6 +67,16 @@ export { normalizeDefinition } from './definition/job-definition.ts';
 export { safeBaseEnv } from './executors/run-command.ts';
 export { triggerSavepoint, waitForCheckpoint } from './checkpoints/savepoints.ts';
 export { checkRestorePoint } from './checkpoints/check-restore-point.ts';
+export { resolveCheckpointLocation } from './checkpoints/resolve-location.ts';
+export {
+  uploadArtifact,
+  deleteArtifact,
+  MAX_ARTIFACT_BYTES,
+  type UploadArtifactInput,
+} from './artifacts/save-artifact.ts';
+export { runArtifact, requireArtifact, type RunArtifactInput } from './artifacts/run-artifact.ts';
+export { artifactPlan, JAR_DEFINITION_NEEDED, type ArtifactDefinition } from './artifacts/artifact-job.ts';
+export { JAR_DEFINITION_PATH } from './artifacts/read-jar.ts';
 export { checkpointPositions } from './checkpoints/ack-checkpoint.ts';
 export { setNodeDraining } from './node/drain-node.ts';
 export {

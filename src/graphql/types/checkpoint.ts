@@ -1,3 +1,5 @@
+import { resolveCheckpointLocation } from '../../runtime/index.ts';
+import { builder } from '../builder.ts';
 import { CheckpointKindEnum, CheckpointStatusEnum } from './enums.ts';
 import { mustExist } from '../must-exist.ts';
 import { CheckpointRef, RunRef } from './refs.ts';
@@ -24,3 +26,13 @@ CheckpointRef.implement({
     }),
   }),
 });
+
+builder.queryFields((t) => ({
+  checkpointByLocation: t.field({
+    type: CheckpointRef,
+    description:
+      'The savepoint or checkpoint at a location (what Flink clients keep and pass back as savepointPath): jobgate://savepoints/<id>, jobgate://runs/<run>/checkpoints/<n>, or an id.',
+    args: { location: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) => resolveCheckpointLocation(ctx.database, args.location, 'location'),
+  }),
+}));

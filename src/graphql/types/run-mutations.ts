@@ -1,10 +1,14 @@
 import { requestStop, restartRun, startJob, stopRun, triggerSavepoint } from '../../runtime/index.ts';
+import { BadInputError } from '../../lib/errors.ts';
 import { requireRole } from '../auth.ts';
 import { builder } from '../builder.ts';
 import { requireRun } from '../lookups.ts';
 import type { GraphQLContext, Viewer } from '../context.ts';
 import type { CheckpointRow, RunRow } from '../../db/schema/index.ts';
 import { CheckpointRef, RunRef } from './refs.ts';
+
+/** The longest a triggerSavepoint may wait for its savepoint. */
+const MAX_SAVEPOINT_WAIT_MS = 30_000;
 
 const RestartModeEnum = builder.enumType('RestartMode', {
   values: {
@@ -30,6 +34,14 @@ const StopJobInput = builder.inputType('StopJobInput', {
     withSavepoint: t.boolean({ description: 'Take a savepoint first and end SUSPENDED.' }),
     drain: t.boolean({
       description: 'End FINISHED instead of CANCELED once in-flight records reached the sinks.',
+    }),
+    requestId: t.string({
+      description:
+        'With withSavepoint: client-chosen id of the savepoint; a retried stop with the same one takes no second savepoint.',
+    }),
+    wait: t.boolean({
+      description:
+        'With withSavepoint: false answers once the savepoint is triggered (poll Run.savepoint(requestId)); default true: once it completed and the run ended.',
     }),
   }),
 });
@@ -60,6 +72,12 @@ const TriggerSavepointInput = builder.inputType('TriggerSavepointInput', {
   fields: (t) => ({
     runId: t.id({ required: true }),
     requestId: t.string({ description: 'Client-chosen id: the same one never yields a second savepoint.' }),
+    waitMs: t.int({
+      description: `How long to wait for the savepoint to settle, 0 to ${MAX_SAVEPOINT_WAIT_MS} ms (default 10000); 0 answers at once, IN_PROGRESS.`,
+    }),
+    stopAfter: t.boolean({
+      description: 'Stop the run at the savepoint: it ends SUSPENDED (Flink cancel-job).',
+    }),
   }),
 });
 
@@ -82,10 +100,17 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: TriggerSavepointInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const viewer = await operatorOnRun(ctx, input.runId);
+      const waitMs = input.waitMs ?? undefined;
+      if (waitMs !== undefined && (waitMs < 0 || waitMs > MAX_SAVEPOINT_WAIT_MS)) {
+        const message = `input.waitMs: must be from 0 to ${MAX_SAVEPOINT_WAIT_MS}`;
+        throw new BadInputError(message, { path: 'input.waitMs' });
+      }
       return {
         savepoint: await triggerSavepoint(ctx.database, ctx.settings.events, input.runId, {
           requestId: input.requestId,
           actor: viewer.name,
+          waitMs,
+          stopAfter: input.stopAfter ?? false,
         }),
       };
     },

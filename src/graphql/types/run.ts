@@ -1,4 +1,5 @@
-import type { runStatusHistory } from '../../db/schema/index.ts';
+import { and, eq } from 'drizzle-orm';
+import { checkpoints, type runStatusHistory } from '../../db/schema/index.ts';
 import { builder } from '../builder.ts';
 import { requireJobByName, requireRun } from '../lookups.ts';
 import { mustExist } from '../must-exist.ts';
@@ -82,6 +83,19 @@ RunRef.implement({
         const after = decodeKeyCursor<number>(args.after, 'number');
         const rows = await ctx.loaders.checkpointPage.load({ runId: r.id, limit: limit + 1, below: after });
         return pageFromRows(rows, limit, (c) => encodeKeyCursor(c.number), after !== undefined);
+      },
+    }),
+    savepoint: t.field({
+      type: CheckpointRef,
+      nullable: true,
+      description: 'The savepoint triggered with this request id (triggerSavepoint, stopJob), if any.',
+      args: { requestId: t.arg.string({ required: true }) },
+      resolve: async (r, args, ctx) => {
+        const [row] = await ctx.database.db
+          .select()
+          .from(checkpoints)
+          .where(and(eq(checkpoints.runId, r.id), eq(checkpoints.requestId, args.requestId)));
+        return row ?? null;
       },
     }),
     exceptions: t.field({

@@ -12,7 +12,8 @@ import { savepointRequestIdSchema } from '../runs/run-inputs.ts';
 import { WaitTimeoutError, type EventFeed, type WaitLimits } from '../feed/event-feed.ts';
 
 /**
- * Triggers a savepoint of a RUNNING pipeline run and waits up to `waitMs` for it to settle. The
+ * Triggers a savepoint of a RUNNING pipeline run and waits up to `waitMs` (default 10 s; 0: not at
+ * all) for it to settle. The
  * same requestId returns the savepoint it made the first time, whatever state it is in.
  * With `stopAfter`, the run's subtasks stop at the savepoint's barrier and the run ends SUSPENDED.
  */
@@ -87,6 +88,8 @@ export async function triggerSavepoint(
     });
   }
   await notifyNodesOfRuns(database, [runId]);
+  // Asked not to wait (Flink's trigger-and-poll): the savepoint as it was made, IN_PROGRESS.
+  if (options.waitMs === 0) return created;
   try {
     return await waitForCheckpoint(database, feed, created.id, { timeoutMs: options.waitMs ?? 10_000 });
   } catch (err) {

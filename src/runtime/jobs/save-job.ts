@@ -51,6 +51,8 @@ export interface SaveJobOptions {
   files?: FileGuard;
   /** Where the input sits in the request, for error paths (default `input`). */
   base?: string;
+  /** The artifact the definition was read from (a jar run), recorded on the new version. */
+  artifactId?: string;
 }
 
 /** A job as a client writes it: its settings and its definition. */
@@ -68,12 +70,14 @@ async function insertVersion(
   version: number,
   def: NormalizedDefinition,
   restartStrategy: RestartStrategy,
+  artifactId: string | undefined,
 ) {
   const [row] = await tx
     .insert(jobVersions)
     .values({
       jobId,
       version,
+      artifactId,
       kind: def.kind,
       mode: def.mode,
       parallelism: def.parallelism,
@@ -187,7 +191,7 @@ export async function createJob(
           currentVersion: 1,
         })
         .returning();
-      await insertVersion(tx, job!.id, 1, definition, settings.restartStrategy);
+      await insertVersion(tx, job!.id, 1, definition, settings.restartStrategy, options.artifactId);
       if (parentJobId) await skipEarlierParentRuns(tx, job!.id, parentJobId);
       await tx.insert(auditEvents).values({
         actor: actor.name,
@@ -319,6 +323,7 @@ export async function updateJob(
           base,
         ),
         settings.restartStrategy,
+        options.artifactId,
       );
     }
     const parentJobId =

@@ -1,7 +1,9 @@
 // Stopping a run on request, with or without a savepoint: the rule and its waits in one place, so a
 // resolver and a dialect route (Flink's stop, SeaTunnel's stop-job) answer the same.
 import type { Database } from '../../db/client.ts';
-import { ConflictError } from '../../lib/errors.ts';
+import { eq } from 'drizzle-orm';
+import { runs } from '../../db/schema/index.ts';
+import { ConflictError, NotFoundError } from '../../lib/errors.ts';
 import { CheckpointStatus } from '../../lib/status.ts';
 import { triggerSavepoint } from '../checkpoints/savepoints.ts';
 import { WaitTimeoutError, type EventFeed } from '../feed/event-feed.ts';
@@ -9,12 +11,24 @@ import { requestStop } from './control.ts';
 import type { CheckpointRow, RunRow } from '../../db/schema/index.ts';
 import { waitForRunEnd } from './wait-for-run-end.ts';
 
+async function readRun(database: Database, runId: string): Promise<RunRow> {
+  const [run] = await database.db.select().from(runs).where(eq(runs.id, runId));
+  if (!run) throw new NotFoundError('run', runId);
+  return run;
+}
+
 export interface StopRunInput {
   runId: string;
   /** Take a savepoint first and end SUSPENDED. */
   withSavepoint?: boolean | null;
   /** End FINISHED instead of CANCELED once in-flight records reached the sinks. */
   drain?: boolean | null;
+  /** The savepoint's request id (with withSavepoint): the same one never takes a second savepoint,
+   * so a retried stop is safe. */
+  requestId?: string | null;
+  /** With withSavepoint, false answers as soon as the savepoint is triggered (Flink's /stop, which is
+   * polled); default true: once the savepoint completed and the run ended. */
+  wait?: boolean | null;
 }
 
 /** How long a stop-with-savepoint waits for the savepoint, then for the run to end. */
@@ -27,7 +41,25 @@ export async function stopRun(
   input: StopRunInput,
   actor: string,
 ): Promise<{ run: RunRow; savepoint: CheckpointRow | null }> {
-  if (input.withSavepoint) return stopWithSavepoint(database, feed, input.runId, actor);
+  if (input.withSavepoint && input.wait === false) {
+    const savepoint = await triggerSavepoint(database, feed, input.runId, {
+      stopAfter: true,
+      requestId: input.requestId,
+      actor,
+      waitMs: 0,
+    });
+    return { run: await readRun(database, input.runId), savepoint };
+  }
+  if (input.withSavepoint) {
+    return stopWithSavepoint(
+      database,
+      feed,
+      input.runId,
+      actor,
+      STOP_WITH_SAVEPOINT_WAIT_MS,
+      input.requestId,
+    );
+  }
   const run = await requestStop(database, input.runId, input.drain ? 'DRAIN' : 'STOP', actor);
   return { run, savepoint: null };
 }
@@ -42,8 +74,14 @@ export async function stopWithSavepoint(
   runId: string,
   actor: string,
   waitMs = STOP_WITH_SAVEPOINT_WAIT_MS,
+  requestId?: string | null,
 ): Promise<{ run: RunRow; savepoint: CheckpointRow }> {
-  const savepoint = await triggerSavepoint(database, feed, runId, { stopAfter: true, actor, waitMs });
+  const savepoint = await triggerSavepoint(database, feed, runId, {
+    stopAfter: true,
+    actor,
+    waitMs,
+    requestId,
+  });
   if (savepoint.status !== CheckpointStatus.COMPLETED) {
     const why = savepoint.failureReason ? `: ${savepoint.failureReason}` : '';
     throw new ConflictError(
