@@ -36,6 +36,12 @@ export interface RouterOptions {
   logger: Logger;
 }
 
+/** A request's dialect and the path inside it. */
+interface DialectTarget {
+  dialect: Dialect;
+  path: string;
+}
+
 export interface Router {
   handle(req: IncomingMessage, res: ServerResponse, surface: Surface): void;
 }
@@ -74,22 +80,43 @@ export function createRouter(options: RouterOptions): Router {
   const allowedOrigin = (origin: string | undefined) =>
     origin !== undefined && guard.isAllowedOrigin(origin) ? origin : undefined;
 
-  const checkRequest = (req: IncomingMessage, surface: Surface): Refusal | undefined => {
+  /** The body limit of a request: the server's, or more where its dialect route asks for more. */
+  const bodyLimit = (req: IncomingMessage, target: DialectTarget | undefined): number => {
+    const wanted = target?.dialect.maxBodyBytes?.(req.method ?? 'GET', target.path);
+    return wanted !== undefined && wanted > maxBodyBytes ? wanted : maxBodyBytes;
+  };
+
+  const checkRequest = (req: IncomingMessage, surface: Surface, limit: number): Refusal | undefined => {
     const refusal = guard.check({ host: req.headers.host, origin: req.headers.origin }, surface.port());
     if (refusal) return refusal;
     const length = Number(req.headers['content-length'] ?? 0);
-    if (length > maxBodyBytes) {
+    if (length > limit) {
       return {
         status: 413,
         code: 'REQUEST_ENTITY_TOO_LARGE',
-        message: `request body over ${maxBodyBytes} bytes`,
+        message: `request body over ${limit} bytes`,
       };
     }
     return undefined;
   };
 
-  const serveDialect = async (dialect: Dialect, path: string, req: IncomingMessage, res: ServerResponse) => {
-    const request = toFetchRequest(req, res, maxBodyBytes);
+  /** The dialect a request goes to and its path there: the port's own, or /compat/<name>/<rest>. */
+  const dialectTarget = (surface: Surface, path: string): DialectTarget | undefined => {
+    if (surface.dialect) return { dialect: surface.dialect, path };
+    if (!path.startsWith(`${COMPAT}/`)) return undefined;
+    const rest = path.slice(COMPAT.length + 1);
+    const slash = rest.indexOf('/');
+    const dialect = byName.get(slash < 0 ? rest : rest.slice(0, slash));
+    return dialect ? { dialect, path: slash < 0 ? '/' : rest.slice(slash) } : undefined;
+  };
+
+  const serveDialect = async (
+    { dialect, path }: DialectTarget,
+    limit: number,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) => {
+    const request = toFetchRequest(req, res, limit);
     try {
       const url = new URL(request.url);
       const auth = await resolveViewer(
@@ -116,7 +143,7 @@ export function createRouter(options: RouterOptions): Router {
         return;
       }
       if (err instanceof BodyTooLargeError || (err as Error).cause instanceof BodyTooLargeError) {
-        const message = `request body over ${maxBodyBytes} bytes`;
+        const message = `request body over ${limit} bytes`;
         return refuse(res, { status: 413, code: 'REQUEST_ENTITY_TOO_LARGE', message }, dialect);
       }
       logger.error({ err, dialect: dialect.name, path }, 'a dialect route failed');
@@ -130,13 +157,11 @@ export function createRouter(options: RouterOptions): Router {
     }
   };
 
-  /** /compat/<name>/<rest>: the dialect named, or a 404 that names the unknown one. */
-  const serveCompat = (path: string, req: IncomingMessage, res: ServerResponse) => {
+  /** /compat/<name>/... naming no dialect: a 404 that names the unknown one. */
+  const serveUnknownCompat = (path: string, res: ServerResponse) => {
     const rest = path.slice(COMPAT.length + 1);
     const slash = rest.indexOf('/');
     const name = slash < 0 ? rest : rest.slice(0, slash);
-    const dialect = byName.get(name);
-    if (dialect) return void serveDialect(dialect, slash < 0 ? '/' : rest.slice(slash), req, res);
     const known = dialects.length ? dialects.map((d) => d.name).join(', ') : 'none';
     const message = name
       ? `unknown dialect ${JSON.stringify(name)}: nothing is mounted at ${COMPAT}/${name}/ (dialects: ${known})`
@@ -146,12 +171,14 @@ export function createRouter(options: RouterOptions): Router {
 
   return {
     handle(req, res, surface) {
-      const refusal = checkRequest(req, surface);
-      if (refusal) return refuse(res, refusal, surface.dialect);
       const url = req.url ?? '/';
       const query = url.indexOf('?');
       const path = query < 0 ? url : url.slice(0, query);
-      if (surface.dialect) return void serveDialect(surface.dialect, path, req, res);
+      const target = dialectTarget(surface, path);
+      const limit = bodyLimit(req, target);
+      const refusal = checkRequest(req, surface, limit);
+      if (refusal) return refuse(res, refusal, target?.dialect ?? surface.dialect);
+      if (target) return void serveDialect(target, limit, req, res);
       switch (path) {
         case '/graphql':
           return void yoga.handle(req, res);
@@ -162,7 +189,7 @@ export function createRouter(options: RouterOptions): Router {
         case '/metrics':
           return void send(res, options.metrics());
       }
-      if (path === COMPAT || path.startsWith(`${COMPAT}/`)) return serveCompat(path, req, res);
+      if (path === COMPAT || path.startsWith(`${COMPAT}/`)) return serveUnknownCompat(path, res);
       void yoga.handle(req, res);
     },
   };

@@ -6,12 +6,11 @@ import { eq } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import { artifacts, auditEvents, type ArtifactRow } from '../../db/schema/index.ts';
 import { BadInputError, NotFoundError } from '../../lib/errors.ts';
+import { MAX_ARTIFACT_BYTES } from '../../lib/artifact-size.ts';
 import { isUuid } from '../../lib/ids.ts';
 import { readJar } from './read-jar.ts';
 
-/** The largest artifact stored, in bytes (Flink exempts uploads from its request limit; jobgate
- * bounds them: a jobgate jar needs only its definition). */
-export const MAX_ARTIFACT_BYTES = 16 * 1_048_576;
+export { MAX_ARTIFACT_BYTES };
 const JAR_CONTENT_TYPE = 'application/java-archive';
 
 export interface UploadArtifactInput {

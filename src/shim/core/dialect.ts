@@ -68,6 +68,10 @@ export interface Dialect {
   /** Answers one request. The body is limited in size: reading past the limit rejects, and the
    * server then answers 413 itself. A thrown error is logged and answered 500, masked. */
   handle(request: Request, ctx: DialectContext): Promise<Response>;
+  /** A larger body limit for this one request (method and dialect path), e.g. Flink's jar upload,
+   * which Flink exempts from its request limit; undefined keeps the server's limit. A value below
+   * the server's limit does not lower it. */
+  maxBodyBytes?(method: string, path: string): number | undefined;
   /** Shapes the server's own refusals (401 without a valid token, 413, 500) as the real system's
    * error bodies; without it they are GraphQL-style `{ errors: [{ message, extensions: { code } }] }`. */
   refuse?(refusal: DialectRefusal): Response;
