@@ -1,6 +1,7 @@
 // The Flink dialect: Flink 1.20's REST API (the JobManager's port, 8081) over jobgate's GraphQL
 // schema. Runs are Flink jobs, vertices JobVertices, subtask attempts executions, nodes TaskManagers.
 import type { Dialect, DialectContext, DialectRefusal } from '../core/index.ts';
+import { jarUploadBodyLimit } from './jars.ts';
 import { flinkRouteTable } from './routes.ts';
 import { flinkErrors, FlinkRestError } from './respond.ts';
 
@@ -26,4 +27,10 @@ function refuse(refusal: DialectRefusal): Response {
   return response;
 }
 
-export const flinkDialect: Dialect = { name: 'flink', defaultPort: 8081, handle, refuse };
+export const flinkDialect: Dialect = {
+  name: 'flink',
+  defaultPort: 8081,
+  handle,
+  refuse,
+  maxBodyBytes: jarUploadBodyLimit,
+};
