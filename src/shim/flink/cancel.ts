@@ -18,9 +18,11 @@ const STOP_REMOVED =
 
 async function cancel(call: RouteCall, runId: string): Promise<Response> {
   try {
-    await query(call.ctx, CANCEL, { input: { runId } }, { notFound: 'Job could not be found.' });
+    await query(call.ctx, CANCEL, { input: { runId } });
   } catch (err) {
-    if (!(err instanceof FlinkRestError) || err.status !== 409) throw err;
+    if (!(err instanceof FlinkRestError)) throw err;
+    if (err.status === 404) throw new FlinkRestError(404, 'Job could not be found.');
+    if (err.status !== 409) throw err;
     const { run } = await query<{ run: { status: string } }>(call.ctx, STATUS, { id: runId });
     if (run.status !== RunStatus.CANCELED) {
       throw new FlinkRestError(

@@ -25,6 +25,7 @@ const STATUS = `query FlinkSavepointStatus($runId: ID!, $requestId: String!) {
 }`;
 
 const HEX32 = /^[0-9a-fA-F]{32}$/;
+const JOB_NOT_FOUND = 'org.apache.flink.runtime.messages.FlinkJobNotFoundException';
 
 /** The body's triggerId (a 32-hex TriggerId, else the body does not map), or a fresh one. */
 function triggerIdOf(body: JsonBody, requestClass: string): string {
@@ -40,10 +41,27 @@ function checkFormatType(body: JsonBody, requestClass: string): void {
   if (format !== undefined && format !== 'CANONICAL' && format !== 'NATIVE') throw formatError(requestClass);
 }
 
+/** Runs `document`; a 404 (an unknown job) is answered as `message` of `exceptionClass`. */
+async function runOr404<T>(
+  call: RouteCall,
+  document: string,
+  variables: Record<string, unknown>,
+  message: string,
+  exceptionClass?: string,
+): Promise<T> {
+  try {
+    return await query<T>(call.ctx, document, variables);
+  } catch (err) {
+    if (err instanceof FlinkRestError && err.status === 404)
+      throw new FlinkRestError(404, message, exceptionClass);
+    throw err;
+  }
+}
+
 /** Runs the trigger; an unknown job is Flink's FlinkJobNotFoundException, as a 404. */
 async function trigger(call: RouteCall, runId: string, document: string, input: Record<string, unknown>) {
   const notFound = `Could not find Flink job (${runId})`;
-  await query(call.ctx, document, { input }, { notFound });
+  await runOr404(call, document, { input }, notFound, JOB_NOT_FOUND);
 }
 
 /** POST /jobs/:jobid/savepoints (row 24): `cancel-job` stops the run at the savepoint. */
@@ -95,11 +113,11 @@ async function savepointStatus(call: RouteCall): Promise<Response> {
   const runId = parseHex32('jobid', call.params.jobid ?? '');
   const triggerId = parseHex32('triggerid', call.params.triggerid ?? '');
   const notFound = `There is no savepoint operation with triggerId=${triggerId} for job ${runId}.`;
-  const { run } = await query<{ run: { savepoint: SavepointState | null } }>(
-    call.ctx,
+  const { run } = await runOr404<{ run: { savepoint: SavepointState | null } }>(
+    call,
     STATUS,
     { runId, requestId: triggerId },
-    { notFound },
+    notFound,
   );
   const savepoint = run.savepoint;
   if (!savepoint) throw new FlinkRestError(404, notFound);

@@ -1,0 +1,118 @@
+// What the Flink write-side tests share: a runtime with a node over a test database, the real app on
+// real sockets (the Flink dialect on its own port, auth on and, for the seed's curl commands, a second
+// app with auth off on loopback), jars built with fflate, and curl run as a child process.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { strToU8, zipSync } from 'fflate';
+import { expect } from 'vitest';
+import type { Role } from '../../src/lib/status.ts';
+import type { App } from '../../src/server/app.ts';
+import { buildServedApp } from '../support/app.ts';
+import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
+
+const run = promisify(execFile);
+
+/** A port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A jar: a zip with a manifest and, when given, the jobgate definition at jobgate/job.json. */
+export function makeJar(definition?: unknown, extra: Record<string, Uint8Array> = {}): Uint8Array {
+  const files: Record<string, Uint8Array> = {
+    'META-INF/MANIFEST.MF': strToU8('Manifest-Version: 1.0\r\nMain-Class: com.example.Pipeline\r\n'),
+    ...extra,
+  };
+  if (definition !== undefined) files['jobgate/job.json'] = strToU8(JSON.stringify(definition));
+  return zipSync(files);
+}
+
+export interface FlinkHarness {
+  t: TestRuntime;
+  /** The Flink dialect's own port, auth on. */
+  flink: string;
+  /** The Flink dialect's own port on a second app over the same database, auth off (loopback). */
+  open: string;
+  tokens: Record<Role, string>;
+  /** A scratch directory inside the runtime's file roots. */
+  dir: string;
+  close(): Promise<void>;
+}
+
+export async function startFlinkHarness(): Promise<FlinkHarness> {
+  const dir = mkdtempSync(join(tmpdir(), 'jobgate-flink-write-'));
+  const t = await createTestRuntime({ slots: 8, fileRoots: [dir] });
+  const settings = (authEnabled: boolean) => ({
+    authEnabled,
+    heartbeatTimeoutMs: 5_000,
+    commandsEnabled: true,
+    files: t.runtime.files,
+    events: t.runtime.events,
+  });
+  const secured = buildServedApp(t.database, {
+    settings: settings(true),
+    dialectPorts: { flink: await freePort() },
+  });
+  const open = buildServedApp(t.database, {
+    settings: settings(false),
+    dialectPorts: { flink: await freePort() },
+  });
+  await secured.start();
+  await open.start();
+  const tokens = {} as Record<Role, string>;
+  for (const role of ['viewer', 'operator', 'admin'] as const) tokens[role] = await t.token(role);
+  const apps: App[] = [secured, open];
+  return {
+    t,
+    flink: secured.dialectUrls().flink!,
+    open: open.dialectUrls().flink!,
+    tokens,
+    dir,
+    close: async () => {
+      for (const app of apps) await app.stop();
+      await t.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs curl with `args` (as a shell script would) and parses its JSON answer, with the status. */
+export async function curl(args: string[]): Promise<{ status: number; body: any }> {
+  const { stdout } = await run('curl', ['-s', '-w', '\n%{http_code}', ...args]);
+  const cut = stdout.lastIndexOf('\n');
+  const text = stdout.slice(0, cut);
+  return { status: Number(stdout.slice(cut + 1)), body: text ? JSON.parse(text) : null };
+}
+
+/** Writes `bytes` to a file in `dir` and returns its path (for curl's `-F jarfile=@path`). */
+export function writeJarFile(dir: string, name: string, bytes: Uint8Array): string {
+  const path = join(dir, name);
+  writeFileSync(path, bytes);
+  return path;
+}
+
+/** Uploads a jar as Node's fetch sends a FormData; returns the jar id. */
+export async function uploadJar(base: string, token: string | undefined, name: string, bytes: Uint8Array) {
+  const form = new FormData();
+  form.append('jarfile', new Blob([Buffer.from(bytes)], { type: 'application/x-java-archive' }), name);
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  const res = await fetch(`${base}/v1/jars/upload`, { method: 'POST', body: form, headers });
+  const body = (await res.json()) as any;
+  return { status: res.status, body, jarId: body.filename?.split('/').pop() as string | undefined };
+}
+
+/** A Flink error body: `{"errors": [one string]}` whose string ends with `message`. */
+export function expectFlinkError(body: any, message: string | RegExp): void {
+  expect(Object.keys(body)).toEqual(['errors']);
+  expect(body.errors).toHaveLength(1);
+  if (typeof message === 'string') expect(body.errors[0]).toContain(message);
+  else expect(body.errors[0]).toMatch(message);
+}
