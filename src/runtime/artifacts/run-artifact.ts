@@ -115,13 +115,11 @@ export async function runArtifact(
     { job, fromSavepoint: restorePoint, parallelism: input.parallelism, allowNonRestoredState },
     actor,
   );
-  await database.db
-    .insert(auditEvents)
-    .values({
-      actor: actor.name,
-      action: 'artifact:run',
-      target: artifact.id,
-      details: { run: run.id, job },
-    });
+  await database.db.insert(auditEvents).values({
+    actor: actor.name,
+    action: 'artifact:run',
+    target: artifact.id,
+    details: { run: run.id, job },
+  });
   return run;
 }
