@@ -41,17 +41,27 @@ export async function requireArtifact(database: Database, id: string, path: stri
   return row;
 }
 
-/** The savepoint id the input names (by id or by location), if any. */
-async function restorePointOf(database: Database, input: RunArtifactInput): Promise<string | undefined> {
+/** A restore point as the input names it: the checkpoint id and the input field that named it. */
+interface RestorePoint {
+  id: string;
+  path: string;
+}
+
+/** The savepoint the input names (by id or by location), if any. */
+async function restorePointOf(
+  database: Database,
+  input: RunArtifactInput,
+): Promise<RestorePoint | undefined> {
   if (input.fromSavepoint && input.fromSavepointPath) {
     throw new BadInputError('input.fromSavepointPath: give fromSavepoint or fromSavepointPath, not both', {
       path: 'input.fromSavepointPath',
     });
   }
   if (input.fromSavepointPath) {
-    return (await resolveCheckpointLocation(database, input.fromSavepointPath, 'input.fromSavepointPath')).id;
+    const path = 'input.fromSavepointPath';
+    return { id: (await resolveCheckpointLocation(database, input.fromSavepointPath, path)).id, path };
   }
-  return input.fromSavepoint ?? undefined;
+  return input.fromSavepoint ? { id: input.fromSavepoint, path: 'input.fromSavepoint' } : undefined;
 }
 
 /** The live job of this name with the artifact its current version came from. */
@@ -71,16 +81,17 @@ async function saveArtifactJob(
   artifact: ArtifactRow,
   actor: JobActor,
   options: SaveJobOptions,
-  restorePoint: string | undefined,
+  restorePoint: RestorePoint | undefined,
 ): Promise<string> {
   const input = artifactJobInput(artifact, 'input.id');
   const saveOptions = { ...options, base: ARTIFACT_DEFINITION_BASE, artifactId: artifact.id };
-  const path = 'input.fromSavepoint';
   const existing = await findJob(database, input.name);
   if (!existing) {
     // A savepoint belongs to a job's runs: a job not made yet has none.
-    if (restorePoint)
-      throw new BadInputError(`${path}: savepoint ${restorePoint} belongs to another job`, { path });
+    if (restorePoint) {
+      const { id, path } = restorePoint;
+      throw new BadInputError(`${path}: savepoint ${id} belongs to another job`, { path });
+    }
     try {
       await createJob(database, input, actor, saveOptions);
     } catch (err) {
@@ -91,8 +102,10 @@ async function saveArtifactJob(
   }
   // The restore point is checked before a new version is written: a refused run changes nothing
   // (its state is checked against the new version when the run starts).
-  if (restorePoint)
-    await checkRestorePoint(database, existing.id, restorePoint, { allowNonRestoredState: true, path });
+  if (restorePoint) {
+    const { id, path } = restorePoint;
+    await checkRestorePoint(database, existing.id, id, { allowNonRestoredState: true, path });
+  }
   if (existing.artifactId !== artifact.id) {
     await updateJob(database, input.name, definitionPart(input), actor, saveOptions);
   }
@@ -112,7 +125,7 @@ export async function runArtifact(
   const job = await saveArtifactJob(database, artifact, actor, options, restorePoint);
   const run = await startJob(
     database,
-    { job, fromSavepoint: restorePoint, parallelism: input.parallelism, allowNonRestoredState },
+    { job, fromSavepoint: restorePoint?.id, parallelism: input.parallelism, allowNonRestoredState },
     actor,
   );
   await database.db.insert(auditEvents).values({
