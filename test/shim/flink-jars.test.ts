@@ -9,6 +9,7 @@ import { MAX_ARTIFACT_BYTES } from '../../src/lib/artifact-size.ts';
 import {
   curl,
   expectFlinkError,
+  flinkSpecProblems,
   makeJar,
   startFlinkHarness,
   uploadJar,
@@ -67,6 +68,7 @@ describe('the seed’s jar commands', () => {
       new RegExp(`^${JAR_DIR}/[0-9a-f-]{36}_flink-read-write-kafka-jar-with-dependencies\\.jar$`),
     );
     const jarId = up.body.filename.split('/').pop();
+    expect(flinkSpecProblems('POST', '/jars/upload', 200, up.body)).toEqual([]);
 
     const list = await curl(['-X', 'GET', `${h.open}/v1/jars`]);
     expect(list.status).toBe(200);
@@ -77,6 +79,9 @@ describe('the seed’s jar commands', () => {
       entry: [{ name: 'com.example.Pipeline', description: null }],
     });
     expect(Math.abs(file.uploaded - Date.now())).toBeLessThan(3_600_000);
+    expect(flinkSpecProblems('GET', '/jars', 200, list.body)).toEqual([]);
+    // Positive control: the same check refuses a body of the wrong shape.
+    expect(flinkSpecProblems('GET', '/jars', 200, { files: [{ uploaded: 'today' }] })).not.toEqual([]);
 
     const args = JSON.stringify({
       programArgsList: ['--fromKafkaBrokers', 'node1:6667', '--toKafkaTopic', 'realtime_dashboard'],
@@ -109,6 +114,7 @@ describe('the seed’s jar commands', () => {
       { num: 0, id: nodes[1].id, ship_strategy: 'FORWARD', exchange: 'pipelined_bounded' },
     ]);
     expect(nodes[2].inputs).toBeUndefined();
+    expect(flinkSpecProblems('POST', '/jars/{jarid}/plan', 200, plan.body)).toEqual([]);
 
     const runBody = JSON.stringify({
       programArgsList: ['--fromKafkaBrokers', 'node1:6667'],
@@ -129,6 +135,7 @@ describe('the seed’s jar commands', () => {
     expect(ran.status).toBe(200);
     expect(Object.keys(ran.body)).toEqual(['jobid']);
     expect(ran.body.jobid).toMatch(/^[0-9a-f]{32}$/);
+    expect(flinkSpecProblems('POST', '/jars/{jarid}/run', 200, ran.body)).toEqual([]);
     expect(await runOf(ran.body.jobid)).toMatchObject({ parallelism: 2, job: { name: 'seed-kafka' } });
     await h.t.waitForRun(ran.body.jobid, ['RUNNING']);
 

@@ -12,6 +12,7 @@ import { until } from '../support/wait.ts';
 import {
   curl,
   expectFlinkError,
+  flinkSpecProblems,
   makeJar,
   startFlinkHarness,
   uploadJar,
@@ -75,6 +76,7 @@ async function pollSavepoint(jobId: string, triggerId: string) {
     const res = await get(`/v1/jobs/${jobId}/savepoints/${triggerId}`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as any;
+    expect(flinkSpecProblems('GET', '/jobs/{jobid}/savepoints/{triggerid}', 200, body)).toEqual([]);
     if (body.status.id === 'IN_PROGRESS') {
       expect(body).toEqual({ status: { id: 'IN_PROGRESS' }, operation: null });
       return undefined;
@@ -105,7 +107,9 @@ describe('savepoint, stop and restore through a jar', () => {
     for (let i = 0; i < 2; i++) {
       const res = await post(`/v1/jobs/${first}/savepoints`, body);
       expect(res.status).toBe(202);
-      expect(await res.json()).toEqual({ 'request-id': triggerId });
+      const answer = await res.json();
+      expect(answer).toEqual({ 'request-id': triggerId });
+      expect(flinkSpecProblems('POST', '/jobs/{jobid}/savepoints', 202, answer)).toEqual([]);
     }
     const done = await pollSavepoint(first, triggerId);
     expect(done.status).toEqual({ id: 'COMPLETED' });
@@ -130,7 +134,9 @@ describe('savepoint, stop and restore through a jar', () => {
       triggerId: stopId,
     });
     expect(stop.status).toBe(202);
-    expect(await stop.json()).toEqual({ 'request-id': stopId });
+    const stopAnswer = await stop.json();
+    expect(stopAnswer).toEqual({ 'request-id': stopId });
+    expect(flinkSpecProblems('POST', '/jobs/{jobid}/stop', 202, stopAnswer)).toEqual([]);
     const stopped = await pollSavepoint(first, stopId);
     expect(stopped.status.id).toBe('COMPLETED');
     const location: string = stopped.operation.location;
