@@ -193,6 +193,23 @@ describe('savepoint, stop and restore through a jar', () => {
   });
 });
 
+describe('stop with drain', () => {
+  it('ends the run FINISHED after its savepoint (Flink’s TERMINATE_WITH_SAVEPOINT)', async () => {
+    const out = join(h.dir, 'drain');
+    const up = await uploadJar(h.flink, h.tokens.operator, 'drain.jar', positionJar('drain', out));
+    const jobId = await runJar(up.jarId!);
+    await h.t.waitForRun(jobId, ['RUNNING']);
+    await until('the first rows in the sink', () => readIds(out).length > 0);
+    const res = await post(`/jobs/${jobId}/stop`, { drain: true });
+    expect(res.status).toBe(202);
+    const requestId = ((await res.json()) as any)['request-id'];
+    expect((await pollSavepoint(jobId, requestId)).status.id).toBe('COMPLETED');
+    await h.t.waitForRun(jobId, ['FINISHED']);
+    const [savepoint] = await savepointsOf(jobId, requestId);
+    expect(savepoint).toMatchObject({ stopAfter: true, stopDrains: true });
+  });
+});
+
 describe('the seed’s savepoint and cancel commands', () => {
   it('savepoint with cancel-job, its status, and PATCH cancel work with only host:port changed', async () => {
     const out = join(h.dir, 'seed');

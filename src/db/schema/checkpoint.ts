@@ -37,6 +37,9 @@ export const checkpoints = pgTable(
     requestId: text('request_id'),
     /** Stop the run once this savepoint completes (stop-with-savepoint). */
     stopAfter: boolean('stop_after').notNull().default(false),
+    /** With stopAfter: the stop drains, and the run ends FINISHED instead of SUSPENDED (Flink's
+     * stop with drain). */
+    stopDrains: boolean('stop_drains').notNull().default(false),
     expectedAcks: integer('expected_acks').notNull(),
     triggeredAt: at('triggered_at').notNull().defaultNow(),
     completedAt: at('completed_at'),

@@ -33,7 +33,8 @@ const StopJobInput = builder.inputType('StopJobInput', {
     runId: t.id({ required: true }),
     withSavepoint: t.boolean({ description: 'Take a savepoint first and end SUSPENDED.' }),
     drain: t.boolean({
-      description: 'End FINISHED instead of CANCELED once in-flight records reached the sinks.',
+      description:
+        'End FINISHED instead of CANCELED once in-flight records reached the sinks (with withSavepoint: FINISHED instead of SUSPENDED).',
     }),
     requestId: t.string({
       description:

@@ -57,7 +57,9 @@ export async function ackCheckpoint(
     if (checkpoint.stopAfter) {
       // Stop-with-savepoint: the run ends SUSPENDED once its subtasks stop (they stop reading at
       // the savepoint's barrier, so nothing after it reaches a sink).
-      await tx.update(runs).set({ stopRequested: 'SUSPEND' }).where(eq(runs.id, checkpoint.runId));
+      // A stop that drains ends FINISHED instead.
+      const stopRequested = checkpoint.stopDrains ? 'DRAIN' : 'SUSPEND';
+      await tx.update(runs).set({ stopRequested }).where(eq(runs.id, checkpoint.runId));
     }
     await emitEvent(
       database,

@@ -15,13 +15,21 @@ import { WaitTimeoutError, type EventFeed, type WaitLimits } from '../feed/event
  * Triggers a savepoint of a RUNNING pipeline run and waits up to `waitMs` (default 10 s; 0: not at
  * all) for it to settle. The
  * same requestId returns the savepoint it made the first time, whatever state it is in.
- * With `stopAfter`, the run's subtasks stop at the savepoint's barrier and the run ends SUSPENDED.
+ * With `stopAfter`, the run's subtasks stop at the savepoint's barrier and the run ends SUSPENDED
+ * (FINISHED with `drain`).
  */
 export async function triggerSavepoint(
   database: Database,
   feed: EventFeed,
   runId: string,
-  options: { requestId?: string | null; stopAfter?: boolean; actor: string; waitMs?: number },
+  options: {
+    requestId?: string | null;
+    stopAfter?: boolean;
+    /** With stopAfter: the run ends FINISHED instead of SUSPENDED (a stop that drains). */
+    drain?: boolean;
+    actor: string;
+    waitMs?: number;
+  },
 ): Promise<CheckpointRow> {
   const requestId = parseInput(
     savepointRequestIdSchema,
@@ -57,9 +65,10 @@ export async function triggerSavepoint(
       const [row] = await executeIn<{ id: string }>(
         tx,
         sql`
-        insert into checkpoints (run_id, number, kind, request_id, stop_after, expected_acks)
+        insert into checkpoints (run_id, number, kind, request_id, stop_after, stop_drains, expected_acks)
         values (${runId}, coalesce((select max(number) from checkpoints where run_id = ${runId}), 0) + 1,
-                'SAVEPOINT', ${requestId}, ${options.stopAfter ?? false}, ${Number(all!.n)}::int)
+                'SAVEPOINT', ${requestId}, ${options.stopAfter ?? false},
+                ${(options.stopAfter ?? false) && (options.drain ?? false)}, ${Number(all!.n)}::int)
         returning id`,
       );
       const [inserted] = await tx.select().from(checkpoints).where(eq(checkpoints.id, row!.id));

@@ -19,7 +19,7 @@ async function readRun(database: Database, runId: string): Promise<RunRow> {
 
 export interface StopRunInput {
   runId: string;
-  /** Take a savepoint first and end SUSPENDED. */
+  /** Take a savepoint first and end SUSPENDED (FINISHED with drain). */
   withSavepoint?: boolean | null;
   /** End FINISHED instead of CANCELED once in-flight records reached the sinks. */
   drain?: boolean | null;
@@ -44,6 +44,7 @@ export async function stopRun(
   if (input.withSavepoint && input.wait === false) {
     const savepoint = await triggerSavepoint(database, feed, input.runId, {
       stopAfter: true,
+      drain: input.drain ?? false,
       requestId: input.requestId,
       actor,
       waitMs: 0,
@@ -51,14 +52,8 @@ export async function stopRun(
     return { run: await readRun(database, input.runId), savepoint };
   }
   if (input.withSavepoint) {
-    return stopWithSavepoint(
-      database,
-      feed,
-      input.runId,
-      actor,
-      STOP_WITH_SAVEPOINT_WAIT_MS,
-      input.requestId,
-    );
+    const options = { requestId: input.requestId, drain: input.drain ?? false };
+    return stopWithSavepoint(database, feed, input.runId, actor, options);
   }
   const run = await requestStop(database, input.runId, input.drain ? 'DRAIN' : 'STOP', actor);
   return { run, savepoint: null };
@@ -66,18 +61,20 @@ export async function stopRun(
 
 /**
  * Triggers a savepoint that stops the run at its barrier, waits for it to complete, then for the run
- * to end SUSPENDED. A savepoint that fails (or does not complete in time) leaves the run running.
+ * to end SUSPENDED (FINISHED when it drains). A savepoint that fails (or does not complete in time)
+ * leaves the run running.
  */
 export async function stopWithSavepoint(
   database: Database,
   feed: EventFeed,
   runId: string,
   actor: string,
-  waitMs = STOP_WITH_SAVEPOINT_WAIT_MS,
-  requestId?: string | null,
+  options: { waitMs?: number; requestId?: string | null; drain?: boolean } = {},
 ): Promise<{ run: RunRow; savepoint: CheckpointRow }> {
+  const { waitMs = STOP_WITH_SAVEPOINT_WAIT_MS, requestId, drain } = options;
   const savepoint = await triggerSavepoint(database, feed, runId, {
     stopAfter: true,
+    drain,
     actor,
     waitMs,
     requestId,

@@ -2,8 +2,8 @@
 // and POST /jobs/:jobid/stop answer 202 with a trigger id at once, and the savepoint is polled at
 // GET /jobs/:jobid/savepoints/:triggerid. The trigger id is the savepoint's request id in jobgate, so
 // a client that re-sends its own triggerId gets the same savepoint, never a second one. A stop is a
-// savepoint that stops the run at its barrier: the run ends SUSPENDED (jobgate's stop-with-savepoint,
-// with or without drain). jobgate keeps savepoints in its database: `target-directory` and
+// savepoint that stops the run at its barrier: the run ends SUSPENDED, or FINISHED with drain (Flink's
+// SUSPEND_WITH_SAVEPOINT and TERMINATE_WITH_SAVEPOINT). jobgate keeps savepoints in its database: `target-directory` and
 // `formatType` are accepted and not used; the location answered is `jobgate://savepoints/<id>`, which
 // /jars/:jarid/run takes back as savepointPath.
 import { randomBytes } from 'node:crypto';
