@@ -65,6 +65,19 @@ RunRef.implement({
       nullable: true,
       resolve: (r, _a, ctx) => (r.restoredFromId ? ctx.loaders.checkpoint.load(r.restoredFromId) : null),
     }),
+    savepoint: t.field({
+      type: CheckpointRef,
+      nullable: true,
+      description: 'The savepoint triggered with this request id (triggerSavepoint, stopJob), if any.',
+      args: { requestId: t.arg.string({ required: true }) },
+      resolve: async (r, args, ctx) => {
+        const [row] = await ctx.database.db
+          .select()
+          .from(checkpoints)
+          .where(and(eq(checkpoints.runId, r.id), eq(checkpoints.requestId, args.requestId)));
+        return row ?? null;
+      },
+    }),
     previousRun: t.field({
       type: RunRef,
       nullable: true,
@@ -83,19 +96,6 @@ RunRef.implement({
         const after = decodeKeyCursor<number>(args.after, 'number');
         const rows = await ctx.loaders.checkpointPage.load({ runId: r.id, limit: limit + 1, below: after });
         return pageFromRows(rows, limit, (c) => encodeKeyCursor(c.number), after !== undefined);
-      },
-    }),
-    savepoint: t.field({
-      type: CheckpointRef,
-      nullable: true,
-      description: 'The savepoint triggered with this request id (triggerSavepoint, stopJob), if any.',
-      args: { requestId: t.arg.string({ required: true }) },
-      resolve: async (r, args, ctx) => {
-        const [row] = await ctx.database.db
-          .select()
-          .from(checkpoints)
-          .where(and(eq(checkpoints.runId, r.id), eq(checkpoints.requestId, args.requestId)));
-        return row ?? null;
       },
     }),
     exceptions: t.field({
