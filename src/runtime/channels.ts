@@ -11,6 +11,10 @@ export const WORK_CHANNEL = 'jobgate_work';
 /** Wakes event readers (the realtime feed); the payload is a hint (the run id). */
 export const EVENTS_CHANNEL = 'jobgate_events';
 
+/** Wakes log readers (the log feed) when a batch of a run's log lines commits; the payload is the
+ * run id. Sent by the append statement itself (sql/append-log-lines.ts), so it goes out at commit. */
+export const LOGS_CHANNEL = 'jobgate_logs';
+
 /** The channel of one node: it is woken only when something concerns work placed on it (new
  * assignments, a checkpoint of a run it runs, a stop or cancel of such a run). Postgres channel
  * names are identifiers of at most 63 bytes; a uuid without dashes keeps this one at 45. */

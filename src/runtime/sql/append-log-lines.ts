@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
+import { LOGS_CHANNEL } from '../channels.ts';
 
 export interface LogLineInput {
   at: Date;
@@ -16,6 +17,11 @@ export interface LogLineInput {
  * queue behind each other: seqs are gap-free and follow commit order, which is what lets a reader
  * that saw seq N be sure nothing below N can still appear. The lines travel as one JSON parameter
  * (both drivers bind it the same way; drizzle would spread a JS array into many parameters).
+ *
+ * The same statement wakes the log feed: `pg_notify` in the UPDATE's RETURNING runs once (one run
+ * row) and, like any NOTIFY, is delivered when the statement's transaction commits, so a reader woken
+ * by it sees the lines. No extra round trip on the write path; a run that does not exist updates no
+ * row and notifies nobody.
  */
 export async function appendLogLines(
   database: Database,
@@ -35,7 +41,7 @@ export async function appendLogLines(
   );
   await database.execute(sql`
     with bumped as (
-      update runs set log_seq = log_seq + ${lines.length}::int where id = ${runId} returning log_seq - ${lines.length}::int as base
+      update runs set log_seq = log_seq + ${lines.length}::int where id = ${runId} returning log_seq - ${lines.length}::int as base, pg_notify(${LOGS_CHANNEL}, ${runId})
     )
     insert into log_lines (run_id, seq, at, level, node_id, node_name, vertex, subtask_index, message)
     select ${runId}, bumped.base + t.ord, t.a, t.l, ${node.id}::uuid, ${node.name}, t.v, t.s, t.m
