@@ -13,6 +13,8 @@ import { registerWorkerNode, type WorkerNodeMembership } from './node/worker-nod
 import type { RetentionSettings } from './coordinator/retention.ts';
 import { createFileGuard, type FileGuard } from './files/file-guard.ts';
 import { createEventFeed, type EventFeed } from './feed/event-feed.ts';
+import { createLogFeed, type LogFeed } from './feed/log-feed.ts';
+import { createMetricFeed, type MetricFeed } from './feed/metric-feed.ts';
 
 export { ensureCluster } from './clusters.ts';
 export type { RetentionSettings } from './coordinator/retention.ts';
@@ -63,6 +65,23 @@ export {
   type WaitOptions,
 } from './feed/event-feed.ts';
 export type { EventFilter, FeedEvent } from './feed/event-filter.ts';
+export {
+  createLogFeed,
+  type FeedLogLine,
+  type LogBatch,
+  type LogFeed,
+  type LogFeedOptions,
+  type LogFeedStats,
+  type LogFilter,
+} from './feed/log-feed.ts';
+export { logFilterConditions, MAX_LOG_SEARCH } from './feed/log-filter.ts';
+export {
+  createMetricFeed,
+  DEFAULT_METRIC_INTERVAL_MS,
+  type MetricFeed,
+  type MetricFeedOptions,
+  type MetricUpdate,
+} from './feed/metric-feed.ts';
 export { normalizeDefinition } from './definition/job-definition.ts';
 export { safeBaseEnv } from './executors/run-command.ts';
 export { triggerSavepoint, waitForCheckpoint } from './checkpoints/savepoints.ts';
@@ -133,6 +152,10 @@ export interface Runtime {
   readonly files: FileGuard;
   /** The realtime feed over the events table (waits and subscriptions of this process share it). */
   readonly events: EventFeed;
+  /** The realtime feed over log lines (log subscriptions of this process share it). */
+  readonly logFeed: LogFeed;
+  /** The realtime feed over current metric values (metric subscriptions share it). */
+  readonly metricFeed: MetricFeed;
   stop(): Promise<void>;
 }
 
@@ -142,6 +165,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const files = await createFileGuard(options.fileRoots ?? []);
   const logs = createLogAppender({ database, logger, node: { id: null, name: null } });
   const events = createEventFeed(database, { pollMs: options.pollMs, logger });
+  const logFeed = createLogFeed(database, { pollMs: options.pollMs, logger });
+  const metricFeed = createMetricFeed(database, { logger });
   let node: WorkerNodeMembership | undefined;
   let executor: Executor | undefined;
   let nodeLogs: LogAppender | undefined;
@@ -205,6 +230,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     logs,
     files,
     events,
+    logFeed,
+    metricFeed,
     stop: async () => {
       await executor?.stop();
       await nodeLogs?.close();
@@ -212,6 +239,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       await coordinator?.stop();
       await logs.close();
       await events.close();
+      await logFeed.close();
+      await metricFeed.close();
     },
   };
 }

@@ -1,0 +1,149 @@
+// The realtime feed over `log_lines`. Rows are the truth, a NOTIFY on LOGS_CHANNEL (sent by the
+// append statement, payload the run id) is only a wake-up, and one poll tick while anyone listens is
+// the guarantee. Subscribers of one run share one stream (log-stream.ts): each wake-up costs one
+// read for all of them. The cursor is a line's seq, the same one the `logLines` query pages by, so a
+// client can take it from either to the other and to any gateway.
+import type { Database } from '../../db/client.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { LOGS_CHANNEL } from '../channels.ts';
+import { abortableIterable } from './abortable.ts';
+import type { LogFilter } from './log-filter.ts';
+import { createRunLogStream, type RunLogStream } from './log-stream.ts';
+import { subscribeLogs, type LogBatch, type SubscribeLogsOptions } from './subscribe-logs.ts';
+
+export type { LogBatch, SubscribeLogsOptions } from './subscribe-logs.ts';
+export type { FeedLogLine, LogFilter } from './log-filter.ts';
+
+export interface LogFeedOptions {
+  /** How often each listened-to run is read, NOTIFY or not (default 1 s). */
+  pollMs?: number;
+  /** Lines per read and the most lines in one batch (default 500). */
+  pageSize?: number;
+  /** Lines a subscriber may leave unread before it is paused; it then re-reads from its cursor, so
+   * memory stays bounded and nothing is lost (default 2,000). */
+  maxBuffered?: number;
+  /** How long a run must have ended before its log stream completes (default 2 s). */
+  settleMs?: number;
+  logger?: Logger;
+}
+
+/** What the feed holds right now (tests and /metrics read it). */
+export interface LogFeedStats {
+  /** Runs with at least one subscriber (each has one shared stream). */
+  streams: number;
+  subscribers: number;
+  /** 1 while the poll timer runs, else 0. */
+  timers: number;
+  /** Whether the feed LISTENs on LOGS_CHANNEL. */
+  listening: boolean;
+  /** The most lines any subscriber has had queued since the feed was created (≤ maxBuffered). */
+  peakBuffered: number;
+}
+
+export interface LogFeed {
+  /** Every line of `runId` matching `filter` after seq `fromSeq`, in batches: the history in
+   * pages, then live lines. Its iterator's `return()` ends it at once, also while it waits.
+   * Completes when the run has ended and every line was sent, when the run
+   * is deleted, when the feed closes, or when the signal fires. */
+  subscribe(
+    runId: string,
+    filter: LogFilter,
+    fromSeq: number,
+    options?: SubscribeLogsOptions,
+  ): AsyncIterable<LogBatch>;
+  stats(): LogFeedStats;
+  /** Ends every subscription; the feed stops listening. */
+  close(): Promise<void>;
+}
+
+const DEFAULTS = { pollMs: 1_000, pageSize: 500, maxBuffered: 2_000, settleMs: 2_000 };
+
+/** A feed holds nothing (no timer, no LISTEN) while nobody subscribes. */
+export function createLogFeed(database: Database, options: LogFeedOptions = {}): LogFeed {
+  const settings = { ...DEFAULTS, ...options };
+  const streams = new Map<string, RunLogStream>();
+  let listening: Promise<() => Promise<void>> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let peakBuffered = 0;
+  let closed = false;
+
+  const startListening = () => {
+    const current = database.listen(LOGS_CHANNEL, (runId) => streams.get(runId)?.wake());
+    // A failed LISTEN is retried by the next stream; the poll still delivers meanwhile.
+    current.catch((err: unknown) => {
+      if (listening === current) listening = undefined;
+      settings.logger?.warn({ err }, 'log feed could not listen; polling only');
+    });
+    return current;
+  };
+
+  const stopIfIdle = () => {
+    if (streams.size > 0) return;
+    clearInterval(timer);
+    timer = undefined;
+    const current = listening;
+    listening = undefined;
+    void current?.then((unlisten) => unlisten()).catch(() => {});
+  };
+
+  const streamFor = (runId: string): RunLogStream => {
+    const existing = streams.get(runId);
+    if (existing) return existing;
+    listening ??= startListening();
+    timer ??= setInterval(() => {
+      for (const stream of streams.values()) stream.wake();
+    }, settings.pollMs);
+    timer.unref();
+    const stream = createRunLogStream(database, runId, {
+      ...settings,
+      listening: listening.catch(() => {}),
+      onQueued: (length) => (peakBuffered = Math.max(peakBuffered, length)),
+    });
+    streams.set(runId, stream);
+    return stream;
+  };
+
+  const lease = (runId: string) => {
+    const stream = streamFor(runId);
+    return {
+      stream,
+      closed: () => closed,
+      release: () => {
+        if (stream.subscribers.size > 0 || streams.get(runId) !== stream) return;
+        streams.delete(runId);
+        void stream.close();
+        stopIfIdle();
+      },
+    };
+  };
+
+  return {
+    subscribe: (runId, filter, fromSeq, subscribeOptions = {}) =>
+      abortableIterable(
+        (signal) =>
+          subscribeLogs(database, () => lease(runId), filter, fromSeq, {
+            signal,
+            pageSize: settings.pageSize,
+          }),
+        subscribeOptions.signal,
+      ),
+    stats: () => {
+      let subscribers = 0;
+      for (const stream of streams.values()) subscribers += stream.subscribers.size;
+      return {
+        streams: streams.size,
+        subscribers,
+        timers: timer ? 1 : 0,
+        listening: listening !== undefined,
+        peakBuffered,
+      };
+    },
+    close: async () => {
+      closed = true;
+      const all = [...streams.values()];
+      streams.clear();
+      await Promise.all(all.map((stream) => stream.close()));
+      stopIfIdle();
+    },
+  };
+}

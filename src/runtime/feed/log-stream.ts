@@ -1,0 +1,169 @@
+// The one reader of a run's log on this process: every subscriber of the run shares it. Each wake-up
+// (a NOTIFY on LOGS_CHANNEL naming the run, or the feed's poll tick) costs one statement for all of
+// them (more only when more than a page arrived), and each subscriber gets the lines its filter
+// matches. Seqs are gap-free and follow commit order (sql/append-log-lines.ts), so unlike the event
+// reader there is nothing to hold back: a read after seq N sees N+1 first or nothing.
+import type { Database } from '../../db/client.ts';
+import { coerceError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { isTerminalRunStatus, type RunStatus } from '../../lib/status.ts';
+import { matchesLogFilter, type FeedLogLine, type LogFilter } from './log-filter.ts';
+import { readLogTail } from './read-log-lines.ts';
+
+export interface LogSubscriber {
+  filter: LogFilter;
+  /** Matching live lines not yet taken, in seq order; never more than maxBuffered. */
+  queue: FeedLogLine[];
+  /** The seq through which shared reads have offered this subscriber every line (matching or not):
+   * the cursor that resumes right after its queue. */
+  through: number;
+  /** Set when the queue overflowed: it was dropped, and the subscriber re-reads from its cursor. */
+  behind: boolean;
+  /** Not joined yet: lines go past it. */
+  joining: boolean;
+  notify(): void;
+}
+
+export interface LogStreamOptions {
+  pageSize: number;
+  maxBuffered: number;
+  /** How long a run must have been terminal before its log counts as complete (lines flushed just
+   * after the status change still arrive). */
+  settleMs: number;
+  logger?: Logger;
+  /** The feed's LISTEN: the head is read only once it is in place, so no NOTIFY falls between. */
+  listening: Promise<unknown>;
+  /** Called with each subscriber's queue length after an offer (the feed keeps the peak). */
+  onQueued(length: number): void;
+}
+
+export interface RunLogStream {
+  readonly runId: string;
+  readonly subscribers: Set<LogSubscriber>;
+  /** The seq through which every line was read and offered. */
+  readonly delivered: number;
+  /** The run is terminal (and settled) and every line of it was read: subscribers may complete. */
+  readonly ended: boolean;
+  /** The run no longer exists (deleted while read). */
+  readonly gone: boolean;
+  /** Resolves once the stream knows the run's head (its first read). */
+  readonly ready: Promise<void>;
+  wake(): void;
+  /** Stops reading; an unfinished read is awaited. */
+  close(): Promise<void>;
+}
+
+export function createRunLogStream(
+  database: Database,
+  runId: string,
+  options: LogStreamOptions,
+): RunLogStream {
+  const { pageSize, maxBuffered, settleMs } = options;
+  const subscribers = new Set<LogSubscriber>();
+  let delivered = 0;
+  let ended = false;
+  let gone = false;
+  let started = false;
+  let closed = false;
+  let terminalSince: number | undefined;
+  let reading: Promise<void> | undefined;
+  let again = false;
+
+  const offer = (subscriber: LogSubscriber, line: FeedLogLine) => {
+    if (subscriber.joining || subscriber.behind || !matchesLogFilter(subscriber.filter, line)) return false;
+    if (subscriber.queue.length >= maxBuffered) {
+      subscriber.behind = true;
+      subscriber.queue = [];
+    } else {
+      subscriber.queue.push(line);
+      options.onQueued(subscriber.queue.length);
+    }
+    return true;
+  };
+
+  /** Notes the run's status after a read that reached its head. */
+  const settle = (status: RunStatus, endedMsAgo: number | null) => {
+    if (!isTerminalRunStatus(status)) {
+      terminalSince = undefined;
+      return;
+    }
+    const now = Date.now();
+    terminalSince ??= now - Math.max(0, endedMsAgo ?? 0);
+    if (now - terminalSince >= settleMs) ended = true;
+  };
+
+  const readOnce = async () => {
+    for (;;) {
+      const tail = await readLogTail(database, runId, delivered, pageSize);
+      if (closed) return;
+      if (!tail) {
+        gone = true;
+        for (const subscriber of subscribers) subscriber.notify();
+        return;
+      }
+      const woken = new Set<LogSubscriber>();
+      for (const line of tail.lines) {
+        delivered = line.seq;
+        for (const subscriber of subscribers) if (offer(subscriber, line)) woken.add(subscriber);
+      }
+      for (const subscriber of subscribers) {
+        if (!subscriber.joining && !subscriber.behind) subscriber.through = delivered;
+      }
+      const atHead = tail.lines.length < pageSize;
+      if (atHead) settle(tail.status, tail.endedMsAgo);
+      for (const subscriber of ended ? subscribers : woken) subscriber.notify();
+      if (atHead) return;
+    }
+  };
+
+  const ready = (async () => {
+    await options.listening;
+    const head = await readLogTail(database, runId, Number.MAX_SAFE_INTEGER, 0);
+    if (!head) {
+      gone = true;
+      return;
+    }
+    delivered = head.logSeq;
+    settle(head.status, head.endedMsAgo);
+    started = true;
+  })();
+
+  return {
+    runId,
+    subscribers,
+    get delivered() {
+      return delivered;
+    },
+    get ended() {
+      return ended;
+    },
+    get gone() {
+      return gone;
+    },
+    ready,
+    /** Reads once for everyone; a wake-up during a read makes one more read after it. */
+    wake: () => {
+      if (closed || !started || gone || ended) return;
+      if (reading) {
+        again = true;
+        return;
+      }
+      reading = (async () => {
+        do {
+          again = false;
+          await readOnce();
+        } while (again && !closed && !gone && !ended);
+      })()
+        .catch((err: unknown) =>
+          options.logger?.warn({ err: coerceError(err), runId }, 'log feed read failed'),
+        )
+        .finally(() => (reading = undefined));
+    },
+    close: async () => {
+      closed = true;
+      for (const subscriber of subscribers) subscriber.notify();
+      await reading;
+      await ready.catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,96 @@
+// A subscription on a run's log: the history after a cursor from the table in pages, then live
+// lines from the run's shared stream, in seq order, none twice. Every batch carries the cursor that
+// resumes right after it. A subscriber whose consumer reads slowly stops being pulled, its queue
+// fills to the bound, is dropped, and it catches up from its cursor: memory stays bounded.
+import type { Database } from '../../db/client.ts';
+import type { FeedLogLine, LogFilter } from './log-filter.ts';
+import type { LogSubscriber, RunLogStream } from './log-stream.ts';
+import { readLogLines } from './read-log-lines.ts';
+import { deferred } from './wait-for-events.ts';
+
+/** Lines in seq order and the cursor (a seq) that resumes right after them: it may lie beyond the
+ * last line when lines after it did not match the filter. */
+export interface LogBatch {
+  cursor: number;
+  lines: FeedLogLine[];
+}
+
+export interface SubscribeLogsOptions {
+  /** Ends the subscription, also while it waits for lines. */
+  signal?: AbortSignal;
+}
+
+/** How the feed lends a subscription a run's stream. */
+export interface StreamLease {
+  stream: RunLogStream;
+  /** Gives the stream back (the last subscriber to leave ends it). */
+  release(): void;
+  /** Whether the feed closed. */
+  closed(): boolean;
+}
+
+export async function* subscribeLogs(
+  database: Database,
+  acquire: () => StreamLease,
+  filter: LogFilter,
+  fromSeq: number,
+  options: SubscribeLogsOptions & { pageSize: number },
+): AsyncGenerator<LogBatch> {
+  let signalled = deferred<void>();
+  const subscriber: LogSubscriber = {
+    filter,
+    queue: [],
+    through: 0,
+    behind: false,
+    joining: true,
+    notify: () => signalled.resolve(),
+  };
+  const onAbort = () => subscriber.notify();
+  // Taken and joined in one synchronous step, so the stream cannot end between the two.
+  const lease = acquire();
+  const { stream } = lease;
+  stream.subscribers.add(subscriber);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const ended = () => lease.closed() || stream.gone || options.signal?.aborted === true;
+  try {
+    await stream.ready;
+    let cursor = fromSeq;
+    while (!ended()) {
+      // Join the shared read at `delivered`: what is at or before it comes from the table, what
+      // follows it from the queue (both set in one synchronous step, so nothing falls between).
+      const joinedAt = stream.delivered;
+      subscriber.queue = [];
+      subscriber.through = joinedAt;
+      subscriber.joining = subscriber.behind = false;
+      while (cursor < joinedAt && !ended()) {
+        const page = await readLogLines(database, stream.runId, cursor, filter, {
+          limit: options.pageSize,
+          through: joinedAt,
+        });
+        const next = page.length < options.pageSize ? joinedAt : page[page.length - 1]!.seq;
+        if (page.length > 0) yield { cursor: next, lines: page };
+        cursor = next;
+      }
+      while (!subscriber.behind && !ended()) {
+        if (subscriber.queue.length > 0) {
+          const taken = subscriber.queue.splice(0, options.pageSize);
+          const next = subscriber.queue.length === 0 ? subscriber.through : taken[taken.length - 1]!.seq;
+          // (A cursor from another gateway may be ahead of this one's reads.)
+          const lines = taken.filter((line) => line.seq > cursor);
+          if (next <= cursor) continue;
+          cursor = next;
+          if (lines.length > 0) yield { cursor, lines };
+        } else if (stream.ended) {
+          return;
+        } else {
+          signalled = deferred<void>();
+          await signalled.promise;
+        }
+      }
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    stream.subscribers.delete(subscriber);
+    lease.release();
+  }
+}
