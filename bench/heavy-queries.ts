@@ -20,6 +20,8 @@ import { hostname, loadavg } from 'node:os';
 import { buildApp } from '../src/server/app.ts';
 import {
   createEventFeed,
+  createLogFeed,
+  createMetricFeed,
   createJob,
   requestStop,
   safeBaseEnv,
@@ -148,6 +150,8 @@ export async function heavyQueryBench(
       commandsEnabled: true,
       heartbeatTimeoutMs: RUNTIME_DEFAULTS.heartbeatTimeoutMs,
       events: createEventFeed(database),
+      logFeed: createLogFeed(database),
+      metricFeed: createMetricFeed(database),
     },
     host: '127.0.0.1',
     port: 0,

@@ -11,7 +11,7 @@ import { Session, type Profiler } from 'node:inspector';
 import { pino } from 'pino';
 import { createDatabase } from '../src/db/client.ts';
 import { migrateDatabase } from '../src/db/migrate.ts';
-import { createEventFeed } from '../src/runtime/index.ts';
+import { createEventFeed, createLogFeed, createMetricFeed } from '../src/runtime/index.ts';
 import { buildApp } from '../src/server/app.ts';
 import { contractOperation } from '../test/support/contract.ts';
 import { seedRun } from '../test/support/fixtures.ts';
@@ -95,6 +95,8 @@ async function profileRunQuery(out: string): Promise<string> {
       commandsEnabled: true,
       heartbeatTimeoutMs: 5_000,
       events: createEventFeed(database),
+      logFeed: createLogFeed(database),
+      metricFeed: createMetricFeed(database),
     },
     secrets: testSecrets,
     host: '127.0.0.1',

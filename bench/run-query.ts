@@ -12,7 +12,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { pino } from 'pino';
 import { createDatabase } from '../src/db/client.ts';
 import { migrateDatabase } from '../src/db/migrate.ts';
-import { createEventFeed } from '../src/runtime/index.ts';
+import { createEventFeed, createLogFeed, createMetricFeed } from '../src/runtime/index.ts';
 import { buildApp } from '../src/server/app.ts';
 import { contractOperation } from '../test/support/contract.ts';
 import { seedRun } from '../test/support/fixtures.ts';
@@ -147,6 +147,8 @@ export async function runQueryBench(options: RunQueryOptions = defaultRunQueryOp
       commandsEnabled: true,
       heartbeatTimeoutMs: 5_000,
       events: createEventFeed(database),
+      logFeed: createLogFeed(database),
+      metricFeed: createMetricFeed(database),
     },
     secrets: testSecrets,
     host: '127.0.0.1',

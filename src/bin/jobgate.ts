@@ -187,6 +187,8 @@ async function serve(config: Config, logger: Logger) {
       commandsEnabled: config.commandsEnabled,
       files: runtime.files,
       events: runtime.events,
+      logFeed: runtime.logFeed,
+      metricFeed: runtime.metricFeed,
     },
     host: config.host,
     port: config.port,

@@ -2,7 +2,7 @@ import type { Database } from '../db/client.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import type { Role } from '../lib/status.ts';
-import type { EventFeed, FileGuard } from '../runtime/index.ts';
+import type { EventFeed, FileGuard, LogFeed, MetricFeed } from '../runtime/index.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 
 /** Who is calling: a token's id and role, or the loopback user when auth is off. */
@@ -23,6 +23,10 @@ export interface GraphQLSettings {
   files?: FileGuard;
   /** The runtime's realtime feed: waits (stop-with-savepoint) and subscriptions read events through it. */
   events: EventFeed;
+  /** The runtime's log feed: the `logs` subscription reads through it. */
+  logFeed: LogFeed;
+  /** The runtime's metric feed: the `metrics` subscription reads through it. */
+  metricFeed: MetricFeed;
 }
 
 /** Created fresh for every request (and every subscription), never shared between them. */

@@ -24,6 +24,8 @@ import './types/subscription-cluster-events.ts';
 import './types/api-token.ts';
 import './types/artifact.ts';
 import './types/artifact-mutations.ts';
+import './types/subscription-logs.ts';
+import './types/subscription-metrics.ts';
 
 let built: GraphQLSchema | undefined;
 

@@ -4,7 +4,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobs, runs, scheduleTicks } from '../../src/db/schema/index.ts';
-import { createEventFeed, ensureCluster } from '../../src/runtime/index.ts';
+import { createEventFeed, createLogFeed, createMetricFeed, ensureCluster } from '../../src/runtime/index.ts';
 import { fireSchedules } from '../../src/runtime/schedule/fire-schedules.ts';
 import { takeLeaderTerm } from '../../src/runtime/coordinator/fence.ts';
 import { testSecrets } from '../support/secrets.ts';
@@ -290,6 +290,8 @@ describe('--no-commands stops shell execution entirely', () => {
         heartbeatTimeoutMs: 5_000,
         commandsEnabled: false,
         events: createEventFeed(on.database),
+        logFeed: createLogFeed(on.database),
+        metricFeed: createMetricFeed(on.database),
       },
       host: '127.0.0.1',
       port: 0,

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/lib/status.ts';
-import { createEventFeed } from '../../src/runtime/index.ts';
+import { createEventFeed, createLogFeed, createMetricFeed } from '../../src/runtime/index.ts';
 import type { App } from '../../src/server/app.ts';
 import type { Dialect } from '../../src/shim/core/index.ts';
 import { buildServedApp, createTestApp, type TestApp } from '../support/app.ts';
@@ -246,6 +246,8 @@ describe('start-up and shutdown', () => {
         heartbeatTimeoutMs: 5_000,
         commandsEnabled: true,
         events: createEventFeed(t.database),
+        logFeed: createLogFeed(t.database),
+        metricFeed: createMetricFeed(t.database),
       },
       dialects: [],
       dialectPorts: { flink: await freePort() },

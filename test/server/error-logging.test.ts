@@ -5,7 +5,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEventFeed } from '../../src/runtime/index.ts';
+import { createEventFeed, createLogFeed, createMetricFeed } from '../../src/runtime/index.ts';
 import { buildApp, type App } from '../../src/server/app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { testSecrets } from '../support/secrets.ts';
@@ -39,6 +39,8 @@ beforeAll(async () => {
       heartbeatTimeoutMs: 5_000,
       commandsEnabled: true,
       events: createEventFeed(testDb.database),
+      logFeed: createLogFeed(testDb.database),
+      metricFeed: createMetricFeed(testDb.database),
     },
     secrets: testSecrets,
     host: '127.0.0.1',

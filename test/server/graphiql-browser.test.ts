@@ -38,6 +38,8 @@ beforeAll(async () => {
       heartbeatTimeoutMs: 5_000,
       commandsEnabled: true,
       events: t.runtime.events,
+      logFeed: t.runtime.logFeed,
+      metricFeed: t.runtime.metricFeed,
     },
   });
   base = await app.start();

@@ -25,7 +25,14 @@ let statements: string[] | undefined;
 /** A served app over the test runtime's database, auth on, reading the events through `events`. */
 function servedApp(events: EventFeed, subscriptions?: AppOptions['subscriptions']) {
   return buildServedApp(t.database, {
-    settings: { authEnabled: true, heartbeatTimeoutMs: 5_000, commandsEnabled: true, events },
+    settings: {
+      authEnabled: true,
+      heartbeatTimeoutMs: 5_000,
+      commandsEnabled: true,
+      events,
+      logFeed: t.runtime.logFeed,
+      metricFeed: t.runtime.metricFeed,
+    },
     subscriptions,
   });
 }

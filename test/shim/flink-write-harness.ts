@@ -58,6 +58,8 @@ export async function startFlinkHarness(): Promise<FlinkHarness> {
     commandsEnabled: true,
     files: t.runtime.files,
     events: t.runtime.events,
+    logFeed: t.runtime.logFeed,
+    metricFeed: t.runtime.metricFeed,
   });
   const secured = buildServedApp(t.database, {
     settings: settings(true),

@@ -3,7 +3,13 @@ import { pino } from 'pino';
 import type { Database } from '../../src/db/client.ts';
 import { createApiToken } from '../../src/db/tokens.ts';
 import type { Role } from '../../src/lib/status.ts';
-import { createEventFeed, ensureCluster, type FileGuard } from '../../src/runtime/index.ts';
+import {
+  createEventFeed,
+  createLogFeed,
+  createMetricFeed,
+  ensureCluster,
+  type FileGuard,
+} from '../../src/runtime/index.ts';
 import { buildApp, type App, type AppOptions } from '../../src/server/app.ts';
 import { DIALECTS } from '../../src/shim/index.ts';
 import { contractOperation } from './contract.ts';
@@ -27,6 +33,8 @@ export function buildServedApp(database: Database, overrides: Partial<AppOptions
       heartbeatTimeoutMs: 5_000,
       commandsEnabled: true,
       events: createEventFeed(database),
+      logFeed: createLogFeed(database),
+      metricFeed: createMetricFeed(database),
     },
     secrets: testSecrets,
     host: '127.0.0.1',
@@ -68,6 +76,8 @@ export async function createTestApp(
   const { database } = testDb;
   await ensureCluster(database, 'default');
   const events = createEventFeed(database, { pollMs: 50 });
+  const logFeed = createLogFeed(database, { pollMs: 50 });
+  const metricFeed = createMetricFeed(database);
   const app = buildApp({
     database,
     logger: silentLogger,
@@ -77,6 +87,8 @@ export async function createTestApp(
       heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 5_000,
       files: options.files,
       events,
+      logFeed,
+      metricFeed,
     },
     secrets: testSecrets,
     host: '127.0.0.1',
@@ -101,6 +113,8 @@ export async function createTestApp(
     token: async (role) => (await createApiToken(database, role, `test ${role}`)).token,
     close: async () => {
       await events.close();
+      await logFeed.close();
+      await metricFeed.close();
       await testDb.close();
     },
   };

@@ -1,7 +1,8 @@
-import { and, asc, eq, gt, gte, ilike, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt } from 'drizzle-orm';
 import { logLines } from '../../db/schema/index.ts';
 import { BadInputError } from '../../lib/errors.ts';
 import { LOG_LEVEL_RANK, LOG_LEVELS, type LogLevel } from '../../lib/status.ts';
+import { logFilterConditions, MAX_LOG_SEARCH, type LogFilter } from '../../runtime/index.ts';
 import { builder } from '../builder.ts';
 import { requireRun } from '../lookups.ts';
 import { pageFromRows, pageSize } from '../pagination.ts';
@@ -25,6 +26,27 @@ export function parseLogCursor(after: string | null | undefined, path = 'after')
     );
   }
   return Number(after);
+}
+
+/** The filter arguments `logLines` and the `logs` subscription share. */
+export interface LogFilterArgs {
+  level?: LogLevel | null;
+  vertex?: string | null;
+  subtaskIndex?: number | null;
+  search?: string | null;
+}
+
+/** The filter arguments, checked, as the runtime's LogFilter (one definition for SQL and memory). */
+export function logFilterFrom(args: LogFilterArgs): LogFilter {
+  if (args.search && args.search.length > MAX_LOG_SEARCH) {
+    throw new BadInputError(`search must be at most ${MAX_LOG_SEARCH} characters`, { path: 'search' });
+  }
+  return {
+    minLevel: args.level ? LOG_LEVEL_RANK[args.level] : undefined,
+    vertex: args.vertex || undefined,
+    subtaskIndex: args.subtaskIndex ?? undefined,
+    search: args.search || undefined,
+  };
 }
 
 export const LogLineRef = builder.objectRef<LogLineRow>('LogLine').implement({
@@ -58,23 +80,11 @@ builder.queryFields((t) => ({
       const run = await requireRun(args.runId, ctx, 'runId');
       const limit = pageSize(args.first, 100);
       const after = parseLogCursor(args.after);
-      if (args.search && args.search.length > 200) {
-        throw new BadInputError('search must be at most 200 characters', { path: 'search' });
-      }
-      const filters: (SQL | undefined)[] = [
-        eq(logLines.runId, run.id),
-        gt(logLines.seq, after),
-        args.level ? gte(logLines.level, LOG_LEVEL_RANK[args.level]) : undefined,
-        args.vertex ? eq(logLines.vertex, args.vertex) : undefined,
-        args.subtaskIndex !== null && args.subtaskIndex !== undefined
-          ? eq(logLines.subtaskIndex, args.subtaskIndex)
-          : undefined,
-        args.search ? ilike(logLines.message, `%${args.search.replace(/[\\%_]/g, '\\$&')}%`) : undefined,
-      ];
+      const filter = logFilterFrom(args);
       const rows = await ctx.database.db
         .select()
         .from(logLines)
-        .where(and(...filters))
+        .where(and(eq(logLines.runId, run.id), gt(logLines.seq, after), ...logFilterConditions(filter)))
         .orderBy(asc(logLines.seq))
         .limit(limit + 1);
       return pageFromRows(rows, limit, (l) => String(l.seq), after > 0);
