@@ -152,7 +152,7 @@ describe('logs', () => {
     const runId = await newRun();
     await append(runId, 30);
     const tail = collect<TailBatch>(client(), TAIL_LOGS, { runId, after: 'HEAD' });
-    await until('the subscriber to join', () => logFeed.stats().subscribers === 1);
+    await until('the subscriber to join', () => logFeed.stats().joined === 1);
     await append(runId, 3);
     await until('the new lines', () => seqsOf(tail.results).length >= 3);
     expect(seqsOf(tail.results)).toEqual([31, 32, 33]);
@@ -171,7 +171,7 @@ describe('logs', () => {
     const filters = { level: 'WARN', vertex: 'v1', subtaskIndex: 1 };
     const tail = collect<TailBatch>(client(), TAIL_LOGS, { runId, ...filters });
     const searched = collect<TailBatch>(client(), TAIL_LOGS, { runId, search: 'disk full' });
-    await until('both to join', () => logFeed.stats().subscribers === 2);
+    await until('both to join', () => logFeed.stats().joined === 2);
     await append(runId, 40, (i) => shape(i + 40));
 
     const query = `query ($runId: ID!, $after: String, $first: Int, $level: LogLevel, $vertex: String,

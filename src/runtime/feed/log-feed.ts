@@ -32,6 +32,8 @@ export interface LogFeedStats {
   /** Runs with at least one subscriber (each has one shared stream). */
   streams: number;
   subscribers: number;
+  /** Subscribers that joined their run's shared read (the others are starting). */
+  joined: number;
   /** 1 while the poll timer runs, else 0. */
   timers: number;
   /** Whether the feed LISTENs on LOGS_CHANNEL. */
@@ -129,10 +131,15 @@ export function createLogFeed(database: Database, options: LogFeedOptions = {}):
       ),
     stats: () => {
       let subscribers = 0;
-      for (const stream of streams.values()) subscribers += stream.subscribers.size;
+      let joined = 0;
+      for (const stream of streams.values()) {
+        subscribers += stream.subscribers.size;
+        for (const subscriber of stream.subscribers) if (!subscriber.joining) joined++;
+      }
       return {
         streams: streams.size,
         subscribers,
+        joined,
         timers: timer ? 1 : 0,
         listening: listening !== undefined,
         peakBuffered,

@@ -1,0 +1,119 @@
+// Subscribers of one run share its reads: a wake-up (a batch of log lines committed) costs the same
+// number of statements with 1, 50 or 200 `logs` subscribers, counted as statement-count.test.ts
+// counts them (every statement the database client issues).
+import type { Client } from 'graphql-ws';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Database } from '../../src/db/client.ts';
+import { createApiToken } from '../../src/db/tokens.ts';
+import { LOG_LEVEL_RANK } from '../../src/lib/status.ts';
+import {
+  createEventFeed,
+  createLogFeed,
+  createMetricFeed,
+  type EventFeed,
+  type LogFeed,
+  type MetricFeed,
+} from '../../src/runtime/index.ts';
+import { appendLogLines } from '../../src/runtime/sql/append-log-lines.ts';
+import type { App } from '../../src/server/app.ts';
+import { buildServedApp } from '../support/app.ts';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { seedRun } from '../support/fixtures.ts';
+import { collect, seqsOf, TAIL_LOGS, wsClient, type Collected, type TailBatch } from '../support/log-tail.ts';
+import { until } from '../support/wait.ts';
+
+/** Long enough that only the NOTIFY of the append wakes the feed within the test. */
+const NO_POLL = 3_600_000;
+/** Subscriptions share sockets, as a dashboard's tabs would: 20 per client. */
+const PER_CLIENT = 20;
+
+let testDb: TestDatabase;
+let database: Database;
+let app: App;
+let baseUrl: string;
+let token: string;
+let events: EventFeed;
+let logFeed: LogFeed;
+let metricFeed: MetricFeed;
+const statements: string[] = [];
+
+beforeAll(async () => {
+  testDb = await createTestDatabase({ onStatement: (q) => statements.push(q) });
+  database = testDb.database;
+  events = createEventFeed(database);
+  logFeed = createLogFeed(database, { pollMs: NO_POLL });
+  metricFeed = createMetricFeed(database);
+  app = buildServedApp(database, {
+    settings: {
+      authEnabled: true,
+      heartbeatTimeoutMs: 5_000,
+      commandsEnabled: false,
+      events,
+      logFeed,
+      metricFeed,
+    },
+  });
+  baseUrl = await app.start();
+  token = (await createApiToken(database, 'viewer', 'log reader')).token;
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await logFeed?.close();
+  await metricFeed?.close();
+  await events?.close();
+  await testDb?.close();
+});
+
+/** Statements of one wake-up with `subscribers` subscribers of one run (the append excluded). */
+async function statementsPerWakeUp(subscribers: number): Promise<number> {
+  const { runId } = await seedRun(database, {
+    name: `fan-out-${subscribers}`,
+    vertices: 1,
+    parallelism: 1,
+    checkpoints: 0,
+  });
+  const clients: Client[] = [];
+  const tails: Collected<TailBatch>[] = [];
+  for (let i = 0; i < subscribers; i++) {
+    if (i % PER_CLIENT === 0) clients.push(wsClient(baseUrl, token));
+    tails.push(collect<TailBatch>(clients.at(-1)!, TAIL_LOGS, { runId, after: 'HEAD' }));
+  }
+  try {
+    await until(`${subscribers} subscribers to join`, () => logFeed.stats().joined === subscribers, {
+      timeoutMs: 60_000,
+    });
+    statements.length = 0;
+    const lines = Array.from({ length: 10 }, (_, i) => ({
+      at: new Date(),
+      level: LOG_LEVEL_RANK.INFO,
+      message: `wake ${i}`,
+    }));
+    await appendLogLines(database, runId, { id: null, name: null }, lines);
+    await until(`every subscriber to get the batch`, () =>
+      tails.every((tail) => seqsOf(tail.results).length === 10),
+    );
+    expect(tails.every((tail) => seqsOf(tail.results).join() === '1,2,3,4,5,6,7,8,9,10')).toBe(true);
+    const appends = statements.filter((q) => /insert into log_lines/i.test(q)).length;
+    expect(appends).toBe(1);
+    const reads = statements.filter((q) => !/insert into log_lines/i.test(q));
+    if (reads.length !== 1) console.log(reads);
+    return reads.length;
+  } finally {
+    await Promise.all(clients.map((client) => client.dispose()));
+    await until('the subscribers to leave', () => logFeed.stats().subscribers === 0);
+  }
+}
+
+it('a wake-up costs the same statements with 1, 50 or 200 subscribers of a run', async () => {
+  const counts: Record<number, number> = {};
+  for (const n of [1, 50, 200]) counts[n] = await statementsPerWakeUp(n);
+  console.log(
+    `logs: statements per wake-up: ${counts[1]} (1 subscriber), ${counts[50]} (50), ${counts[200]} (200)`,
+  );
+  expect(counts[50]).toBe(counts[1]);
+  expect(counts[200]).toBe(counts[1]);
+  // The run's status and head with its new lines, in one statement.
+  expect(counts[1]).toBe(1);
+  expect(logFeed.stats()).toMatchObject({ streams: 0, subscribers: 0, timers: 0, listening: false });
+}, 180_000);
