@@ -40,6 +40,9 @@ export interface LogFeedStats {
   listening: boolean;
   /** The most lines any subscriber has had queued since the feed was created (≤ maxBuffered). */
   peakBuffered: number;
+  /** How often a subscriber fell maxBuffered lines behind and was paused to catch up from its
+   * cursor, since the feed was created. */
+  pauses: number;
 }
 
 export interface LogFeed {
@@ -67,6 +70,7 @@ export function createLogFeed(database: Database, options: LogFeedOptions = {}):
   let listening: Promise<() => Promise<void>> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let peakBuffered = 0;
+  let pauses = 0;
   let closed = false;
 
   const startListening = () => {
@@ -100,6 +104,7 @@ export function createLogFeed(database: Database, options: LogFeedOptions = {}):
       ...settings,
       listening: listening.catch(() => {}),
       onQueued: (length) => (peakBuffered = Math.max(peakBuffered, length)),
+      onPaused: () => pauses++,
     });
     streams.set(runId, stream);
     return stream;
@@ -143,6 +148,7 @@ export function createLogFeed(database: Database, options: LogFeedOptions = {}):
         timers: timer ? 1 : 0,
         listening: listening !== undefined,
         peakBuffered,
+        pauses,
       };
     },
     close: async () => {

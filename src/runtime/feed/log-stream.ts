@@ -35,6 +35,8 @@ export interface LogStreamOptions {
   listening: Promise<unknown>;
   /** Called with each subscriber's queue length after an offer (the feed keeps the peak). */
   onQueued(length: number): void;
+  /** Called when a subscriber's queue overflowed and it was paused. */
+  onPaused(): void;
 }
 
 export interface RunLogStream {
@@ -74,6 +76,7 @@ export function createRunLogStream(
     if (subscriber.queue.length >= maxBuffered) {
       subscriber.behind = true;
       subscriber.queue = [];
+      options.onPaused();
     } else {
       subscriber.queue.push(line);
       options.onQueued(subscriber.queue.length);

@@ -1,0 +1,81 @@
+// A client that stops reading while a run logs 10,000 lines/s: the gateway keeps at most
+// `maxBuffered` lines for it (it is paused and later catches up from its cursor), its heap does not
+// grow with the lines written, and once the client reads again it gets every line, once, in order.
+// The test runs 4 s; bench/logs-stalled-client.ts runs the full 30 s on PostgreSQL.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Database } from '../../src/db/client.ts';
+import { createApiToken } from '../../src/db/tokens.ts';
+import {
+  createEventFeed,
+  createLogFeed,
+  createMetricFeed,
+  type EventFeed,
+  type LogFeed,
+  type MetricFeed,
+} from '../../src/runtime/index.ts';
+import type { App } from '../../src/server/app.ts';
+import { buildServedApp } from '../support/app.ts';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { seedRun } from '../support/fixtures.ts';
+import { runStalledClient } from '../support/log-stall.ts';
+import { until } from '../support/wait.ts';
+
+const MAX_BUFFERED = 1_000;
+
+let testDb: TestDatabase;
+let database: Database;
+let app: App;
+let baseUrl: string;
+let token: string;
+let events: EventFeed;
+let logFeed: LogFeed;
+let metricFeed: MetricFeed;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  database = testDb.database;
+  events = createEventFeed(database);
+  logFeed = createLogFeed(database, { pollMs: 200, maxBuffered: MAX_BUFFERED });
+  metricFeed = createMetricFeed(database);
+  app = buildServedApp(database, {
+    settings: {
+      authEnabled: true,
+      heartbeatTimeoutMs: 5_000,
+      commandsEnabled: false,
+      events,
+      logFeed,
+      metricFeed,
+    },
+  });
+  baseUrl = await app.start();
+  token = (await createApiToken(database, 'viewer', 'slow reader')).token;
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await logFeed?.close();
+  await metricFeed?.close();
+  await events?.close();
+  await testDb?.close();
+});
+
+it('a stalled client costs at most maxBuffered lines and then gets every line', async () => {
+  const { runId } = await seedRun(database, { name: 'stalled', vertices: 1, parallelism: 1, checkpoints: 0 });
+  const result = await runStalledClient({
+    database,
+    baseUrl,
+    token,
+    logFeed,
+    runId,
+    linesPerSecond: 10_000,
+    seconds: 4,
+  });
+  console.log(`logs-backpressure: ${JSON.stringify(result)}`);
+  expect(result.exact).toBe(true);
+  // The client really stalled: its queue filled and it was paused at least once.
+  expect(result.pauses).toBeGreaterThan(0);
+  expect(result.peakBuffered).toBeLessThanOrEqual(MAX_BUFFERED);
+  // And the heap (after full collections) grew by less than what was written meanwhile.
+  expect(result.heapPeakMb - result.heapBeforeMb).toBeLessThan(result.writtenMb);
+  await until('the feed to let go of the client', () => logFeed.stats().subscribers === 0);
+});
