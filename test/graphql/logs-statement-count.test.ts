@@ -1,6 +1,7 @@
 // Subscribers of one run share its reads: a wake-up (a batch of log lines committed) costs the same
 // number of statements with 1, 50 or 200 `logs` subscribers, counted as statement-count.test.ts
-// counts them (every statement the database client issues).
+// counts them (every statement the database client issues); 50 `metrics` subscribers cost one
+// statement per tick.
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
@@ -24,6 +25,9 @@ import { until } from '../support/wait.ts';
 
 /** Long enough that only the NOTIFY of the append wakes the feed within the test. */
 const NO_POLL = 3_600_000;
+const METRICS = `subscription ($runId: ID!, $intervalMs: Int) {
+  metrics(runId: $runId, intervalMs: $intervalMs) { at values { name value } }
+}`;
 /** Subscriptions share sockets, as a dashboard's tabs would: 20 per client. */
 const PER_CLIENT = 20;
 
@@ -117,3 +121,42 @@ it('a wake-up costs the same statements with 1, 50 or 200 subscribers of a run',
   expect(counts[1]).toBe(1);
   expect(logFeed.stats()).toMatchObject({ streams: 0, subscribers: 0, timers: 0, listening: false });
 }, 180_000);
+
+it('50 metric subscribers of a run share one stream: one statement per tick, whoever listens', async () => {
+  const seeded = await seedRun(database, {
+    name: 'metric-fan-out',
+    vertices: 2,
+    parallelism: 1,
+    checkpoints: 0,
+  });
+  const clients = [wsClient(baseUrl, token), wsClient(baseUrl, token)];
+  const watches = Array.from({ length: 50 }, (_, i) =>
+    collect<{ metrics: { values: unknown[] } }>(clients[i % 2]!, METRICS, {
+      runId: seeded.runId,
+      intervalMs: 250,
+    }),
+  );
+  try {
+    await until('every first update', () => watches.every((w) => w.results.length === 1));
+    expect(metricFeed.stats()).toMatchObject({ streams: 1, subscribers: 50 });
+    statements.length = 0;
+    const readsBefore = metricFeed.stats().reads;
+    await until('a few ticks', () => metricFeed.stats().reads >= readsBefore + 4);
+    // Reads are counted as they start: let the last one issue its statement before counting (one
+    // that started just before the count was reset may add one more).
+    const metricReads = () => statements.filter((q) => /from metrics_current/i.test(q)).length;
+    await until(
+      'the statements of those ticks',
+      () => metricReads() >= metricFeed.stats().reads - readsBefore,
+    );
+    const reads = metricFeed.stats().reads - readsBefore;
+    const others = statements.filter((q) => !/from metrics_current/i.test(q));
+    console.log(`metrics: ${reads} ticks with 50 subscribers cost ${metricReads()} statements`);
+    expect(metricReads()).toBeGreaterThanOrEqual(reads);
+    expect(metricReads()).toBeLessThanOrEqual(reads + 1);
+    expect(others).toEqual([]);
+  } finally {
+    await Promise.all(clients.map((client) => client.dispose()));
+    await until('the watchers to leave', () => metricFeed.stats().streams === 0);
+  }
+});

@@ -32,8 +32,11 @@ export interface MetricFeedOptions {
 }
 
 export interface MetricFeedStats {
+  /** Runs with at least one subscriber (each has one shared stream and one timer). */
   streams: number;
   subscribers: number;
+  /** Reads of metrics_current since the feed was created (one per stream per tick). */
+  reads: number;
 }
 
 export interface MetricFeed {
@@ -53,6 +56,7 @@ export function createMetricFeed(database: Database, options: MetricFeedOptions 
   const lookbackMs = options.lookbackMs ?? 5_000;
   const streams = new Map<string, RunMetricStream>();
   let closed = false;
+  let reads = 0;
 
   async function* watch(runId: string, watchOptions: WatchMetricsOptions): AsyncGenerator<MetricUpdate> {
     let signalled = deferred<void>();
@@ -65,7 +69,11 @@ export function createMetricFeed(database: Database, options: MetricFeedOptions 
     };
     let stream = streams.get(runId);
     if (!stream) {
-      stream = createRunMetricStream(database, runId, { lookbackMs, logger: options.logger });
+      stream = createRunMetricStream(database, runId, {
+        lookbackMs,
+        logger: options.logger,
+        onRead: () => reads++,
+      });
       streams.set(runId, stream);
     }
     const own = stream;
@@ -110,7 +118,7 @@ export function createMetricFeed(database: Database, options: MetricFeedOptions 
     stats: () => {
       let subscribers = 0;
       for (const stream of streams.values()) subscribers += stream.subscribers.size;
-      return { streams: streams.size, subscribers };
+      return { streams: streams.size, subscribers, reads };
     },
     close: async () => {
       closed = true;

@@ -42,6 +42,8 @@ export function createRunMetricStream(
      * began earlier but committed later still has an `at` inside this window. */
     lookbackMs: number;
     logger?: Logger;
+    /** Called before each read (the feed counts them). */
+    onRead(): void;
   },
 ): RunMetricStream {
   const subscribers = new Set<MetricSubscriber>();
@@ -56,6 +58,7 @@ export function createRunMetricStream(
     subscriber.names === undefined || subscriber.names.has(row.name);
 
   const read = async () => {
+    options.onRead();
     const rows = await readRunMetrics(database, runId, newestAt === 0 ? 0 : newestAt - options.lookbackMs);
     if (closed) return;
     const woken = new Set<MetricSubscriber>();
