@@ -98,6 +98,15 @@ const EXCEPTION = rowReader(runExceptions, 'e');
 const METRIC = rowReader(metricsCurrent, 'm');
 const STATUS_CHANGE = rowReader(runStatusHistory, 'h');
 
+/** One subtask's acknowledgement of a checkpoint, with the vertex and index of the subtask. */
+export interface CheckpointAckRow {
+  checkpointId: string;
+  vertexId: string;
+  subtaskIndex: number;
+  stateSize: number;
+  ackedAt: Date;
+}
+
 /** A statement that reads the rows of a batch of keys: constant text whose only parameter ($1) is
  * the array of keys, and the key each row belongs to. */
 interface KeyedStatement<Row> {
@@ -180,6 +189,28 @@ const STATEMENTS = {
     `select distinct on (r.job_id) ${RUN.columns} from runs r
      where r.job_id = any($1::uuid[])
      order by r.job_id, r.num desc`,
+  ),
+  /** Who acknowledged each checkpoint (the state itself stays out: it can be large). */
+  acksByCheckpoint: {
+    text: `
+      select a.checkpoint_id as "checkpointId", s.vertex_id as "vertexId", s.index as "subtaskIndex",
+        a.state_size as "stateSize", (extract(epoch from a.acked_at) * 1000)::float8 as "ackedAt"
+      from checkpoint_acks a join subtasks s on s.id = a.subtask_id
+      where a.checkpoint_id = any($1::uuid[])
+      order by s.vertex_id, s.index`,
+    read: (rows) => {
+      for (const row of rows) row.ackedAt = new Date(row.ackedAt as number);
+      return rows as unknown as CheckpointAckRow[];
+    },
+    keyOf: (r) => r.checkpointId,
+  } satisfies KeyedStatement<CheckpointAckRow>,
+  /** The subtasks placed on each node that still hold its slots (what a TaskManager has allocated). */
+  liveSubtasksByNode: keyed(
+    SUBTASK,
+    (r) => r.nodeId ?? '',
+    `select ${SUBTASK.columns} from subtasks s
+     where s.node_id = any($1::uuid[]) and s.status in ${sqlLiteral(SLOT_HOLDING_STATUSES)}
+     order by s.run_id, s.index`,
   ),
   /** Slots taken on each node: assignments placed there and not yet ended. */
   slotsUsedByNode: {
@@ -352,6 +383,8 @@ export function createLoaders(database: Database) {
     checkpointPage: checkpointPages(database),
     metricsByKey: many(load, STATEMENTS.metricsByKey),
     latestRunByJob: one(load, STATEMENTS.latestRunByJob),
+    acksByCheckpoint: many(load, STATEMENTS.acksByCheckpoint),
+    liveSubtasksByNode: many(load, STATEMENTS.liveSubtasksByNode),
     slotsUsedByNode: new DataLoader<string, number>(async (ids) => {
       const byKey = await load(STATEMENTS.slotsUsedByNode, ids);
       return ids.map((id) => byKey.get(id)?.[0]?.used ?? 0);

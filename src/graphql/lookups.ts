@@ -1,11 +1,13 @@
 // Resolving what a client names (a job by name, a run by id) into rows, with the errors to show.
 import { and, eq, isNull } from 'drizzle-orm';
 import { jobs } from '../db/schema/index.ts';
-import { NotFoundError } from '../lib/errors.ts';
+import { BadInputError, NotFoundError } from '../lib/errors.ts';
+import { isUuid } from '../lib/ids.ts';
 import { parseInput } from '../lib/parse-input.ts';
 import { checkName, runIdSchema } from '../runtime/index.ts';
 import type { GraphQLContext } from './context.ts';
 import type { JobRow, RunRow } from '../db/schema/index.ts';
+import type { NodeRowWithAge } from '../db/node-liveness.ts';
 
 /** A live (not deleted) job by name, or NOT_FOUND; a name no job can have is BAD_USER_INPUT. */
 export async function requireJobByName(name: string, ctx: GraphQLContext, path = 'name'): Promise<JobRow> {
@@ -24,4 +26,13 @@ export async function requireRun(id: string, ctx: GraphQLContext, path = 'id'): 
   const run = await ctx.loaders.run.load(id);
   if (!run) throw new NotFoundError('run', id);
   return run;
+}
+
+/** A node by id, or NOT_FOUND; an id that is not a uuid is BAD_USER_INPUT naming `path`. */
+export async function requireNode(id: string, ctx: GraphQLContext, path = 'node'): Promise<NodeRowWithAge> {
+  if (!isUuid(id))
+    throw new BadInputError(`${path} must be a node id (a uuid), got ${JSON.stringify(id)}`, { path });
+  const node = await ctx.loaders.node.load(id);
+  if (!node) throw new NotFoundError('node', id);
+  return node;
 }

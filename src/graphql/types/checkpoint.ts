@@ -2,6 +2,7 @@ import { resolveCheckpointLocation } from '../../runtime/index.ts';
 import { builder } from '../builder.ts';
 import { CheckpointKindEnum, CheckpointStatusEnum } from './enums.ts';
 import { mustExist } from '../must-exist.ts';
+import { CheckpointAckRef } from './checkpoint-ack.ts';
 import { CheckpointRef, RunRef } from './refs.ts';
 
 CheckpointRef.implement({
@@ -19,6 +20,14 @@ CheckpointRef.implement({
     durationMs: t.exposeInt('durationMs', { nullable: true }),
     stateSize: t.float({ description: 'Bytes of state acknowledged.', resolve: (c) => Number(c.stateSize) }),
     location: t.exposeString('location', { nullable: true }),
+    expectedAcks: t.exposeInt('expectedAcks', {
+      description: 'Acknowledgements it needs to complete (one per task group of the run).',
+    }),
+    acks: t.field({
+      type: [CheckpointAckRef],
+      description: 'The subtasks that acknowledged it so far, by vertex and index.',
+      resolve: (c, _a, ctx) => ctx.loaders.acksByCheckpoint.load(c.id),
+    }),
     failureReason: t.exposeString('failureReason', { nullable: true }),
     run: t.field({
       type: RunRef,

@@ -5,7 +5,8 @@ import { requireJobByName, requireRun } from '../lookups.ts';
 import { mustExist } from '../must-exist.ts';
 import { decodeKeyCursor, encodeKeyCursor, pageFromRows, pageSize } from '../pagination.ts';
 import { RunStatusEnum, RunTriggerEnum } from './enums.ts';
-import { CheckpointRef, JobRef, RunExceptionRef, RunRef, VertexRef } from './refs.ts';
+import { metricKey } from '../../lib/metric-keys.ts';
+import { CheckpointRef, JobRef, MetricRef, RunExceptionRef, RunRef, VertexRef } from './refs.ts';
 import { runsPage } from './run-pages.ts';
 
 const RunStatusChangeRef = builder
@@ -96,6 +97,16 @@ RunRef.implement({
         const after = decodeKeyCursor<number>(args.after, 'number');
         const rows = await ctx.loaders.checkpointPage.load({ runId: r.id, limit: limit + 1, below: after });
         return pageFromRows(rows, limit, (c) => encodeKeyCursor(c.number), after !== undefined);
+      },
+    }),
+    metrics: t.field({
+      type: [MetricRef],
+      description:
+        'Current run-level metrics: numRecordsIn (what sources read), numRecordsOut (what sinks wrote), their rates.',
+      args: { names: t.arg.stringList({ description: 'Only these metrics.' }) },
+      resolve: async (r, { names }, ctx) => {
+        const rows = await ctx.loaders.metricsByKey.load(metricKey.run(r.id));
+        return names ? rows.filter((m) => names.includes(m.name)) : rows;
       },
     }),
     exceptions: t.field({

@@ -2,7 +2,8 @@ import { asc, eq } from 'drizzle-orm';
 import { subtaskAttempts } from '../../db/schema/index.ts';
 import { builder } from '../builder.ts';
 import { SubtaskStatusEnum } from './enums.ts';
-import { SubtaskRef, WorkerNodeRef } from './refs.ts';
+import { metricKey } from '../../lib/metric-keys.ts';
+import { MetricRef, SubtaskRef, WorkerNodeRef } from './refs.ts';
 
 const SubtaskAttemptRef = builder.objectRef<typeof subtaskAttempts.$inferSelect>('SubtaskAttempt').implement({
   description: 'One numbered attempt of a subtask, on the node it ran on.',
@@ -35,6 +36,17 @@ SubtaskRef.implement({
     }),
     startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (s) => s.startedAt }),
     endedAt: t.field({ type: 'DateTime', nullable: true, resolve: (s) => s.endedAt }),
+    runId: t.id({ description: 'The run this subtask belongs to.', resolve: (s) => s.runId }),
+    vertexId: t.id({ description: 'The vertex this subtask is an instance of.', resolve: (s) => s.vertexId }),
+    metrics: t.field({
+      type: [MetricRef],
+      description: "This subtask's current metrics (numRecordsIn, numRecordsOut, their rates, numBytesOut).",
+      args: { names: t.arg.stringList({ description: 'Only these metrics.' }) },
+      resolve: async (s, { names }, ctx) => {
+        const rows = await ctx.loaders.metricsByKey.load(metricKey.subtask(s.runId, s.vertexId, s.index));
+        return names ? rows.filter((m) => names.includes(m.name)) : rows;
+      },
+    }),
     attempts: t.field({
       type: [SubtaskAttemptRef],
       resolve: (s, _args, ctx) =>

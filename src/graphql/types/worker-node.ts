@@ -6,7 +6,7 @@ import { NodeStatus } from '../../lib/status.ts';
 import { mustExist } from '../must-exist.ts';
 import { builder } from '../builder.ts';
 import { NodeStatusEnum } from './enums.ts';
-import { ClusterRef, MetricRef, WorkerNodeRef } from './refs.ts';
+import { ClusterRef, MetricRef, SubtaskRef, WorkerNodeRef } from './refs.ts';
 import { metricKey } from '../../lib/metric-keys.ts';
 
 /** A node's status as readers see it: one that is not live (db/node-liveness.ts) is DOWN, whether
@@ -40,12 +40,18 @@ WorkerNodeRef.implement({
     metrics: t.field({
       type: [MetricRef],
       description:
-        "The node's own metrics: cpuPercent, memoryRssBytes, heapUsedBytes, slotsUsed, slotsTotal.",
+        "The node's own metrics: cpuPercent, memoryRssBytes, heapUsedBytes, heapTotalBytes, slotsUsed, " +
+        'slotsTotal, and its machine: cpuCores, memoryTotalBytes, memoryFreeBytes.',
       args: { names: t.arg.stringList({ description: 'Only these metrics.' }) },
       resolve: async (n, { names }, ctx) => {
         const rows = await ctx.loaders.metricsByKey.load(metricKey.node(n.id));
         return names ? rows.filter((m) => names.includes(m.name)) : rows;
       },
+    }),
+    subtasks: t.field({
+      type: [SubtaskRef],
+      description: 'The subtasks placed on this node that hold a slot now (SCHEDULED to RUNNING).',
+      resolve: (n, _args, ctx) => ctx.loaders.liveSubtasksByNode.load(n.id),
     }),
     tags: t.field({
       type: [TagRef],

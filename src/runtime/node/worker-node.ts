@@ -1,6 +1,6 @@
 // A worker node's membership: it registers, heartbeats and deregisters. What it runs is the
 // executor's business (runtime/node/executor.ts); this file only keeps the node visible and alive.
-import { hostname } from 'node:os';
+import { availableParallelism, freemem, hostname, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
@@ -84,6 +84,11 @@ export async function registerWorkerNode(options: WorkerNodeOptions): Promise<Wo
       cpuPercent: elapsedUs > 0 ? (100 * (used.user + used.system)) / elapsedUs : 0,
       memoryRssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
+      heapTotalBytes: memory.heapTotal,
+      // The machine, for readers that describe a worker's hardware (Flink's TaskManager page).
+      cpuCores: availableParallelism(),
+      memoryTotalBytes: totalmem(),
+      memoryFreeBytes: freemem(),
       slotsTotal: options.slots,
       slotsUsed: options.slotsUsed?.() ?? 0,
     });
