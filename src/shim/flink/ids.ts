@@ -1,6 +1,6 @@
 // Flink's identifiers and how jobgate's map onto them. A run id is already a JobID (32 lowercase hex);
-// a vertex's JobVertexID is its uuid without dashes (32 hex, stable and reversible); a TaskManager's
-// ResourceID is the node's name.
+// a vertex's JobVertexID and a node's TaskManager ResourceID are their uuids without dashes (32 hex,
+// stable, and the form Flink's spec gives every id).
 import { badParameter } from './respond.ts';
 
 const HEX32 = /^[0-9a-fA-F]{32}$/;
@@ -11,15 +11,15 @@ export function parseHex32(name: string, value: string): string {
   return value.toLowerCase();
 }
 
-/** A vertex uuid as a Flink JobVertexID. */
-export function vertexIdOf(uuid: string): string {
+/** A uuid (a vertex's, a node's) as a Flink id: its 32 hex digits. */
+export function hexOfUuid(uuid: string): string {
   return uuid.replaceAll('-', '').toLowerCase();
 }
 
-/** A JobVertexID back to the vertex uuid it came from. */
-export function vertexUuidOf(hex: string): string {
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
+/** A vertex uuid as a Flink JobVertexID. */
+export const vertexIdOf = hexOfUuid;
+/** A node uuid as a TaskManager's ResourceID. */
+export const taskManagerIdOf = hexOfUuid;
 
 /** A non-negative integer path parameter (`:subtaskindex`, `:attempt`, `:checkpointid`), or a 400. */
 export function parseIndex(name: string, value: string): number {
