@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark in turn, printed as one markdown section for BENCHMARKS.md.
 // Progress goes to stderr; stdout is the markdown only (npm run bench > results.md).
 import { checkpointBench } from './checkpoint-bench.ts';
+import { flinkShimBench } from './flink-shim.ts';
 import { heavyQueryBench } from './heavy-queries.ts';
 import { machine, machineMarkdown } from './machine.ts';
 import { runQueryBench } from './run-query.ts';
@@ -21,6 +22,8 @@ await runMain(async () => {
   const checkpoints = await checkpointBench();
   progress('running the heavy-query isolation benchmark');
   const heavy = await heavyQueryBench();
+  progress('running the Flink shim benchmark');
+  const flinkShim = await flinkShimBench();
   const minutes = (Date.now() - started.getTime()) / 60_000;
   return [
     `## Results of ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
@@ -38,5 +41,7 @@ await runMain(async () => {
     checkpoints,
     '',
     heavy,
+    '',
+    flinkShim,
   ].join('\n');
 });

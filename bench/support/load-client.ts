@@ -6,6 +6,8 @@ import { Agent, request } from 'node:http';
 
 export interface LoadConfig {
   url: string;
+  /** POST (default) sends `body` as JSON; GET sends no body (a REST dialect's read). */
+  method?: 'GET' | 'POST';
   /** The request body; with several, worker i sends bodies[i % length] (e.g. one run per worker). */
   body: string | string[];
   concurrency: number;
@@ -26,28 +28,25 @@ export interface LoadSample {
   latenciesMs: number[];
 }
 
-function post(agent: Agent, url: URL, body: Buffer): Promise<{ status: number; bytes: number }> {
+function send(
+  agent: Agent,
+  url: URL,
+  method: 'GET' | 'POST',
+  body: Buffer,
+): Promise<{ status: number; bytes: number }> {
+  const headers: Record<string, string | number> =
+    method === 'POST'
+      ? { 'content-type': 'application/json', 'content-length': body.length, accept: 'application/json' }
+      : { accept: 'application/json' };
   return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': body.length,
-          accept: 'application/json',
-        },
-      },
-      (res) => {
-        let bytes = 0;
-        res.on('data', (chunk: Buffer) => (bytes += chunk.length));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
-        res.on('error', reject);
-      },
-    );
+    const req = request(url, { method, agent, headers }, (res) => {
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
+      res.on('error', reject);
+    });
     req.on('error', reject);
-    req.end(body);
+    req.end(method === 'POST' ? body : undefined);
   });
 }
 
@@ -71,7 +70,7 @@ async function run(config: LoadConfig): Promise<LoadSample> {
       const t0 = performance.now();
       let failure: string | undefined;
       try {
-        const { status, bytes } = await post(agent, url, body);
+        const { status, bytes } = await send(agent, url, config.method ?? 'POST', body);
         if (status !== 200) failure = `HTTP ${status}`;
         else if (bytes !== expectBytes) failure = `${bytes} bytes, expected ${expectBytes}`;
       } catch (err) {
