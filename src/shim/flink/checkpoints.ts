@@ -8,7 +8,7 @@ import { parseHex32, parseIndex, vertexIdOf } from './ids.ts';
 import { metricsAnswer } from './metric-answers.ts';
 import { query } from './query.ts';
 import { FlinkException, FlinkRestError, flinkJson } from './respond.ts';
-import { loadRun, ms, type RunData } from './run-data.ts';
+import { jobNotFound, loadRun, ms } from './run-data.ts';
 
 /** How many checkpoints the history shows (web.checkpoints.history's default). */
 const HISTORY = 10;
@@ -36,8 +36,12 @@ interface CheckpointData {
   acks: AckData[];
 }
 
+/** A run as the checkpoint routes need it, with its checkpoints, in one document. */
 const CHECKPOINTS = `query FlinkCheckpoints($id: ID!, $first: Int!) {
   run(id: $id) {
+    id status createdAt startedAt attempt
+    job { checkpointIntervalMs }
+    vertices { id parallelism subtasks { index } }
     metrics { name value }
     restoredFrom { number kind location completedAt triggeredAt }
     checkpoints(first: $first) {
@@ -49,27 +53,35 @@ const CHECKPOINTS = `query FlinkCheckpoints($id: ID!, $first: Int!) {
   }
 }`;
 
-interface CheckpointsData {
-  run: {
-    metrics: { name: string; value: number }[];
-    restoredFrom: {
-      number: number;
-      kind: string;
-      location: string | null;
-      completedAt: string | null;
-      triggeredAt: string;
-    } | null;
-    checkpoints: { nodes: CheckpointData[] };
-  };
+interface CheckpointRun {
+  id: string;
+  status: string;
+  createdAt: string;
+  startedAt: string | null;
+  attempt: number;
+  job: { checkpointIntervalMs: number | null };
+  vertices: { id: string; parallelism: number; subtasks: { index: number }[] }[];
+  metrics: { name: string; value: number }[];
+  restoredFrom: {
+    number: number;
+    kind: string;
+    location: string | null;
+    completedAt: string | null;
+    triggeredAt: string;
+  } | null;
+  checkpoints: { nodes: CheckpointData[] };
 }
 
-async function loadCheckpoints(
-  call: RouteCall,
-  first: number,
-): Promise<{ run: RunData; data: CheckpointsData['run'] }> {
-  const run = await loadRun(call.ctx, call.params.jobid!);
-  const { run: data } = await query<CheckpointsData>(call.ctx, CHECKPOINTS, { id: run.id, first });
-  return { run, data };
+/** The run `:jobid` names with its newest `first` checkpoints, or 400 / 404. */
+async function loadCheckpoints(call: RouteCall, first: number): Promise<CheckpointRun> {
+  const id = parseHex32('jobid', call.params.jobid!);
+  const data = await query<{ run: CheckpointRun }>(
+    call.ctx,
+    CHECKPOINTS,
+    { id, first },
+    { notFound: jobNotFound(id) },
+  );
+  return data.run;
 }
 
 const isSavepoint = (c: { kind: string }) => c.kind === 'SAVEPOINT';
@@ -77,7 +89,7 @@ const isSavepoint = (c: { kind: string }) => c.kind === 'SAVEPOINT';
 /** Per-vertex statistics of one checkpoint (TaskCheckpointStatistics). A chain acknowledges once
  * per parallel index for all its vertices, so a vertex's subtask counts as acknowledged when its
  * index has acknowledged; the state size goes to the vertex that holds it. */
-function taskStats(run: RunData, checkpoint: CheckpointData) {
+function taskStats(run: CheckpointRun, checkpoint: CheckpointData) {
   const ackedAt = new Map<number, number>();
   for (const ack of checkpoint.acks) {
     ackedAt.set(ack.subtaskIndex, Math.max(ackedAt.get(ack.subtaskIndex) ?? 0, ms(ack.ackedAt, 0)));
@@ -110,7 +122,7 @@ function taskStats(run: RunData, checkpoint: CheckpointData) {
 }
 
 /** CheckpointStatistics with its className discriminator and the fields of its kind. */
-function checkpointStats(run: RunData, c: CheckpointData) {
+function checkpointStats(run: CheckpointRun, c: CheckpointData) {
   const latestAck = c.acks.length ? Math.max(...c.acks.map((a) => ms(a.ackedAt, 0))) : -1;
   const tasks = taskStats(run, c);
   const numSubtasks = run.vertices.reduce((sum, v) => sum + v.parallelism, 0);
@@ -167,19 +179,19 @@ function summary(values: number[]) {
 }
 
 /** Checkpointing is on for a run whose job has an interval, or that has checkpoints anyway. */
-function checkpointingOff(run: RunData, checkpoints: readonly CheckpointData[]): boolean {
+function checkpointingOff(run: CheckpointRun, checkpoints: readonly CheckpointData[]): boolean {
   return run.job.checkpointIntervalMs === null && checkpoints.length === 0;
 }
 
 /** GET /jobs/:jobid/checkpoints. */
 export async function getCheckpoints(call: RouteCall): Promise<Response> {
-  const { run, data } = await loadCheckpoints(call, DETAILS_WINDOW);
-  const all = data.checkpoints.nodes;
+  const run = await loadCheckpoints(call, DETAILS_WINDOW);
+  const all = run.checkpoints.nodes;
   if (checkpointingOff(run, all)) throw new FlinkRestError(404, 'Checkpointing has not been enabled.');
   const count = (status: CheckpointStatus) => all.filter((c) => c.status === status).length;
   const completed = all.filter((c) => c.status === CheckpointStatus.COMPLETED);
   const newest = (list: CheckpointData[]) => (list[0] ? checkpointStats(run, list[0]) : null);
-  const restored = data.restoredFrom;
+  const restored = run.restoredFrom;
   return flinkJson(
     {
       counts: {
@@ -249,8 +261,8 @@ export async function getCheckpointConfig(call: RouteCall): Promise<Response> {
 
 async function findCheckpoint(call: RouteCall) {
   const number = parseIndex('checkpointid', call.params.checkpointid!);
-  const { run, data } = await loadCheckpoints(call, DETAILS_WINDOW);
-  const checkpoint = data.checkpoints.nodes.find((c) => c.number === number);
+  const run = await loadCheckpoints(call, DETAILS_WINDOW);
+  const checkpoint = run.checkpoints.nodes.find((c) => c.number === number);
   if (!checkpoint) {
     throw new FlinkRestError(
       404,
@@ -318,8 +330,8 @@ export async function getCheckpointSubtasks(call: RouteCall): Promise<Response> 
 /** GET /jobs/:jobid/metrics: Flink's job-scope metrics (uptime, restarts, checkpoint figures) and
  * jobgate's run-level record counters. */
 export async function getJobMetrics(call: RouteCall): Promise<Response> {
-  const { run, data } = await loadCheckpoints(call, DETAILS_WINDOW);
-  const all = data.checkpoints.nodes;
+  const run = await loadCheckpoints(call, DETAILS_WINDOW);
+  const all = run.checkpoints.nodes;
   const completed = all.filter((c) => c.status === CheckpointStatus.COMPLETED);
   const last = completed[0];
   const now = Date.now();
@@ -334,12 +346,12 @@ export async function getJobMetrics(call: RouteCall): Promise<Response> {
     ['numberOfInProgressCheckpoints', all.filter((c) => c.status === CheckpointStatus.IN_PROGRESS).length],
     ['numberOfCompletedCheckpoints', completed.length],
     ['numberOfFailedCheckpoints', all.filter((c) => c.status === CheckpointStatus.FAILED).length],
-    ['lastCheckpointRestoreTimestamp', data.restoredFrom ? start : -1],
+    ['lastCheckpointRestoreTimestamp', run.restoredFrom ? start : -1],
     ['lastCheckpointSize', last?.stateSize ?? -1],
     ['lastCheckpointFullSize', last?.stateSize ?? -1],
     ['lastCheckpointDuration', last?.durationMs ?? -1],
     ['lastCheckpointExternalPath', last?.location ?? 'n/a'],
   ]);
-  for (const metric of data.metrics) available.set(metric.name, metric.value);
+  for (const metric of run.metrics) available.set(metric.name, metric.value);
   return metricsAnswer(call, available);
 }
