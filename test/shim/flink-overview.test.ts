@@ -3,6 +3,8 @@
 // and content type; any other prefix, an unknown path or a wrong method answer Flink's 404.
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseFlags, settingsFrom } from '../../src/bin/settings.ts';
+import { parseConfig } from '../../src/config.ts';
 import type { App } from '../../src/server/app.ts';
 import { buildServedApp, createTestApp, type TestApp } from '../support/app.ts';
 
@@ -80,5 +82,46 @@ describe('GET /overview', () => {
     const body = (await res.json()) as { errors: string[] };
     expect(body.errors).toHaveLength(1);
     expect(typeof body.errors[0]).toBe('string');
+  });
+});
+
+describe('the Flink port', () => {
+  it('is 8081 by default; --flink-port (or JOBGATE_FLINK_PORT) moves it, and 0 turns it off', () => {
+    const configFrom = (argv: string[], env: Record<string, string> = {}) =>
+      parseConfig(settingsFrom(parseFlags(argv).values, env));
+    expect(configFrom([]).dialectPorts.flink).toBe(8081);
+    expect(configFrom(['--flink-port', '18081']).dialectPorts.flink).toBe(18081);
+    expect(configFrom([], { JOBGATE_FLINK_PORT: '0' }).dialectPorts.flink).toBe(0);
+    expect(configFrom(['--flink-port', '0']).dialectPorts.flink).toBe(0);
+  });
+
+  it('off: no listener of its own, still served under /compat/flink/', async () => {
+    const off = buildServedApp(t.database, { dialectPorts: { flink: 0 } });
+    try {
+      const url = await off.start();
+      expect(off.dialectUrls()).toEqual({});
+      expect((await get(`${url}/compat/flink/overview`)).status).toBe(200);
+    } finally {
+      await off.stop();
+    }
+  });
+});
+
+describe('CORS', () => {
+  it('names a configured origin in Access-Control-Allow-Origin, and only that one', async () => {
+    const origin = 'http://dashboard.example';
+    const open = buildServedApp(t.database, { corsOrigins: [origin] });
+    try {
+      const url = await open.start();
+      const allowed = await get(`${url}/compat/flink/overview`, { headers: { origin } });
+      expect(allowed.status).toBe(200);
+      expect(allowed.headers.get('access-control-allow-origin')).toBe(origin);
+      // Another origin is refused by the browser guard before the dialect (403), with no header.
+      const other = await get(`${url}/compat/flink/overview`, { headers: { origin: 'http://evil.example' } });
+      expect(other.status).toBe(403);
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    } finally {
+      await open.stop();
+    }
   });
 });
