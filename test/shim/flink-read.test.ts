@@ -328,6 +328,7 @@ describe('the calls Flink’s web dashboard makes (DASHBOARD.md, observed list) 
       `${job}/checkpoints/config`,
       `${job}/checkpoints/details/${checkpointNumber}`,
       `${job}/config`,
+      `${job}/jobmanager/config`,
       '/taskmanagers',
       tm,
       `${tm}/metrics?get=Status.JVM.Memory.Heap.Used`,

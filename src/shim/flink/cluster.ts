@@ -3,6 +3,7 @@
 // configuration is what the schema can say about the installation (version, nodes, slots, jobs).
 import type { RouteCall } from '../core/index.ts';
 import { metricsAnswer } from './metric-answers.ts';
+import { loadRun } from './run-data.ts';
 import { query } from './query.ts';
 import { flinkJson } from './respond.ts';
 import { FLINK_REVISION, FLINK_VERSION } from './version.ts';
@@ -63,6 +64,13 @@ export async function getJobManagerConfig({ ctx }: RouteCall): Promise<Response>
     entries.map(([key, value]) => ({ key, value })),
     ctx,
   );
+}
+
+/** GET /jobs/:jobid/jobmanager/config: the cluster configuration a job ran with (the dashboard's
+ * "Cluster Configuration" tab of a completed job); jobgate has one, the current one. */
+export async function getJobJobManagerConfig(call: RouteCall): Promise<Response> {
+  await loadRun(call.ctx, call.params.jobid!);
+  return getJobManagerConfig(call);
 }
 
 /** GET /jobmanager/metrics: the cluster metrics Flink's JobManager group reports, from the overview.

@@ -15,6 +15,7 @@ import {
   getDashboardConfig,
   getJobManagerConfig,
   getJobManagerEnvironment,
+  getJobJobManagerConfig,
   getJobManagerMetrics,
   getThreadDump,
 } from './cluster.ts';
@@ -131,6 +132,7 @@ export const FLINK_READ_ROUTES: readonly Route[] = [
   },
   { method: 'GET', path: `${JOB}/accumulators`, handler: getJobAccumulators, doc: 'row 28: accumulators' },
   { method: 'GET', path: `${JOB}/config`, handler: getJobConfig, doc: 'dashboard' },
+  { method: 'GET', path: `${JOB}/jobmanager/config`, handler: getJobJobManagerConfig, doc: 'dashboard' },
   { method: 'GET', path: `${JOB}/status`, handler: getJobStatus, doc: 'other: in the spec (1.16+)' },
   { method: 'GET', path: VERTEX, handler: getVertex, doc: 'row 29: one vertex' },
   { method: 'GET', path: `${VERTEX}/metrics`, handler: getVertexMetrics, doc: 'row 30: vertex metrics' },
