@@ -428,6 +428,17 @@ describe('errors in Flink’s shape', () => {
     }
   });
 
+  it('503 for rescaling, as Flink has answered since 1.9 (FLINK-12312)', async () => {
+    for (const [method, path] of [
+      ['PATCH', `/jobs/${runId}/rescaling?parallelism=4`],
+      ['GET', `/jobs/${runId}/rescaling/${'a'.repeat(32)}`],
+    ] as const) {
+      const { status, body } = await errorOf(path, { method });
+      expect(status).toBe(503);
+      expect(body.errors[0]).toContain('Rescaling is temporarily disabled. See FLINK-12312.');
+    }
+  });
+
   it('literal segments win over :params (/jobs/overview is not a job id)', async () => {
     const res = await get('/jobs/overview');
     expect(res.status).toBe(200);

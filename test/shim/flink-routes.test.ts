@@ -4,7 +4,12 @@
 // this file checks that none is registered without a source, and that the table is well formed.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FLINK_READ_ROUTES, FLINK_ROUTES, flinkRouteTable } from '../../src/shim/flink/routes.ts';
+import {
+  FLINK_READ_ROUTES,
+  FLINK_REFUSING_ROUTES,
+  FLINK_ROUTES,
+  flinkRouteTable,
+} from '../../src/shim/flink/routes.ts';
 import { loadOpenApi } from '../support/openapi.ts';
 
 const REF = new URL('../../../shared/ref/flink/', import.meta.url);
@@ -42,25 +47,28 @@ describe('the Flink route table', () => {
     expect(flinkRouteTable.prefixes).toEqual(['', '/v1']);
   });
 
-  it.each(FLINK_READ_ROUTES.map((r) => [r.path, r.doc ?? '']))('%s is documented: %s', (path, doc) => {
-    const row = doc.match(/^row (\d+)/);
-    if (row) {
-      const text = rows.get(Number(row[1]));
-      expect(text, `ENDPOINTS.md row ${row[1]}`).toBeDefined();
-      expect(mentions(text!, path), `row ${row[1]} names ${path}`).toBe(true);
-    } else if (doc === 'dashboard') {
-      // DASHBOARD.md names these relative to the job, vertex or TaskManager (`…/taskmanagers`).
-      const tail = normal(path).split('/').slice(-1)[0]!;
-      expect(dashboard, `DASHBOARD.md names …/${tail}`).toMatch(new RegExp(`/${tail}\\b`));
-    } else {
-      expect(doc).toMatch(/^other: /);
-      expect(spec.operations()).toContain(`GET ${path.replace(/:(\w+)/g, '{$1}')}`);
-    }
-  });
+  it.each([...FLINK_READ_ROUTES, ...FLINK_REFUSING_ROUTES].map((r) => [r.path, r.doc ?? '']))(
+    '%s is documented: %s',
+    (path, doc) => {
+      const row = doc.match(/^row (\d+)/);
+      if (row) {
+        const text = rows.get(Number(row[1]));
+        expect(text, `ENDPOINTS.md row ${row[1]}`).toBeDefined();
+        expect(mentions(text!, path), `row ${row[1]} names ${path}`).toBe(true);
+      } else if (doc === 'dashboard') {
+        // DASHBOARD.md names these relative to the job, vertex or TaskManager (`…/taskmanagers`).
+        const tail = normal(path).split('/').slice(-1)[0]!;
+        expect(dashboard, `DASHBOARD.md names …/${tail}`).toMatch(new RegExp(`/${tail}\\b`));
+      } else {
+        expect(doc).toMatch(/^other: /);
+        expect(spec.operations()).toContain(`GET ${path.replace(/:(\w+)/g, '{$1}')}`);
+      }
+    },
+  );
 
   it('claims every GET row of ENDPOINTS.md but the write side (jars, savepoints) and rescaling', () => {
     const claimed = new Set(
-      FLINK_READ_ROUTES.flatMap((r) =>
+      [...FLINK_READ_ROUTES, ...FLINK_REFUSING_ROUTES].flatMap((r) =>
         r.doc?.match(/^row (\d+)/) ? [Number(r.doc.match(/^row (\d+)/)![1])] : [],
       ),
     );
@@ -68,7 +76,7 @@ describe('the Flink route table', () => {
     // GET /jars, GET /jars/:jarid/plan, the dashboard's GET .../yarn-cancel (row 17) and the GET of
     // a savepoint's status belong to the write side.
     const writeSide = [10, 12, 17, 25];
-    const notServed = [27]; // rescaling: Flink itself always answers 503
+    const notServed: number[] = [];
     expect(
       getRows.filter((n) => !claimed.has(n) && !writeSide.includes(n) && !notServed.includes(n)),
     ).toEqual([]);

@@ -40,7 +40,7 @@ import {
 } from './logs.ts';
 import { JAR_ROUTES } from './jars.ts';
 import { getOverview } from './overview.ts';
-import { flinkErrors } from './respond.ts';
+import { flinkErrors, FlinkRestError } from './respond.ts';
 import { SAVEPOINT_ROUTES } from './savepoints.ts';
 import { getTaskManager, getTaskManagerMetrics, getTaskManagers } from './taskmanagers.ts';
 import {
@@ -164,9 +164,26 @@ export const FLINK_READ_ROUTES: readonly Route[] = [
   { method: 'GET', path: `${VERTEX}/flamegraph`, handler: getFlameGraph, doc: 'dashboard' },
 ];
 
+/** Rescaling over REST has answered 503 since Flink 1.9 (RescalingHandlers); so does jobgate. */
+async function rescalingDisabled(): Promise<Response> {
+  throw new FlinkRestError(503, 'Rescaling is temporarily disabled. See FLINK-12312.');
+}
+
+/** Routes Flink serves only to refuse. */
+export const FLINK_REFUSING_ROUTES: readonly Route[] = [
+  { method: 'PATCH', path: `${JOB}/rescaling`, handler: rescalingDisabled, doc: 'row 27: always 503' },
+  {
+    method: 'GET',
+    path: `${JOB}/rescaling/:triggerid`,
+    handler: rescalingDisabled,
+    doc: 'row 27: always 503',
+  },
+];
+
 /** Every Flink route jobgate serves. */
 export const FLINK_ROUTES: readonly Route[] = [
   ...FLINK_READ_ROUTES,
+  ...FLINK_REFUSING_ROUTES,
   ...JAR_ROUTES,
   ...SAVEPOINT_ROUTES,
   ...CANCEL_ROUTES,
