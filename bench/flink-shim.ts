@@ -11,7 +11,7 @@ import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { createDatabase } from '../src/db/client.ts';
 import { migrateDatabase } from '../src/db/migrate.ts';
-import { createEventFeed } from '../src/runtime/index.ts';
+import { createEventFeed, createLogFeed, createMetricFeed } from '../src/runtime/index.ts';
 import { buildApp } from '../src/server/app.ts';
 import { RUN } from '../src/shim/flink/run-data.ts';
 import { seedRun } from '../test/support/fixtures.ts';
@@ -71,6 +71,8 @@ export async function flinkShimBench(options: FlinkShimOptions = defaultFlinkShi
       commandsEnabled: true,
       heartbeatTimeoutMs: 5_000,
       events: createEventFeed(database),
+      logFeed: createLogFeed(database),
+      metricFeed: createMetricFeed(database),
     },
     secrets: testSecrets,
     host: '127.0.0.1',
