@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { createClient } from 'graphql-ws';
 import { afterAll, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { killLeftovers, startJobgate, type JobgateProcess } from '../support/processes.ts';
 import { TEST_SECRET_KEY } from '../support/secrets.ts';
 import { until } from '../support/wait.ts';
@@ -88,14 +90,16 @@ it('every README snippet runs against a live server', { timeout: 600_000 }, asyn
   const [, url] = await server.waitFor(/ready: GraphQL and GraphiQL at (http:\/\/\S+)\/graphql/);
 
   const ids: Record<string, string> = {};
-  const graphql = async (snippet: Snippet) => {
-    const variables = snippet.variables
+  const variablesOf = (snippet: Snippet) =>
+    snippet.variables
       ? JSON.parse(
           snippet.variables.replace(/"<(run id|savepoint id)>"/g, (_, name: string) =>
             JSON.stringify(ids[name]),
           ),
         )
       : undefined;
+  const graphql = async (snippet: Snippet) => {
+    const variables = variablesOf(snippet);
     const response = await fetch(`${url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
@@ -105,6 +109,24 @@ it('every README snippet runs against a live server', { timeout: 600_000 }, asyn
       data?: Record<string, any>;
       errors?: { extensions?: { code?: string } }[];
     };
+  };
+
+  /** A subscription's first event (or its completion), over WebSocket as a client would. */
+  const firstEvent = async (snippet: Snippet) => {
+    const client = createClient({
+      url: `${url!.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${admin}` },
+      retryAttempts: 0,
+    });
+    try {
+      const subscription = client.iterate({ query: snippet.text, variables: variablesOf(snippet) });
+      const first = await subscription.next();
+      await subscription.return?.();
+      return (first.value ?? {}) as { data?: Record<string, any>; errors?: unknown };
+    } finally {
+      await client.dispose();
+    }
   };
 
   const ran: string[] = [];
@@ -131,6 +153,13 @@ it('every README snippet runs against a live server', { timeout: 600_000 }, asyn
     if (snippet.lang === 'json') throw new Error(`a JSON block not after a GraphQL one: ${name}`);
     if (snippet.lang !== 'graphql')
       throw new Error(`the README has a ${snippet.lang || 'plain'} block this test cannot run: ${name}`);
+    if (/^subscription\b/.test(snippet.text)) {
+      const event = await firstEvent(snippet);
+      expect(event.errors, name).toBeUndefined();
+      expect(event.data, name).toBeTruthy();
+      ran.push(name);
+      continue;
+    }
     // A savepoint needs the run RUNNING: what is refused only because it is not yet is tried again.
     const answer = await until(
       name,
