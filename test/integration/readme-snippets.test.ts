@@ -1,6 +1,7 @@
 // Every snippet of the README runs, in order, against a real `jobgate serve` (PGlite, auth on): the
 // shell commands as written (the project's bin for `npx jobgate`, this server's address for
-// 127.0.0.1:4000, the token they created for `jg_...`), each GraphQL block with the JSON block after
+// 127.0.0.1:4000, the main port's /compat/flink for Flink's 8081, the token they created for
+// `jg_...`, the latest run for `<jobid>`), each GraphQL block with the JSON block after
 // it as variables (`"<run id>"` and `"<savepoint id>"` stand for the ids earlier answers gave), each
 // answering without errors. A snippet the test does not know how to run fails it: a new README
 // example must be runnable or explicitly listed below as run elsewhere.
@@ -139,7 +140,14 @@ it('every README snippet runs against a live server', { timeout: 600_000 }, asyn
           throw new Error(`the README has a shell command this test cannot run: ${command}`);
         const { stdout } = await run(
           'sh',
-          ['-c', command.replaceAll('http://127.0.0.1:4000', url!).replaceAll('jg_...', token)],
+          [
+            '-c',
+            command
+              .replaceAll('http://127.0.0.1:4000', url!)
+              .replaceAll('http://127.0.0.1:8081', `${url}/compat/flink`)
+              .replaceAll('<jobid>', ids['run id']!)
+              .replaceAll('jg_...', token),
+          ],
           {
             timeout: 60_000,
           },
