@@ -40,7 +40,9 @@ export const CONFIG_DEFAULTS = {
   metricHistoryRetentionDays: 7,
   logRetentionDays: 14,
   auditRetentionDays: 90,
-  dialectPorts: { flink: 8081, seatunnel: 5801, dkron: 8080, nomad: 4646, keeper: 7700 },
+  // One entry per dialect that exists; SeaTunnel (5801), Dkron (8080), Nomad (4646) and Keeper (7700)
+  // join as they land, each with its flag.
+  dialectPorts: { flink: 8081 },
 } as const;
 
 /** Everything jobgate can be configured with. Parsed once in bin/ and passed down. */
@@ -146,7 +148,7 @@ export const configSchema = z
     /** Mutations a minute per token (per remote address with auth off); 0 turns the limit off. */
     mutationRateLimit: z.coerce.number().int('must be a whole number').min(0).max(1_000_000).default(600),
     dialectPorts: z
-      .object({ flink: port, seatunnel: port, dkron: port, nomad: port, keeper: port })
+      .object({ flink: port })
       .default(CONFIG_DEFAULTS.dialectPorts),
   })
   .superRefine((c, ctx) => {
@@ -210,10 +212,6 @@ const SETTING_SOURCES: Record<string, string> = {
   logRetentionDays: '--log-retention-days / JOBGATE_LOG_RETENTION_DAYS',
   auditRetentionDays: '--audit-retention-days / JOBGATE_AUDIT_RETENTION_DAYS',
   'dialectPorts.flink': '--flink-port / JOBGATE_FLINK_PORT',
-  'dialectPorts.seatunnel': '--seatunnel-port / JOBGATE_SEATUNNEL_PORT',
-  'dialectPorts.dkron': '--dkron-port / JOBGATE_DKRON_PORT',
-  'dialectPorts.nomad': '--nomad-port / JOBGATE_NOMAD_PORT',
-  'dialectPorts.keeper': '--keeper-port / JOBGATE_KEEPER_PORT',
   node: '--no-node / JOBGATE_NODE',
   secretKey: 'JOBGATE_SECRET_KEY',
   secretKeyFile: '--secret-key-file / JOBGATE_SECRET_KEY_FILE',

@@ -22,8 +22,7 @@ const HELP = `jobgate ${VERSION}: one control plane for data and scheduled jobs
 Usage:
   jobgate serve [--host 127.0.0.1] [--port 4000] [--data-dir ./.jobgate] [--database-url URL]
                 [--auth on|off] [--log-level info] [--no-node] [--cluster default] [--slots 4]
-                [--flink-port 8081] [--seatunnel-port 5801] [--dkron-port 8080] [--nomad-port 4646]
-                [--keeper-port 7700] [--secret-key-file FILE] [--file-root DIR]...
+                [--flink-port 8081] [--secret-key-file FILE] [--file-root DIR]...
                 [--cors-origin URL]... [--max-document-size 65536] [--mutation-rate-limit 600]
                 [--event-retention-days 7] [--metric-history-retention-days 7]
                 [--log-retention-days 14] [--audit-retention-days 90]

@@ -19,10 +19,6 @@ export const SETTINGS_OPTIONS = {
   'no-commands': { type: 'boolean' },
   'file-root': { type: 'string', multiple: true },
   'flink-port': { type: 'string' },
-  'seatunnel-port': { type: 'string' },
-  'dkron-port': { type: 'string' },
-  'nomad-port': { type: 'string' },
-  'keeper-port': { type: 'string' },
   'cors-origin': { type: 'string', multiple: true },
   'max-document-size': { type: 'string' },
   'mutation-rate-limit': { type: 'string' },
@@ -108,11 +104,6 @@ export function settingsFrom(
     auditRetentionDays: pick(values['audit-retention-days'], 'JOBGATE_AUDIT_RETENTION_DAYS'),
     dialectPorts: {
       flink: pick(values['flink-port'], 'JOBGATE_FLINK_PORT') ?? CONFIG_DEFAULTS.dialectPorts.flink,
-      seatunnel:
-        pick(values['seatunnel-port'], 'JOBGATE_SEATUNNEL_PORT') ?? CONFIG_DEFAULTS.dialectPorts.seatunnel,
-      dkron: pick(values['dkron-port'], 'JOBGATE_DKRON_PORT') ?? CONFIG_DEFAULTS.dialectPorts.dkron,
-      nomad: pick(values['nomad-port'], 'JOBGATE_NOMAD_PORT') ?? CONFIG_DEFAULTS.dialectPorts.nomad,
-      keeper: pick(values['keeper-port'], 'JOBGATE_KEEPER_PORT') ?? CONFIG_DEFAULTS.dialectPorts.keeper,
     },
   };
   return input;

@@ -17,7 +17,7 @@ describe('config', () => {
       slots: 4,
     });
     expect(c.databaseUrl).toBeUndefined();
-    expect(c.dialectPorts).toEqual({ flink: 8081, seatunnel: 5801, dkron: 8080, nomad: 4646, keeper: 7700 });
+    expect(c.dialectPorts).toEqual({ flink: 8081 });
   });
 
   it('reads the environment, and flags win over it', () => {
@@ -85,5 +85,20 @@ describe('browser and request settings', () => {
     expect(() => configFrom([], { JOBGATE_HEARTBEAT_MAX_STALL_MS: '10' })).toThrow(
       /JOBGATE_HEARTBEAT_MAX_STALL_MS/,
     );
+  });
+});
+
+describe('dialect port flags', () => {
+  it('only the dialects that exist have a port flag: --help offers no other, and one is refused', async () => {
+    const { execFile } = await import('node:child_process');
+    const help = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['bin/jobgate.mjs', '--help'], (err, stdout) =>
+        err ? reject(err) : resolve(stdout),
+      ),
+    );
+    expect(help).toContain('--flink-port 8081');
+    expect(help).not.toMatch(/--(seatunnel|dkron|nomad|keeper)-port/);
+    expect(() => configFrom(['serve', '--dkron-port', '8080'])).toThrow(/Unknown option '--dkron-port'/);
+    expect(configFrom(['serve', '--flink-port', '0']).dialectPorts).toEqual({ flink: 0 });
   });
 });
