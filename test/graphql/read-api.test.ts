@@ -198,6 +198,37 @@ describe('contract queries', () => {
     });
   });
 
+  it('logLines last/before pages back from the newest line, oldest first within a page', async () => {
+    const q = `query($runId: ID!, $last: Int, $before: String, $level: LogLevel) {
+      logLines(runId: $runId, last: $last, before: $before, level: $level) {
+        nodes { seq level } pageInfo { hasPreviousPage hasNextPage startCursor }
+      }
+    }`;
+    const tail = await t.graphql(q, { runId: seeded.runId, last: 8 });
+    expect(tail.errors).toBeUndefined();
+    expect(tail.data!.logLines.nodes.map((l: any) => l.seq)).toEqual([
+      1193, 1194, 1195, 1196, 1197, 1198, 1199, 1200,
+    ]);
+    expect(tail.data!.logLines.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: false });
+    const earlier = await t.graphql(q, {
+      runId: seeded.runId,
+      last: 3,
+      before: tail.data!.logLines.pageInfo.startCursor,
+    });
+    expect(earlier.data!.logLines.nodes.map((l: any) => l.seq)).toEqual([1190, 1191, 1192]);
+    expect(earlier.data!.logLines.pageInfo.hasNextPage).toBe(true);
+    const lastErrors = await t.graphql(q, { runId: seeded.runId, last: 2, level: 'ERROR' });
+    expect(lastErrors.data!.logLines.nodes.every((l: any) => l.level === 'ERROR')).toBe(true);
+    expect(lastErrors.data!.logLines.nodes).toHaveLength(2);
+    const both = await t.graphql(
+      `{ logLines(runId: "${seeded.runId}", first: 2, last: 2) { nodes { seq } } }`,
+    );
+    expect(both.errors?.[0]).toMatchObject({
+      message: 'give first/after or last/before, not both',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  });
+
   it('logLines filters by vertex, subtask and text', async () => {
     const q = `query($runId: ID!) { logLines(runId: $runId, first: 1000, vertex: "v2", subtaskIndex: 0, search: "NEEDLE") {
       nodes { seq message vertex subtaskIndex } } }`;

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm';
 import { logLines } from '../../db/schema/index.ts';
 import { BadInputError } from '../../lib/errors.ts';
 import { LOG_LEVEL_RANK, LOG_LEVELS, type LogLevel } from '../../lib/status.ts';
@@ -69,7 +69,8 @@ export const LogLineRef = builder.objectRef<LogLineRow>('LogLine').implement({
 builder.queryFields((t) => ({
   logLines: t.connection({
     type: LogLineRef,
-    description: "A page of a run's log lines after a cursor, oldest first.",
+    description:
+      "A page of a run's log lines, oldest first: `first` lines after the cursor `after` (from the first line without one), or the `last` lines before the cursor `before` (the newest without one).",
     args: {
       runId: t.arg.id({ required: true }),
       level: t.arg({ type: LogLevelEnum, description: 'Only lines at or above this level.' }),
@@ -79,9 +80,33 @@ builder.queryFields((t) => ({
     },
     resolve: async (_root, args, ctx) => {
       const run = await requireRun(args.runId, ctx, 'runId');
+      const filter = logFilterFrom(args);
+      if (args.last != null || args.before != null) {
+        if (args.first != null || args.after != null) {
+          throw new BadInputError('give first/after or last/before, not both', { path: 'last' });
+        }
+        // The newest lines (before the cursor), read newest first by the (run_id, seq) key and turned.
+        const limit = pageSize(args.last, 100, 'last');
+        const before = args.before == null ? undefined : parseLogCursor(args.before, 'before');
+        const rows = await ctx.database.db
+          .select()
+          .from(logLines)
+          .where(
+            and(
+              eq(logLines.runId, run.id),
+              before === undefined ? undefined : lt(logLines.seq, before),
+              ...logFilterConditions(filter),
+            ),
+          )
+          .orderBy(desc(logLines.seq))
+          .limit(limit + 1);
+        const page = pageFromRows(rows.slice(0, limit).reverse(), limit, (l) => String(l.seq));
+        page.pageInfo.hasPreviousPage = rows.length > limit;
+        page.pageInfo.hasNextPage = before !== undefined;
+        return page;
+      }
       const limit = pageSize(args.first, 100);
       const after = parseLogCursor(args.after);
-      const filter = logFilterFrom(args);
       const rows = await ctx.database.db
         .select()
         .from(logLines)
