@@ -26,7 +26,7 @@ import {
   vertices,
   type CheckpointRow,
 } from '../db/schema/index.ts';
-import { SLOT_HOLDING_STATUSES, sqlLiteral } from '../lib/status.ts';
+import { SLOT_HOLDING_STATUSES, sqlLiteral, SubtaskStatus } from '../lib/status.ts';
 
 /** Column types whose driver value already is what Drizzle's row type holds, on both drivers. */
 const PLAIN = new Set([
@@ -212,6 +212,16 @@ const STATEMENTS = {
      where s.node_id = any($1::uuid[]) and s.status in ${sqlLiteral(SLOT_HOLDING_STATUSES)}
      order by s.run_id, s.index`,
   ),
+  /** Why each run's unplaced parts wait for slots (placement writes it when it changes). */
+  waitingReasonByRun: {
+    text: `
+      select distinct on (a.run_id) a.run_id as "runId", a.waiting_reason as reason
+      from assignments a
+      where a.run_id = any($1::char(32)[]) and a.status = '${SubtaskStatus.CREATED}' and a.waiting_reason is not null
+      order by a.run_id, a.index`,
+    read: (rows) => rows as { runId: string; reason: string }[],
+    keyOf: (r) => r.runId,
+  } satisfies KeyedStatement<{ runId: string; reason: string }>,
   /** Slots taken on each node: assignments placed there and not yet ended. */
   slotsUsedByNode: {
     text: `
@@ -385,6 +395,10 @@ export function createLoaders(database: Database) {
     latestRunByJob: one(load, STATEMENTS.latestRunByJob),
     acksByCheckpoint: many(load, STATEMENTS.acksByCheckpoint),
     liveSubtasksByNode: many(load, STATEMENTS.liveSubtasksByNode),
+    waitingReasonByRun: new DataLoader<string, string | null>(async (ids) => {
+      const byKey = await load(STATEMENTS.waitingReasonByRun, ids);
+      return ids.map((id) => byKey.get(id)?.[0]?.reason ?? null);
+    }),
     slotsUsedByNode: new DataLoader<string, number>(async (ids) => {
       const byKey = await load(STATEMENTS.slotsUsedByNode, ids);
       return ids.map((id) => byKey.get(id)?.[0]?.used ?? 0);

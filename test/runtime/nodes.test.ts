@@ -13,14 +13,24 @@ afterAll(() => t.close());
 
 it('a node reports CPU, memory and slots as metrics', async () => {
   const nodeId = t.runtime.node!.id;
-  const names = await until('the node to report its five metrics', async () => {
+  const names = await until('the node to report its nine metrics', async () => {
     const rows = await t.database.db
       .select()
       .from(metricsCurrent)
       .where(eq(metricsCurrent.key, `node:${nodeId}`));
-    return rows.length >= 5 && rows.map((r) => r.name).sort();
+    return rows.length >= 9 && rows.map((r) => r.name).sort();
   });
-  expect(names).toEqual(['cpuPercent', 'heapUsedBytes', 'memoryRssBytes', 'slotsTotal', 'slotsUsed']);
+  expect(names).toEqual([
+    'cpuCores',
+    'cpuPercent',
+    'heapTotalBytes',
+    'heapUsedBytes',
+    'memoryFreeBytes',
+    'memoryRssBytes',
+    'memoryTotalBytes',
+    'slotsTotal',
+    'slotsUsed',
+  ]);
   const res = await t.graphql(
     `{ nodes { name metrics(names: ["slotsTotal", "memoryRssBytes"]) { name scope value } } }`,
   );
@@ -68,7 +78,10 @@ it('a run needing more slots than the cluster has waits, saying how many it need
   expect(rows).toHaveLength(3);
   expect(rows.every((a) => a.status === 'CREATED')).toBe(true);
   expect(rows[0]!.waitingReason).toMatch(/needs 3 free slot\(s\).*2 free in the cluster/);
-  // The run's log says it too, once however many ticks it waits.
+  // The API says it on the run...
+  const waiting = await t.graphql(`query($id: ID!) { run(id: $id) { status waitingReason } }`, { id: runId });
+  expect(waiting.data!.run.waitingReason).toBe(rows[0]!.waitingReason);
+  // ...and the run's log, once however many ticks it waits.
   const waitLines = async () => {
     const res = await t.graphql(
       `query($id: ID!) { logLines(runId: $id, level: WARN) { nodes { message } } }`,
@@ -81,4 +94,6 @@ it('a run needing more slots than the cluster has waits, saying how many it need
   expect((await waitLines()).map((l) => l.message)).toEqual([`waiting for slots: ${rows[0]!.waitingReason}`]);
   await t.graphql({ contract: 'CancelJob' }, { runId });
   expect((await t.waitForRun(runId, ['CANCELED'])).status).toBe('CANCELED');
+  const ended = await t.graphql(`query($id: ID!) { run(id: $id) { waitingReason } }`, { id: runId });
+  expect(ended.data!.run.waitingReason).toBeNull();
 });

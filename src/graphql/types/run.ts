@@ -43,6 +43,13 @@ RunRef.implement({
     id: t.exposeID('id'),
     status: t.field({ type: RunStatusEnum, resolve: (r) => r.status }),
     statusCause: t.exposeString('statusCause', { nullable: true }),
+    waitingReason: t.field({
+      type: 'String',
+      nullable: true,
+      description:
+        'Why parts of the run wait to be placed (e.g. too few free slots); null when nothing waits.',
+      resolve: (r, _a, ctx) => ctx.loaders.waitingReasonByRun.load(r.id),
+    }),
     trigger: t.field({ type: RunTriggerEnum, resolve: (r) => r.trigger }),
     attempt: t.exposeInt('attempt', { description: 'Restarts so far (0 for the first attempt).' }),
     parallelism: t.exposeInt('parallelism'),
