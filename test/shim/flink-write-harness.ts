@@ -7,13 +7,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Ajv } from 'ajv';
+import type { Ajv } from 'ajv';
 import { strToU8, zipSync } from 'fflate';
 import { parse } from 'yaml';
 import { expect } from 'vitest';
 import type { Role } from '../../src/lib/status.ts';
 import type { App } from '../../src/server/app.ts';
 import { buildServedApp } from '../support/app.ts';
+import { openApiAjv } from '../support/openapi.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 const run = promisify(execFile);
@@ -157,7 +158,7 @@ let flinkSpec: { ajv: Ajv; paths: Record<string, any> } | undefined;
 export function flinkSpecProblems(method: string, path: string, status: number, body: unknown): string[] {
   if (!flinkSpec) {
     const doc = parse(readFileSync(FLINK_SPEC, 'utf8')) as { paths: any; components: unknown };
-    const ajv = new Ajv({ strict: false, allErrors: true });
+    const ajv = openApiAjv();
     ajv.addSchema({ $id: 'flink', components: adapt(doc.components) } as object);
     flinkSpec = { ajv, paths: doc.paths };
   }
