@@ -42,17 +42,30 @@ export class MetricRates {
   }
 }
 
-/** Writes the metrics of these pipelines in one flush; a failed write is logged, not thrown (the
- * next report carries newer totals). */
-export async function reportMetricRates(
+/** Each database's writes of metrics from this process, chained: see reportMetricRates. */
+const pending = new WeakMap<Database, Promise<void>>();
+
+/**
+ * Writes the metrics of these pipelines in one flush; a failed write is logged, not thrown (the
+ * next report carries newer totals). The totals are sampled at the call and the writes go out in
+ * the order of the calls: a write is an upsert of the latest totals, so a timer's report still in
+ * flight when a pipeline's final report is sampled must not commit after it (the final totals would
+ * be overwritten by older ones, with no report left to correct them).
+ */
+export function reportMetricRates(
   database: Database,
   log: Logger,
   entries: Iterable<{ metrics?: MetricRates }>,
 ): Promise<void> {
   const samples: SubtaskMetricSample[] = [];
   for (const entry of entries) for (const s of entry.metrics?.sample() ?? []) samples.push(s);
-  if (samples.length)
+  const previous = pending.get(database) ?? Promise.resolve();
+  const written = previous.then(async () => {
+    if (samples.length === 0) return;
     await writeMetrics(database, samples).catch((err: unknown) =>
       log.warn({ err: coerceError(err) }, 'metrics write failed'),
     );
+  });
+  pending.set(database, written);
+  return written;
 }
