@@ -8,6 +8,7 @@ import { runQueryBench } from './run-query.ts';
 import { runtimeBench } from './runtime-bench.ts';
 import { progress, runMain } from './support/main.ts';
 import { startupBench } from './startup.ts';
+import { subscriptionsBench } from './subscriptions-bench.ts';
 
 await runMain(async () => {
   const started = new Date();
@@ -24,6 +25,8 @@ await runMain(async () => {
   const heavy = await heavyQueryBench();
   progress('running the Flink shim benchmark');
   const flinkShim = await flinkShimBench();
+  progress('running the subscription benchmarks');
+  const subscriptions = await subscriptionsBench();
   const minutes = (Date.now() - started.getTime()) / 60_000;
   return [
     `## Results of ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
@@ -43,5 +46,7 @@ await runMain(async () => {
     heavy,
     '',
     flinkShim,
+    '',
+    subscriptions,
   ].join('\n');
 });

@@ -24,6 +24,8 @@ export type ChildMessage =
   | { type: 'subscribed'; open: number; errors: number; firstError?: string }
   /** Every open client has received at least one line. */
   | { type: 'warm' }
+  /** The first error a client met (sent once; the counts come with the result). */
+  | { type: 'failed'; error: string }
   | { type: 'measuring' }
   /** Every open client has received the last measured line. */
   | { type: 'complete' }

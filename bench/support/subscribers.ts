@@ -25,6 +25,8 @@ export interface SubscriberSet {
   pids: number[];
   /** Resolves when every client tried to connect; how many got connection_ack and subscribed. */
   subscribed: Promise<{ open: number; errors: number; firstError?: string }>;
+  /** The first error any client reported, as soon as it happened. */
+  failure(): string | undefined;
   /** Resolves when every open client has received a line. */
   warm: Promise<void>;
   /** Tells every process which seqs are measured; resolves when all have taken it. */
@@ -95,12 +97,19 @@ export function startSubscribers(options: {
       }),
     );
   }
+  let failure: string | undefined;
+  for (const child of children) {
+    child.on('message', (m: ChildMessage) => {
+      if (m.type === 'failed') failure ??= m.error;
+    });
+  }
   const warm = fromEach(children, 'warm').then(() => undefined);
   warm.catch(() => {}); // observed by whoever awaits it; a crash must not be an unhandled rejection
   const completed = fromEach(children, 'complete');
   completed.catch(() => {});
   return {
     pids: children.map((c) => c.pid!),
+    failure: () => failure,
     subscribed: fromEach(children, 'subscribed').then((all) => ({
       open: all.reduce((n, m) => n + m.open, 0),
       errors: all.reduce((n, m) => n + m.errors, 0),

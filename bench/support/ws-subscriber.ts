@@ -29,6 +29,8 @@ interface Client {
 }
 
 const clients: Client[] = [];
+/** Set once the parent asked for the results: closes from then on are ours. */
+let closing = false;
 const fromSend = createHistogram();
 let measure: { first: number; last: number; recvAt: Float64Array } | undefined;
 let frames = 0;
@@ -47,9 +49,15 @@ let warmSent = false;
 let completeClients = 0;
 let completeSent = false;
 
+let reported = false;
+
 function fail(message: string) {
   errors++;
   firstError ??= message;
+  if (!reported && !closing) {
+    reported = true;
+    send({ type: 'failed', error: message });
+  }
 }
 
 function onLine(client: Client, index: number, seq: number, message: string, at: number) {
@@ -153,8 +161,6 @@ function connect(index: number): Promise<void> {
     });
   });
 }
-
-let closing = false;
 
 async function connectAll() {
   let next = 0;
