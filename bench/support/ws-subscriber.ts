@@ -44,6 +44,8 @@ let duplicates = 0;
 let errors = 0;
 let firstError: string | undefined;
 let unexpectedCloses = 0;
+/** Clients acknowledged and not closed since. */
+let openCount = 0;
 let warmClients = 0;
 let warmSent = false;
 let completeClients = 0;
@@ -64,7 +66,7 @@ function onLine(client: Client, index: number, seq: number, message: string, at:
   linesReceived++;
   if (client.last === 0) {
     warmClients++;
-    if (!warmSent && warmClients === clients.filter((c) => c.open).length) {
+    if (!warmSent && warmClients >= openCount) {
       warmSent = true;
       send({ type: 'warm' });
     }
@@ -80,7 +82,7 @@ function onLine(client: Client, index: number, seq: number, message: string, at:
   }
   if (seq === measure.last) {
     completeClients++;
-    if (!completeSent && completeClients === clients.filter((c) => c.open).length) {
+    if (!completeSent && completeClients >= openCount) {
       completeSent = true;
       send({ type: 'complete' });
     }
@@ -138,6 +140,7 @@ function connect(index: number): Promise<void> {
       if (msg.type === 'ping') return ws.send('{"type":"pong"}');
       if (msg.type !== 'connection_ack') return fail(`before ack: ${data.toString().slice(0, 300)}`);
       client.open = true;
+      openCount++;
       ws.send(
         JSON.stringify({
           id: '1',
@@ -156,6 +159,7 @@ function connect(index: number): Promise<void> {
         unexpectedCloses++;
         fail(`client ${index} closed: ${code} ${reason.toString()}`);
       }
+      if (client.open) openCount--;
       client.open = false;
       settle();
     });
