@@ -3,7 +3,7 @@
 // other gateways. Markdown on stdout, progress on stderr.
 //
 //   node --import tsx bench/subscriptions-bench.ts
-import { crossGatewayBench, crossMarkdown } from './subscriptions-cross.ts';
+import { crossGatewayBench, crossMarkdown, defaultCrossOptions } from './subscriptions-cross.ts';
 import { fanoutBench, fanoutMarkdown } from './subscriptions-fanout.ts';
 import { isMain, progress, runMain } from './support/main.ts';
 
@@ -11,7 +11,10 @@ export async function subscriptionsBench(): Promise<string> {
   progress('subscriptions: fan-out');
   const fanout = await fanoutBench();
   progress('subscriptions: across gateways');
-  const cross = await crossGatewayBench();
+  const cross = [
+    await crossGatewayBench(defaultCrossOptions('statement')),
+    await crossGatewayBench(defaultCrossOptions('appender')),
+  ];
   return [fanoutMarkdown(fanout), '', crossMarkdown(cross)].join('\n');
 }
 

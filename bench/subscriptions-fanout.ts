@@ -315,7 +315,7 @@ export function fanoutMarkdown(r: FanoutResult): string {
       `${res && (res.gaps || res.duplicates || res.errors) ? ` (${res.gaps} gaps, ${res.duplicates} dup., ${res.errors} errors)` : ''} | ` +
       `${res ? `${fmt(res.fromSend.percentile(50), 1)} / ${fmt(res.fromSend.percentile(99), 1)} / ${fmt(res.fromSend.max(), 0)}` : 'n/a'} | ` +
       `${res ? `${fmt(res.fromCommit.percentile(50), 1)} / ${fmt(res.fromCommit.percentile(99), 1)}` : 'n/a'} | ` +
-      `${fmt((c.serverCpuS / c.windowS) * 100, 0)}% | ${perLine(c.serverCpuS)} | ${perLine(c.serverCpuS + c.pgCpuS)} | ` +
+      `${fmt((c.serverCpuS / c.windowS) * 100, 0)}% (idle ${fmt(c.serverIdleCpuPct, 0)}%) | ${perLine(c.serverCpuS)} | ${perLine(c.serverCpuS + c.pgCpuS)} | ` +
       `${fmt((c.serverCpuS * 1000) / c.windowS / Math.max(1, c.subscribed), 3)} | ` +
       `${fmt(c.rssIdleMb, 0)} / ${fmt(c.rssSubscribedMb, 0)} / ${fmt(c.rssPeakMb, 0)} | ` +
       `${fmt(((c.rssSubscribedMb - c.rssIdleMb) * 1024) / Math.max(1, c.subscribed), 1)} | ` +
@@ -345,7 +345,7 @@ export function fanoutMarkdown(r: FanoutResult): string {
       `server holds (the writer's excluded). RSS idle is before any client connected, subscribed is after ` +
       `the warm-up; memory per subscriber is their difference over N. "load" is the 1-minute load average.`,
     '',
-    '| N | server | subscribed | lines delivered / expected | latency from send p50 / p99 / max ms | from commit p50 / p99 ms | server CPU | CPU µs per line delivered | with PG µs | CPU ms/s per subscriber | RSS idle / subscribed / peak MB | KB per subscriber | measured frames per client / bytes per frame | client procs CPU | load | notes |',
+    '| N | server | subscribed | lines delivered / expected | latency from send p50 / p99 / max ms | from commit p50 / p99 ms | server CPU (idle before clients) | CPU µs per line delivered | with PG µs | CPU ms/s per subscriber | RSS idle / subscribed / peak MB | KB per subscriber | measured frames per client / bytes per frame | client procs CPU | load | notes |',
     '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
     ...rows,
     '',

@@ -10,9 +10,10 @@ import type { ChildProcess } from 'node:child_process';
 import type { Database } from '../src/db/client.ts';
 import { LOG_LEVEL_RANK } from '../src/lib/status.ts';
 import { startRun } from '../src/runtime/index.ts';
+import { createLogAppender } from '../src/runtime/logs/log-appender.ts';
 import { appendLogLines, type LogLineInput } from '../src/runtime/sql/append-log-lines.ts';
 import { TEST_SECRET_KEY } from '../test/support/secrets.ts';
-import { benchJob, sleep } from './runtime-support.ts';
+import { benchJob, silent, sleep } from './runtime-support.ts';
 import { onCleanUp } from './support/main.ts';
 import { running } from './support/processes.ts';
 import { spawnWithOpenFiles } from './support/subscribers.ts';
@@ -137,17 +138,30 @@ const NODE = { id: null, name: 'bench-node' };
 /** Messages are padded to this many characters, about a real log line. */
 const MESSAGE_CHARS = 80;
 
-/** Writes batches of lines into one run, the only writer of it, so it knows the seqs it gets. */
-export function createLogWriter(database: Database, runId: string) {
+/** Writes lines into one run as its only writer, so it knows the seqs they get. */
+export interface LogWriter {
+  readonly nextSeq: number;
+  write(count: number): Promise<WrittenBatch>;
+  close(): Promise<void>;
+}
+
+/** A message of MESSAGE_CHARS characters that starts with `t=<epoch ms>`. */
+function stamped(sentAt: number, what: string): string {
+  const head = `t=${sentAt.toFixed(3)} ${what}`;
+  return head + ' '.repeat(Math.max(1, MESSAGE_CHARS - head.length - 1)) + '.';
+}
+
+/** Each write() is one appendLogLines statement (what a node's flush sends); it resolves once the
+ * statement has committed. */
+export function createLogWriter(database: Database, runId: string): LogWriter {
   let nextSeq = 1;
   return {
     get nextSeq() {
       return nextSeq;
     },
-    async write(count: number): Promise<WrittenBatch> {
+    async write(count) {
       const sentAt = now();
-      const head = `t=${sentAt.toFixed(3)} fan-out line`;
-      const message = head + ' '.repeat(Math.max(1, MESSAGE_CHARS - head.length - 1)) + '.';
+      const message = stamped(sentAt, 'fan-out line');
       const at = new Date(Math.floor(sentAt));
       const lines: LogLineInput[] = Array.from({ length: count }, () => ({
         at,
@@ -171,10 +185,38 @@ export function createLogWriter(database: Database, runId: string) {
         })),
       };
     },
+    close: async () => {},
   };
 }
 
-export type LogWriter = ReturnType<typeof createLogWriter>;
+/** Each write() hands lines to a node's LogAppender (its defaults: a flush every 100 ms, or at 5,000
+ * lines), as a command's output reaches it; the stamp is the append() call. The commit time of a
+ * line is not known (the appender flushes on its own): commitAt is NaN. */
+export function createAppenderWriter(database: Database, runId: string): LogWriter {
+  const appender = createLogAppender({ database, logger: silent, node: NODE });
+  let nextSeq = 1;
+  return {
+    get nextSeq() {
+      return nextSeq;
+    },
+    async write(count) {
+      const sentAt = now();
+      const message = stamped(sentAt, 'node line');
+      for (let i = 0; i < count; i++) appender.append(runId, 'INFO', message);
+      const first = nextSeq;
+      nextSeq += count;
+      const at = new Date(Math.floor(sentAt)).toISOString();
+      return {
+        first,
+        last: nextSeq - 1,
+        sentAt,
+        commitAt: NaN,
+        lines: Array.from({ length: count }, (_, i) => ({ seq: first + i, at, level: 'INFO', message })),
+      };
+    },
+    close: () => appender.close(),
+  };
+}
 
 /** Writes a batch every `intervalMs` (a missed slot is not made up) until `until` says stop. */
 export async function writeSteadily(

@@ -30,6 +30,7 @@ export interface HistogramData {
 }
 
 export interface Histogram {
+  /** Adds a value; one that is not finite (an unknown start) is not recorded. */
   record(ms: number): void;
   merge(data: HistogramData): void;
   /** Nearest-rank percentile, as the upper edge of its bucket (never above the largest value). */
@@ -47,6 +48,7 @@ export function createHistogram(): Histogram {
   let max = -Infinity;
   return {
     record(ms) {
+      if (!Number.isFinite(ms)) return;
       const b = bucketOf(ms);
       counts.set(b, (counts.get(b) ?? 0) + 1);
       n++;

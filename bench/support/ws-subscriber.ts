@@ -189,7 +189,9 @@ function result(commitAt: number[]): ClientResult {
           continue;
         }
         measured++;
-        fromCommit.record(at - commitAt[k]!);
+        // NaN (an unknown commit time) arrives as null over IPC.
+        const committed = commitAt[k];
+        if (typeof committed === 'number') fromCommit.record(at - committed);
       }
     }
   }
