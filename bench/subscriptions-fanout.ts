@@ -67,6 +67,8 @@ export interface FanoutCase {
   failure?: string;
   subscribed: number;
   subscribeMs: number;
+  /** From the last warm-up statement until every client had its lines. */
+  warmupBacklogMs: number;
   expectedLines: number;
   result?: SubscriberResult;
   /** The measured window: first measured statement sent → last client has the last line. */
@@ -160,6 +162,7 @@ async function runCase(
     n,
     subscribed: 0,
     subscribeMs: NaN,
+    warmupBacklogMs: NaN,
     expectedLines: 0,
     windowS: NaN,
     completed: false,
@@ -221,7 +224,12 @@ async function runCase(
     );
     if (subscribers.failure()) throw new Error(`a client failed: ${subscribers.failure()}`);
     if (!warm) throw new Error('not every client received a warm-up line within 90 s');
-    await sleep(500); // the last warm-up lines reach everyone before the window opens
+    // The window opens on a server that has delivered everything so far (no backlog carried in).
+    const drainStart = performance.now();
+    if (!(await subscribers.reach(writer.nextSeq - 1, 120_000))) {
+      throw new Error('the warm-up lines had not reached every client 120 s after the last one');
+    }
+    c.warmupBacklogMs = performance.now() - drainStart;
     c.rssSubscribedMb = rssMb(server.pid);
 
     const statements = Math.round((options.measureMs / 1000) * options.rate);
@@ -311,16 +319,16 @@ export function fanoutMarkdown(r: FanoutResult): string {
     const delivered = res?.measured ?? 0;
     const perLine = (s: number) => us(s, delivered);
     return (
-      `| ${int(c.n)} | ${label(c.server)} | ${int(c.subscribed)} | ${int(delivered)} / ${int(c.expectedLines)}` +
+      `| ${int(c.n)} | ${label(c.server)} | ${int(c.subscribed)} in ${fmt(c.subscribeMs / 1000, 1)} s | ${int(delivered)} / ${int(c.expectedLines)}` +
       `${res && (res.gaps || res.duplicates || res.errors) ? ` (${res.gaps} gaps, ${res.duplicates} dup., ${res.errors} errors)` : ''} | ` +
       `${res ? `${fmt(res.fromSend.percentile(50), 1)} / ${fmt(res.fromSend.percentile(99), 1)} / ${fmt(res.fromSend.max(), 0)}` : 'n/a'} | ` +
       `${res ? `${fmt(res.fromCommit.percentile(50), 1)} / ${fmt(res.fromCommit.percentile(99), 1)}` : 'n/a'} | ` +
-      `${fmt((c.serverCpuS / c.windowS) * 100, 0)}% (idle ${fmt(c.serverIdleCpuPct, 0)}%) | ${perLine(c.serverCpuS)} | ${perLine(c.serverCpuS + c.pgCpuS)} | ` +
+      `${fmt((c.serverCpuS / c.windowS) * 100, 0)}% (idle ${fmt(c.serverIdleCpuPct, 0)}%) | ${perLine(c.serverCpuS)} | ${perLine(c.serverCpuS + c.pgCpuS)} (PG ${fmt(c.pgCpuS, 2)} s) | ` +
       `${fmt((c.serverCpuS * 1000) / c.windowS / Math.max(1, c.subscribed), 3)} | ` +
       `${fmt(c.rssIdleMb, 0)} / ${fmt(c.rssSubscribedMb, 0)} / ${fmt(c.rssPeakMb, 0)} | ` +
       `${fmt(((c.rssSubscribedMb - c.rssIdleMb) * 1024) / Math.max(1, c.subscribed), 1)} | ` +
       `${res ? fmt(res.measuredFrames / Math.max(1, c.subscribed), 1) : 'n/a'} / ${res && res.measuredFrames ? int(res.measuredBytes / res.measuredFrames) : 'n/a'} | ` +
-      `${fmt((c.clientCpuS / c.windowS) * 100, 0)}% | ${fmt(c.loadStart, 1)} → ${fmt(c.loadEnd, 1)} |` +
+      `${fmt((c.clientCpuS / c.windowS) * 100, 0)}% | ${fmt(c.windowS, 1)} s, drain before ${fmt(c.warmupBacklogMs / 1000, 1)} s | ${fmt(c.loadStart, 1)} → ${fmt(c.loadEnd, 1)} |` +
       (c.failure ? ` ${c.failure} |` : ' |')
     );
   });
@@ -345,8 +353,8 @@ export function fanoutMarkdown(r: FanoutResult): string {
       `server holds (the writer's excluded). RSS idle is before any client connected, subscribed is after ` +
       `the warm-up; memory per subscriber is their difference over N. "load" is the 1-minute load average.`,
     '',
-    '| N | server | subscribed | lines delivered / expected | latency from send p50 / p99 / max ms | from commit p50 / p99 ms | server CPU (idle before clients) | CPU µs per line delivered | with PG µs | CPU ms/s per subscriber | RSS idle / subscribed / peak MB | KB per subscriber | measured frames per client / bytes per frame | client procs CPU | load | notes |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
+    '| N | server | subscribed (connect + subscribe time) | lines delivered / expected | latency from send p50 / p99 / max ms | from commit p50 / p99 ms | server CPU (idle before clients) | CPU µs per line delivered | with PG µs | CPU ms/s per subscriber | RSS idle / subscribed / peak MB | KB per subscriber | measured frames per client / bytes per frame | client procs CPU | window, warm-up drain | load | notes |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|',
     ...rows,
     '',
     ...comparison(r),

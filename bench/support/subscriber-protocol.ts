@@ -14,6 +14,8 @@ export interface ClientConfig {
 }
 
 export type ParentMessage =
+  /** Answered by `reached` once every open client has received the line `seq` (or a later one). */
+  | { type: 'reach'; seq: number }
   /** Lines with seq in [first, last] are measured; answered by `measuring`. */
   | { type: 'measure'; first: number; last: number }
   /** Per measured seq (index seq - first): when the writer saw its statement commit. */
@@ -26,6 +28,7 @@ export type ChildMessage =
   | { type: 'warm' }
   /** The first error a client met (sent once; the counts come with the result). */
   | { type: 'failed'; error: string }
+  | { type: 'reached' }
   | { type: 'measuring' }
   /** Every open client has received the last measured line. */
   | { type: 'complete' }

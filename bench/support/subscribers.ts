@@ -29,6 +29,8 @@ export interface SubscriberSet {
   failure(): string | undefined;
   /** Resolves when every open client has received a line. */
   warm: Promise<void>;
+  /** Resolves true once every open client has received line `seq`, false after `timeoutMs`. */
+  reach(seq: number, timeoutMs: number): Promise<boolean>;
   /** Tells every process which seqs are measured; resolves when all have taken it. */
   measure(first: number, last: number): Promise<void>;
   /** Resolves true when every open client has the last measured line, false after `timeoutMs`. */
@@ -116,6 +118,16 @@ export function startSubscribers(options: {
       firstError: all.find((m) => m.firstError)?.firstError,
     })),
     warm,
+    async reach(seq, timeoutMs) {
+      const reached = fromEach(children, 'reached');
+      reached.catch(() => {});
+      for (const child of children) child.send({ type: 'reach', seq });
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+      const ok = await Promise.race([reached.then(() => true as const), timeout]);
+      clearTimeout(timer);
+      return ok;
+    },
     async measure(first, last) {
       const taken = fromEach(children, 'measuring');
       for (const child of children) child.send({ type: 'measure', first, last });

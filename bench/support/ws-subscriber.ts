@@ -49,6 +49,8 @@ let openCount = 0;
 let warmClients = 0;
 let warmSent = false;
 let completeClients = 0;
+/** A `reach` asked for: the seq, and how many open clients have it. */
+let reach: { seq: number; clients: number } | undefined;
 let completeSent = false;
 
 let reported = false;
@@ -72,6 +74,10 @@ function onLine(client: Client, index: number, seq: number, message: string, at:
     }
   } else if (seq <= client.last) duplicates++;
   else if (seq !== client.last + 1) gaps++;
+  if (reach && client.last < reach.seq && seq >= reach.seq && ++reach.clients >= openCount) {
+    reach = undefined;
+    send({ type: 'reached' });
+  }
   if (seq > client.last) client.last = seq;
   if (!measure || seq < measure.first || seq > measure.last) return;
   const slot = index * (measure.last - measure.first + 1) + (seq - measure.first);
@@ -216,7 +222,11 @@ function result(commitAt: number[]): ClientResult {
 }
 
 process.on('message', (message: ParentMessage) => {
-  if (message.type === 'measure') {
+  if (message.type === 'reach') {
+    const have = clients.filter((c) => c.open && c.last >= message.seq).length;
+    if (have >= openCount) send({ type: 'reached' });
+    else reach = { seq: message.seq, clients: have };
+  } else if (message.type === 'measure') {
     const span = message.last - message.first + 1;
     measure = { first: message.first, last: message.last, recvAt: new Float64Array(clients.length * span) };
     send({ type: 'measuring' });
