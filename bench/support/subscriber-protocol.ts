@@ -22,8 +22,9 @@ export type ParentMessage =
   | { type: 'finish'; commitAt: number[] };
 
 export type ChildMessage =
-  /** Every connection was tried; `open` got connection_ack and sent its subscribe. */
-  | { type: 'subscribed'; open: number; errors: number; firstError?: string }
+  /** Every connection was tried; `open` got connection_ack and sent its subscribe, in `ms` from the
+   * first connect. */
+  | { type: 'subscribed'; open: number; errors: number; firstError?: string; ms: number }
   /** Every open client has received at least one line. */
   | { type: 'warm' }
   /** The first error a client met (sent once; the counts come with the result). */

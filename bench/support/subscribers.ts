@@ -23,8 +23,9 @@ export function spawnWithOpenFiles(
 export interface SubscriberSet {
   /** The client processes' pids (their CPU is reported too). */
   pids: number[];
-  /** Resolves when every client tried to connect; how many got connection_ack and subscribed. */
-  subscribed: Promise<{ open: number; errors: number; firstError?: string }>;
+  /** Resolves when every client tried to connect: how many got connection_ack and subscribed, and
+   * the longest a process took for its share. */
+  subscribed: Promise<{ open: number; errors: number; firstError?: string; ms: number }>;
   /** The first error any client reported, as soon as it happened. */
   failure(): string | undefined;
   /** Resolves when every open client has received a line. */
@@ -116,6 +117,7 @@ export function startSubscribers(options: {
       open: all.reduce((n, m) => n + m.open, 0),
       errors: all.reduce((n, m) => n + m.errors, 0),
       firstError: all.find((m) => m.firstError)?.firstError,
+      ms: Math.max(...all.map((m) => m.ms)),
     })),
     warm,
     async reach(seq, timeoutMs) {

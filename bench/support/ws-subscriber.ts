@@ -173,12 +173,13 @@ function connect(index: number): Promise<void> {
 }
 
 async function connectAll() {
+  const started = performance.now();
   let next = 0;
   const worker = async () => {
     while (next < config.clients) await connect(next++);
   };
   await Promise.all(Array.from({ length: Math.min(config.connectConcurrency, config.clients) }, worker));
-  send({ type: 'subscribed', open: clients.filter((c) => c.open).length, errors, firstError });
+  send({ type: 'subscribed', open: openCount, errors, firstError, ms: performance.now() - started });
 }
 
 function result(commitAt: number[]): ClientResult {
