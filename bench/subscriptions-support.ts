@@ -55,6 +55,8 @@ export async function startGateway(options: {
   node?: boolean;
 }): Promise<Gateway> {
   const args = [
+    // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to see where a gateway's time goes
+    ...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
     BIN,
     'serve',
     '--host',
