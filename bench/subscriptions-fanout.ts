@@ -369,12 +369,15 @@ function comparison(r: FanoutResult): string[] {
     const cpuJ = j.serverCpuS / Math.max(1, j.result.measured);
     const cpuJpg = (j.serverCpuS + j.pgCpuS) / Math.max(1, j.result.measured);
     const cpuW = w.serverCpuS / Math.max(1, w.result.measured);
+    const frameJ = j.serverCpuS / Math.max(1, j.result.measuredFrames);
+    const frameW = w.serverCpuS / Math.max(1, w.result.measuredFrames);
     const p99 = j.result.fromSend.percentile(99) / w.result.fromSend.percentile(99);
     const p50 = j.result.fromSend.percentile(50) / w.result.fromSend.percentile(50);
     const ok = (x: number) => (x <= 1.5 ? 'within 1.5×' : '**over 1.5×**');
     out.push(
       `- N = ${int(n)}: jobgate/bare ws CPU per delivered line ${fmt(cpuJ / cpuW, 2)}× (${ok(cpuJ / cpuW)}; ` +
-        `${fmt(cpuJpg / cpuW, 2)}× with its PostgreSQL backends), latency p50 ${fmt(p50, 2)}×, p99 ${fmt(p99, 2)}× ` +
+        `${fmt(cpuJpg / cpuW, 2)}× with its PostgreSQL backends; per frame ${fmt(frameJ * 1e6, 0)} vs ` +
+        `${fmt(frameW * 1e6, 0)} µs, ${fmt(frameJ / frameW, 2)}×), latency p50 ${fmt(p50, 2)}×, p99 ${fmt(p99, 2)}× ` +
         `(${ok(p99)}); jobgate p99 ${fmt(j.result.fromSend.percentile(99), 0)} ms ` +
         `${j.result.fromSend.percentile(99) < 1000 ? '< 1 s' : '**≥ 1 s**'}, ` +
         `${j.result.measured === j.expectedLines && j.subscribed === n ? 'every line delivered' : '**lines missing**'}.`,
