@@ -253,7 +253,7 @@ async function runCase(
         server.onBatch(b);
       },
     );
-    c.completed = await subscribers.complete(30_000);
+    c.completed = await subscribers.complete(60_000);
     c.windowS = (performance.now() - cpu0.at) / 1000;
     c.serverCpuS = cpuSeconds(server.pid) - cpu0.server;
     // Backends the server opened during the window count in full; ones it closed are lost (rare).
@@ -269,7 +269,7 @@ async function runCase(
     const commitAt: number[] = [];
     for (const b of batches) for (let s = b.first; s <= b.last; s++) commitAt.push(b.commitAt);
     c.result = await subscribers.finish(commitAt);
-    if (!c.completed) c.failure = 'not every client had every line 30 s after the last statement';
+    if (!c.completed) c.failure = 'not every client had every line 60 s after the last statement';
   } catch (err) {
     c.failure = (err as Error).message;
     progress(`fan-out ${kind}, ${int(n)}: ${c.failure}`);
@@ -341,7 +341,7 @@ export function fanoutMarkdown(r: FanoutResult): string {
       `${o.batch} lines ${o.rate} times a second (${lines} lines/s, messages of 80 characters) with the runtime's ` +
       `\`appendLogLines\` on its own PostgreSQL connection. After every client has received a warm-up line (and ` +
       `${o.warmupMs / 1000} s at least), ${o.measureMs / 1000} s of statements are measured; the window ends when ` +
-      `every client has the last measured line (or 30 s later). **jobgate**: \`jobgate serve --no-node --auth off\` ` +
+      `every client has the last measured line (or 60 s later). **jobgate**: \`jobgate serve --no-node --auth off\` ` +
       `on PostgreSQL (a fresh process per case). **bare \`ws\`**: support/ws-broadcast.ts, a \`ws\` server that ` +
       `acks, remembers each subscription id, and, when the writer hands it a committed statement's lines over ` +
       `IPC, builds the same \`next\` frame once and sends it to every subscriber; no auth, no GraphQL, no ` +
