@@ -5,6 +5,7 @@
 //   node --import tsx bench/subscriptions-bench.ts
 import { crossGatewayBench, crossMarkdown, defaultCrossOptions } from './subscriptions-cross.ts';
 import { fanoutBench, fanoutMarkdown } from './subscriptions-fanout.ts';
+import { machine, machineMarkdown } from './machine.ts';
 import { isMain, progress, runMain } from './support/main.ts';
 
 export async function subscriptionsBench(): Promise<string> {
@@ -18,4 +19,18 @@ export async function subscriptionsBench(): Promise<string> {
   return [fanoutMarkdown(fanout), '', crossMarkdown(cross)].join('\n');
 }
 
-if (isMain(import.meta.url)) await runMain(() => subscriptionsBench());
+if (isMain(import.meta.url)) {
+  await runMain(async () => {
+    const started = new Date();
+    const host = machineMarkdown(await machine());
+    const results = await subscriptionsBench();
+    const minutes = (Date.now() - started.getTime()) / 60_000;
+    return [
+      `## Subscriptions, ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC (${minutes.toFixed(1)} min)`,
+      '',
+      host,
+      '',
+      results,
+    ].join('\n');
+  });
+}
