@@ -9,9 +9,7 @@
 //   node --import tsx bench/subscriptions-fanout.ts
 //   BENCH_SUB_N=1000,5000,10000 BENCH_SUB_PROCS=4 BENCH_SUB_RATE=2 (statements/s) BENCH_SUB_BATCH=5
 //   BENCH_SUB_MEASURE_S=15 BENCH_SUB_WARMUP_S=3 BENCH_SUB_SERVERS=jobgate,ws
-import { spawn, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import type { Database } from '../src/db/client.ts';
 import { int, sleep } from './runtime-support.ts';
 import {
@@ -21,20 +19,15 @@ import {
   num,
   percentileOf,
   scratchDir,
-  startGateway,
   writeSteadily,
+  type LogWriter,
   type WrittenBatch,
 } from './subscriptions-support.ts';
+import { startFanoutServer, type FanoutServer, type ServerKind } from './support/fanout-servers.ts';
 import { fmt, isMain, progress, runMain } from './support/main.ts';
 import { cpuSeconds, cpuSecondsOf, peakRssMb, rssMb } from './support/proc-stat.ts';
 import { createMigratedBenchDatabase } from './support/runtime-env.ts';
-import { running, track } from './support/processes.ts';
-import { startSubscribers, type SubscriberResult } from './support/subscribers.ts';
-import type { BroadcastLines } from './support/ws-broadcast.ts';
-
-const BROADCAST = fileURLToPath(new URL('./support/ws-broadcast.ts', import.meta.url));
-
-export type ServerKind = 'jobgate' | 'ws';
+import { startSubscribers, type SubscriberResult, type SubscriberSet } from './support/subscribers.ts';
 
 export interface FanoutOptions {
   counts: number[];
@@ -90,75 +83,10 @@ export interface FanoutCase {
   loadEnd: number;
 }
 
-interface Server {
-  pid: number;
-  wsUrl: string;
-  /** Called after each measured and warm-up statement committed (the baseline's feed). */
-  onBatch(batch: WrittenBatch): void;
-  stop(): Promise<void>;
-}
-
-async function startBroadcast(): Promise<Server> {
-  const child: ChildProcess = track(
-    spawn(
-      '/bin/sh',
-      ['-c', 'ulimit -n 65536 2>/dev/null; exec "$0" "$@"', process.execPath, '--import', 'tsx', BROADCAST],
-      {
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      },
-    ),
-  );
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (m: { port: number }) => resolve(m.port));
-    child.once('exit', (code) => reject(new Error(`ws broadcast exited (${code}) before listening`)));
-  });
+/** A case with nothing measured yet. */
+function emptyCase(server: ServerKind, n: number): FanoutCase {
   return {
-    pid: child.pid!,
-    wsUrl: `ws://127.0.0.1:${port}/graphql`,
-    onBatch(batch) {
-      const message: BroadcastLines = { type: 'lines', cursor: String(batch.last), lines: batch.lines };
-      child.send(message);
-    },
-    async stop() {
-      if (!running(child)) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
-
-async function startServer(kind: ServerKind, databaseUrl: string, dataDir: string): Promise<Server> {
-  if (kind === 'ws') return startBroadcast();
-  const gateway = await startGateway({ databaseUrl, dataDir });
-  return {
-    pid: gateway.pid,
-    wsUrl: gateway.wsUrl,
-    onBatch: () => {},
-    stop: async () => {
-      const code = await gateway.stop();
-      if (code !== 0 && code !== null)
-        progress(`gateway exited with ${code}:\n${gateway.output().slice(-2000)}`);
-    },
-  };
-}
-
-/** One server, N subscribers: connect, warm up, measure, collect. */
-async function runCase(
-  database: Database,
-  databaseUrl: string,
-  dataDir: string,
-  writerPid: number,
-  kind: ServerKind,
-  n: number,
-  options: FanoutOptions,
-): Promise<FanoutCase> {
-  const runId = await createIdleRun(database, `fanout-${kind}-${n}-${Date.now()}`);
-  const writer = createLogWriter(database, runId);
-  const loadStart = loadavg()[0]!;
-  const server = await startServer(kind, databaseUrl, dataDir);
-  const c: FanoutCase = {
-    server: kind,
+    server,
     n,
     subscribed: 0,
     subscribeMs: NaN,
@@ -176,100 +104,136 @@ async function runCase(
     rssPeakMb: NaN,
     statementP50: NaN,
     statementP99: NaN,
-    loadStart,
+    loadStart: loadavg()[0]!,
     loadEnd: NaN,
   };
+}
+
+interface Phase {
+  c: FanoutCase;
+  server: FanoutServer;
+  subscribers: SubscriberSet;
+  writer: LogWriter;
+  options: FanoutOptions;
+}
+
+/** The server's CPU and memory before any client connected (they are still loading their code). */
+async function measureIdle({ c, server }: Phase): Promise<void> {
+  await sleep(1000);
+  const idle0 = cpuSeconds(server.pid);
+  await sleep(2000);
+  c.serverIdleCpuPct = ((cpuSeconds(server.pid) - idle0) / 2) * 100;
+  c.rssIdleMb = rssMb(server.pid);
+}
+
+/** Every client subscribed, a line reached each (and warmupMs passed), and nothing is in flight. */
+async function subscribeAndWarm({ c, server, subscribers, writer, options }: Phase): Promise<void> {
+  const label = `fan-out ${c.server}, ${int(c.n)}`;
+  progress(`${label}: connecting`);
+  const subscribed = await subscribers.subscribed;
+  c.subscribeMs = subscribed.ms;
+  c.subscribed = subscribed.open;
+  if (subscribed.open < c.n) {
+    progress(`${label}: only ${subscribed.open} subscribed (${subscribed.firstError ?? 'no error'})`);
+  }
+  if (subscribed.open === 0) throw new Error(`no client subscribed: ${subscribed.firstError}`);
+  progress(`${label}: ${int(subscribed.open)} subscribed in ${int(c.subscribeMs)} ms; warming up`);
+  let warm = false;
+  subscribers.warm.then(
+    () => (warm = true),
+    () => {},
+  );
+  const warmStart = performance.now();
+  const elapsed = () => performance.now() - warmStart;
+  await writeSteadily(
+    writer,
+    {
+      intervalMs: 1000 / options.rate,
+      batch: options.batch,
+      until: () =>
+        Boolean(subscribers.failure()) || (warm && elapsed() >= options.warmupMs) || elapsed() > 90_000,
+    },
+    (b) => server.onBatch(b),
+  );
+  if (subscribers.failure()) throw new Error(`a client failed: ${subscribers.failure()}`);
+  if (!warm) throw new Error('not every client received a warm-up line within 90 s');
+  // The window opens on a server that has delivered everything so far (no backlog carried in).
+  const drainStart = performance.now();
+  if (!(await subscribers.reach(writer.nextSeq - 1, 120_000))) {
+    throw new Error('the warm-up lines had not reached every client 120 s after the last one');
+  }
+  c.warmupBacklogMs = performance.now() - drainStart;
+  c.rssSubscribedMb = rssMb(server.pid);
+}
+
+/** The measured statements, until every client has the last line; CPU and memory over the window. */
+async function measureWindow(
+  { c, server, subscribers, writer, options }: Phase,
+  database: Database,
+  writerPid: number,
+): Promise<void> {
+  const statements = Math.round((options.measureMs / 1000) * options.rate);
+  const first = writer.nextSeq;
+  const last = first + statements * options.batch - 1;
+  c.expectedLines = (last - first + 1) * c.subscribed;
+  await subscribers.measure(first, last);
+  const pgPids = await backendPids(database, [writerPid]);
+  const cpu0 = {
+    server: cpuSeconds(server.pid),
+    pg: cpuSecondsOf(pgPids),
+    clients: cpuSecondsOf(subscribers.pids),
+    at: performance.now(),
+  };
+  progress(
+    `fan-out ${c.server}, ${int(c.n)}: measuring ${int(statements)} statements of ${options.batch} lines`,
+  );
+  const batches: WrittenBatch[] = [];
+  await writeSteadily(
+    writer,
+    { intervalMs: 1000 / options.rate, batch: options.batch, until: (w) => w >= statements },
+    (b) => {
+      batches.push(b);
+      server.onBatch(b);
+    },
+  );
+  c.completed = await subscribers.complete(60_000);
+  c.windowS = (performance.now() - cpu0.at) / 1000;
+  c.serverCpuS = cpuSeconds(server.pid) - cpu0.server;
+  // Backends the server opened during the window count in full; ones it closed are lost (rare).
+  const opened = (await backendPids(database, [writerPid])).filter((pid) => !pgPids.includes(pid));
+  c.pgCpuS = cpuSecondsOf(pgPids) - cpu0.pg + cpuSecondsOf(opened);
+  c.clientCpuS = cpuSecondsOf(subscribers.pids) - cpu0.clients;
+  c.rssEndMb = rssMb(server.pid);
+  c.rssPeakMb = peakRssMb(server.pid);
+  c.loadEnd = loadavg()[0]!;
+  const trips = batches.map((b) => b.commitAt - b.sentAt);
+  c.statementP50 = percentileOf(trips, 50);
+  c.statementP99 = percentileOf(trips, 99);
+  const commitAt: number[] = [];
+  for (const b of batches) for (let s = b.first; s <= b.last; s++) commitAt.push(b.commitAt);
+  c.result = await subscribers.finish(commitAt);
+  if (!c.completed) c.failure = 'not every client had every line 60 s after the last statement';
+}
+
+/** One server, N subscribers: idle, connect, warm up, measure, collect; a failure is reported, not thrown. */
+async function runCase(
+  database: Database,
+  databaseUrl: string,
+  dataDir: string,
+  writerPid: number,
+  kind: ServerKind,
+  n: number,
+  options: FanoutOptions,
+): Promise<FanoutCase> {
+  const runId = await createIdleRun(database, `fanout-${kind}-${n}-${Date.now()}`);
+  const c = emptyCase(kind, n);
+  const server = await startFanoutServer(kind, databaseUrl, dataDir);
   const subscribers = startSubscribers({ url: server.wsUrl, total: n, processes: options.processes, runId });
+  const phase: Phase = { c, server, subscribers, writer: createLogWriter(database, runId), options };
   try {
-    // Idle cost first (the subscriber processes are still loading their code).
-    await sleep(1000);
-    const idle0 = cpuSeconds(server.pid);
-    await sleep(2000);
-    c.serverIdleCpuPct = ((cpuSeconds(server.pid) - idle0) / 2) * 100;
-    c.rssIdleMb = rssMb(server.pid);
-
-    progress(`fan-out ${kind}, ${int(n)} subscribers: connecting`);
-    const subscribed = await subscribers.subscribed;
-    c.subscribeMs = subscribed.ms;
-    c.subscribed = subscribed.open;
-    if (subscribed.open < n) {
-      progress(
-        `fan-out ${kind}: only ${subscribed.open}/${n} subscribed (${subscribed.firstError ?? 'no error'})`,
-      );
-    }
-    if (subscribed.open === 0) throw new Error(`no client subscribed: ${subscribed.firstError}`);
-
-    // Warm-up: lines at the measured rate until every client has one, and at least warmupMs.
-    progress(
-      `fan-out ${kind}, ${int(n)}: ${int(subscribed.open)} subscribed in ${int(c.subscribeMs)} ms; warming up`,
-    );
-    let warm = false;
-    subscribers.warm.then(
-      () => (warm = true),
-      () => {},
-    );
-    const warmStart = performance.now();
-    await writeSteadily(
-      writer,
-      {
-        intervalMs: 1000 / options.rate,
-        batch: options.batch,
-        until: () =>
-          Boolean(subscribers.failure()) ||
-          (warm && performance.now() - warmStart >= options.warmupMs) ||
-          performance.now() - warmStart > 90_000,
-      },
-      (b) => server.onBatch(b),
-    );
-    if (subscribers.failure()) throw new Error(`a client failed: ${subscribers.failure()}`);
-    if (!warm) throw new Error('not every client received a warm-up line within 90 s');
-    // The window opens on a server that has delivered everything so far (no backlog carried in).
-    const drainStart = performance.now();
-    if (!(await subscribers.reach(writer.nextSeq - 1, 120_000))) {
-      throw new Error('the warm-up lines had not reached every client 120 s after the last one');
-    }
-    c.warmupBacklogMs = performance.now() - drainStart;
-    c.rssSubscribedMb = rssMb(server.pid);
-
-    const statements = Math.round((options.measureMs / 1000) * options.rate);
-    const first = writer.nextSeq;
-    const last = first + statements * options.batch - 1;
-    c.expectedLines = (last - first + 1) * subscribed.open;
-    await subscribers.measure(first, last);
-    const pgPids = await backendPids(database, [writerPid]);
-    const cpu0 = {
-      server: cpuSeconds(server.pid),
-      pg: cpuSecondsOf(pgPids),
-      clients: cpuSecondsOf(subscribers.pids),
-      at: performance.now(),
-    };
-    progress(`fan-out ${kind}, ${int(n)}: measuring ${int(statements)} statements of ${options.batch} lines`);
-    const batches: WrittenBatch[] = [];
-    await writeSteadily(
-      writer,
-      { intervalMs: 1000 / options.rate, batch: options.batch, until: (w) => w >= statements },
-      (b) => {
-        batches.push(b);
-        server.onBatch(b);
-      },
-    );
-    c.completed = await subscribers.complete(60_000);
-    c.windowS = (performance.now() - cpu0.at) / 1000;
-    c.serverCpuS = cpuSeconds(server.pid) - cpu0.server;
-    // Backends the server opened during the window count in full; ones it closed are lost (rare).
-    const opened = (await backendPids(database, [writerPid])).filter((pid) => !pgPids.includes(pid));
-    c.pgCpuS = cpuSecondsOf(pgPids) - cpu0.pg + cpuSecondsOf(opened);
-    c.clientCpuS = cpuSecondsOf(subscribers.pids) - cpu0.clients;
-    c.rssEndMb = rssMb(server.pid);
-    c.rssPeakMb = peakRssMb(server.pid);
-    c.loadEnd = loadavg()[0]!;
-    const trips = batches.map((b) => b.commitAt - b.sentAt);
-    c.statementP50 = percentileOf(trips, 50);
-    c.statementP99 = percentileOf(trips, 99);
-    const commitAt: number[] = [];
-    for (const b of batches) for (let s = b.first; s <= b.last; s++) commitAt.push(b.commitAt);
-    c.result = await subscribers.finish(commitAt);
-    if (!c.completed) c.failure = 'not every client had every line 60 s after the last statement';
+    await measureIdle(phase);
+    await subscribeAndWarm(phase);
+    await measureWindow(phase, database, writerPid);
   } catch (err) {
     c.failure = (err as Error).message;
     progress(`fan-out ${kind}, ${int(n)}: ${c.failure}`);
