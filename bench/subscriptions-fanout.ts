@@ -25,7 +25,14 @@ import {
 } from './subscriptions-support.ts';
 import { startFanoutServer, type FanoutServer, type ServerKind } from './support/fanout-servers.ts';
 import { fmt, isMain, progress, runMain } from './support/main.ts';
-import { cpuSeconds, cpuSecondsOf, peakRssMb, rssMb } from './support/proc-stat.ts';
+import {
+  cpuSeconds,
+  cpuSecondsOf,
+  cpuSecondsSince,
+  cpuSnapshot,
+  peakRssMb,
+  rssMb,
+} from './support/proc-stat.ts';
 import { createMigratedBenchDatabase } from './support/runtime-env.ts';
 import { startSubscribers, type SubscriberResult, type SubscriberSet } from './support/subscribers.ts';
 
@@ -180,7 +187,7 @@ async function measureWindow(
   const pgPids = await backendPids(database, [writerPid]);
   const cpu0 = {
     server: cpuSeconds(server.pid),
-    pg: cpuSecondsOf(pgPids),
+    pg: cpuSnapshot(pgPids),
     clients: cpuSecondsOf(subscribers.pids),
     at: performance.now(),
   };
@@ -200,8 +207,7 @@ async function measureWindow(
   c.windowS = (performance.now() - cpu0.at) / 1000;
   c.serverCpuS = cpuSeconds(server.pid) - cpu0.server;
   // Backends the server opened during the window count in full; ones it closed are lost (rare).
-  const opened = (await backendPids(database, [writerPid])).filter((pid) => !pgPids.includes(pid));
-  c.pgCpuS = cpuSecondsOf(pgPids) - cpu0.pg + cpuSecondsOf(opened);
+  c.pgCpuS = cpuSecondsSince(cpu0.pg, await backendPids(database, [writerPid]));
   c.clientCpuS = cpuSecondsOf(subscribers.pids) - cpu0.clients;
   c.rssEndMb = rssMb(server.pid);
   c.rssPeakMb = peakRssMb(server.pid);

@@ -43,3 +43,24 @@ export function cpuSecondsOf(pids: readonly number[]): number {
     return Number.isFinite(s) ? sum + s : sum;
   }, 0);
 }
+
+/** CPU seconds per process now, to subtract later with cpuSecondsSince. */
+export function cpuSnapshot(pids: readonly number[]): Map<number, number> {
+  return new Map(pids.map((pid) => [pid, cpuSeconds(pid)]));
+}
+
+/**
+ * The CPU seconds `pids` used since `snapshot`: a process in the snapshot counts its difference
+ * (one that exited since counts nothing: its time is gone), one not in it (started since) counts
+ * in full.
+ */
+export function cpuSecondsSince(snapshot: ReadonlyMap<number, number>, pids: readonly number[]): number {
+  let sum = 0;
+  for (const pid of new Set([...snapshot.keys(), ...pids])) {
+    const now = cpuSeconds(pid);
+    if (!Number.isFinite(now)) continue;
+    const before = snapshot.get(pid);
+    sum += before === undefined ? now : now - (Number.isFinite(before) ? before : now);
+  }
+  return sum;
+}
