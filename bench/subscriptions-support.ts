@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
+import { SETTINGS_OPTIONS } from '../src/bin/settings.ts';
 import type { Database } from '../src/db/client.ts';
 import { LOG_LEVEL_RANK } from '../src/lib/status.ts';
 import { startRun } from '../src/runtime/index.ts';
@@ -69,7 +70,11 @@ export async function startGateway(options: {
     options.databaseUrl,
     '--data-dir',
     options.dataDir,
-    ...['flink', 'seatunnel', 'dkron', 'nomad', 'keeper'].flatMap((d) => [`--${d}-port`, '0']),
+    // Every dialect's own port off (two gateways would fight over them); the flags are whichever
+    // dialects exist.
+    ...Object.keys(SETTINGS_OPTIONS)
+      .filter((flag) => flag.endsWith('-port'))
+      .flatMap((flag) => [`--${flag}`, '0']),
     ...(options.node ? [] : ['--no-node']),
   ];
   const child = spawnWithOpenFiles(process.execPath, args, {
