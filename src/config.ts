@@ -147,9 +147,7 @@ export const configSchema = z
       .default(65_536),
     /** Mutations a minute per token (per remote address with auth off); 0 turns the limit off. */
     mutationRateLimit: z.coerce.number().int('must be a whole number').min(0).max(1_000_000).default(600),
-    dialectPorts: z
-      .object({ flink: port })
-      .default(CONFIG_DEFAULTS.dialectPorts),
+    dialectPorts: z.object({ flink: port }).default(CONFIG_DEFAULTS.dialectPorts),
   })
   .superRefine((c, ctx) => {
     if (c.auth === 'off' && !isLoopback(c.host)) {
