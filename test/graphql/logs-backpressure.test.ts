@@ -5,16 +5,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { createApiToken } from '../../src/db/tokens.ts';
-import {
-  createEventFeed,
-  createLogFeed,
-  createMetricFeed,
-  type EventFeed,
-  type LogFeed,
-  type MetricFeed,
-} from '../../src/runtime/index.ts';
-import type { App } from '../../src/server/app.ts';
-import { buildServedApp } from '../support/app.ts';
+import type { LogFeed } from '../../src/runtime/index.ts';
+import { serveWithFeeds, type ServedWithFeeds } from '../support/app.ts';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../support/db.ts';
 import { seedRun } from '../support/fixtures.ts';
 import { runStalledClient } from '../support/log-stall.ts';
@@ -24,38 +16,21 @@ const MAX_BUFFERED = 1_000;
 
 let testDb: TestDatabase;
 let database: Database;
-let app: App;
+let served: ServedWithFeeds;
 let baseUrl: string;
 let token: string;
-let events: EventFeed;
 let logFeed: LogFeed;
-let metricFeed: MetricFeed;
 
 beforeAll(async () => {
   testDb = await createTestDatabase();
   database = testDb.database;
-  events = createEventFeed(database);
-  logFeed = createLogFeed(database, { pollMs: 200, maxBuffered: MAX_BUFFERED });
-  metricFeed = createMetricFeed(database);
-  app = buildServedApp(database, {
-    settings: {
-      authEnabled: true,
-      heartbeatTimeoutMs: 5_000,
-      commandsEnabled: false,
-      events,
-      logFeed,
-      metricFeed,
-    },
-  });
-  baseUrl = await app.start();
+  served = await serveWithFeeds(database, { pollMs: 200, maxBuffered: MAX_BUFFERED });
+  ({ baseUrl, logFeed } = served);
   token = (await createApiToken(database, 'viewer', 'slow reader')).token;
 });
 
 afterAll(async () => {
-  await app?.stop();
-  await logFeed?.close();
-  await metricFeed?.close();
-  await events?.close();
+  await served?.close();
   await testDb?.close();
 });
 

@@ -7,17 +7,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { createApiToken } from '../../src/db/tokens.ts';
 import { LOG_LEVEL_RANK } from '../../src/lib/status.ts';
-import {
-  createEventFeed,
-  createLogFeed,
-  createMetricFeed,
-  type EventFeed,
-  type LogFeed,
-  type MetricFeed,
-} from '../../src/runtime/index.ts';
+import type { LogFeed, MetricFeed } from '../../src/runtime/index.ts';
 import { appendLogLines } from '../../src/runtime/sql/append-log-lines.ts';
-import type { App } from '../../src/server/app.ts';
-import { buildServedApp } from '../support/app.ts';
+import { serveWithFeeds, type ServedWithFeeds } from '../support/app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { seedRun } from '../support/fixtures.ts';
 import { collect, seqsOf, TAIL_LOGS, wsClient, type Collected, type TailBatch } from '../support/log-tail.ts';
@@ -33,10 +25,9 @@ const PER_CLIENT = 20;
 
 let testDb: TestDatabase;
 let database: Database;
-let app: App;
+let served: ServedWithFeeds;
 let baseUrl: string;
 let token: string;
-let events: EventFeed;
 let logFeed: LogFeed;
 let metricFeed: MetricFeed;
 const statements: string[] = [];
@@ -44,28 +35,13 @@ const statements: string[] = [];
 beforeAll(async () => {
   testDb = await createTestDatabase({ onStatement: (q) => statements.push(q) });
   database = testDb.database;
-  events = createEventFeed(database);
-  logFeed = createLogFeed(database, { pollMs: NO_POLL });
-  metricFeed = createMetricFeed(database);
-  app = buildServedApp(database, {
-    settings: {
-      authEnabled: true,
-      heartbeatTimeoutMs: 5_000,
-      commandsEnabled: false,
-      events,
-      logFeed,
-      metricFeed,
-    },
-  });
-  baseUrl = await app.start();
+  served = await serveWithFeeds(database, { pollMs: NO_POLL });
+  ({ baseUrl, logFeed, metricFeed } = served);
   token = (await createApiToken(database, 'viewer', 'log reader')).token;
 });
 
 afterAll(async () => {
-  await app?.stop();
-  await logFeed?.close();
-  await metricFeed?.close();
-  await events?.close();
+  await served?.close();
   await testDb?.close();
 });
 

@@ -8,18 +8,10 @@ import type { Database } from '../../src/db/client.ts';
 import { metricsCurrent, runs } from '../../src/db/schema/index.ts';
 import { createApiToken } from '../../src/db/tokens.ts';
 import { LOG_LEVEL_RANK, RunStatus, type LogLevel } from '../../src/lib/status.ts';
-import {
-  createEventFeed,
-  createLogFeed,
-  createMetricFeed,
-  type EventFeed,
-  type LogFeed,
-  type MetricFeed,
-} from '../../src/runtime/index.ts';
+import type { LogFeed, MetricFeed } from '../../src/runtime/index.ts';
 import { transitionRun } from '../../src/runtime/runs/transition-run.ts';
 import { appendLogLines, type LogLineInput } from '../../src/runtime/sql/append-log-lines.ts';
-import type { App } from '../../src/server/app.ts';
-import { buildServedApp } from '../support/app.ts';
+import { serveWithFeeds, type ServedWithFeeds } from '../support/app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { seedRun } from '../support/fixtures.ts';
 import { collect, seqsOf, TAIL_LOGS, wsClient, type TailBatch } from '../support/log-tail.ts';
@@ -27,10 +19,9 @@ import { until } from '../support/wait.ts';
 
 let testDb: TestDatabase;
 let database: Database;
-let app: App;
+let served: ServedWithFeeds;
 let baseUrl: string;
 let token: string;
-let events: EventFeed;
 let logFeed: LogFeed;
 let metricFeed: MetricFeed;
 const clients: Client[] = [];
@@ -39,20 +30,8 @@ let runCount = 0;
 beforeAll(async () => {
   testDb = await createTestDatabase();
   database = testDb.database;
-  events = createEventFeed(database);
-  logFeed = createLogFeed(database, { pollMs: 100, settleMs: 300 });
-  metricFeed = createMetricFeed(database);
-  app = buildServedApp(database, {
-    settings: {
-      authEnabled: true,
-      heartbeatTimeoutMs: 5_000,
-      commandsEnabled: false,
-      events,
-      logFeed,
-      metricFeed,
-    },
-  });
-  baseUrl = await app.start();
+  served = await serveWithFeeds(database, { pollMs: 100, settleMs: 300 });
+  ({ baseUrl, logFeed, metricFeed } = served);
   token = (await createApiToken(database, 'viewer', 'log reader')).token;
 });
 
@@ -70,10 +49,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await app?.stop();
-  await logFeed?.close();
-  await metricFeed?.close();
-  await events?.close();
+  await served?.close();
   await testDb?.close();
 });
 

@@ -8,7 +8,10 @@ import {
   createLogFeed,
   createMetricFeed,
   ensureCluster,
+  type EventFeed,
   type FileGuard,
+  type LogFeed,
+  type MetricFeed,
 } from '../../src/runtime/index.ts';
 import { buildApp, type App, type AppOptions } from '../../src/server/app.ts';
 import { DIALECTS } from '../../src/shim/index.ts';
@@ -42,6 +45,53 @@ export function buildServedApp(database: Database, overrides: Partial<AppOptions
     dialectPorts: NO_DIALECT_PORTS,
     ...overrides,
   });
+}
+
+/** A served gateway whose feeds the test holds (to read their counts, or tune the log feed). */
+export interface ServedWithFeeds {
+  app: App;
+  /** http://127.0.0.1:<port> */
+  baseUrl: string;
+  events: EventFeed;
+  logFeed: LogFeed;
+  metricFeed: MetricFeed;
+  /** Stops the gateway, then closes the feeds. */
+  close(): Promise<void>;
+}
+
+/** buildServedApp (auth on, shell commands off), started, with feeds made here: the log feed with
+ * `logFeedOptions`. */
+export async function serveWithFeeds(
+  database: Database,
+  logFeedOptions: Parameters<typeof createLogFeed>[1] = {},
+): Promise<ServedWithFeeds> {
+  const events = createEventFeed(database);
+  const logFeed = createLogFeed(database, logFeedOptions);
+  const metricFeed = createMetricFeed(database);
+  const app = buildServedApp(database, {
+    settings: {
+      authEnabled: true,
+      heartbeatTimeoutMs: 5_000,
+      commandsEnabled: false,
+      events,
+      logFeed,
+      metricFeed,
+    },
+  });
+  const baseUrl = await app.start();
+  return {
+    app,
+    baseUrl,
+    events,
+    logFeed,
+    metricFeed,
+    close: async () => {
+      await app.stop();
+      await logFeed.close();
+      await metricFeed.close();
+      await events.close();
+    },
+  };
 }
 
 export interface GraphQLResponse<T = Record<string, any>> {
