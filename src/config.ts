@@ -19,6 +19,23 @@ const retentionDays = z.coerce
 
 /** The defaults of the settings the runtime also needs when a caller (a test, a bench) leaves them
  * out: written once here, used by the schema below and by runtime/index.ts. */
+/** The REST dialects' own ports, by dialect name: each real system's documented port. A dialect
+ * listed here has a `--<name>-port` flag and a JOBGATE_<NAME>_PORT variable. */
+export const DIALECT_DEFAULT_PORTS = {
+  flink: 8081,
+  seatunnel: 5801,
+  dkron: 8080,
+  nomad: 4646,
+  keeper: 7700,
+} as const;
+export type DialectName = keyof typeof DIALECT_DEFAULT_PORTS;
+export const DIALECT_NAMES = Object.keys(DIALECT_DEFAULT_PORTS) as DialectName[];
+
+/** The environment variable of a dialect's port: JOBGATE_FLINK_PORT, JOBGATE_DKRON_PORT, ... */
+export function dialectPortVariable(name: DialectName): string {
+  return `JOBGATE_${name.toUpperCase()}_PORT`;
+}
+
 export const CONFIG_DEFAULTS = {
   heartbeatIntervalMs: 1_000,
   heartbeatTimeoutMs: 5_000,
@@ -40,9 +57,8 @@ export const CONFIG_DEFAULTS = {
   metricHistoryRetentionDays: 7,
   logRetentionDays: 14,
   auditRetentionDays: 90,
-  // One entry per dialect that exists; SeaTunnel (5801), Dkron (8080), Nomad (4646) and Keeper (7700)
-  // join as they land, each with its flag.
-  dialectPorts: { flink: 8081 },
+  /** Each REST dialect's own port: the real system's documented one (0 turns it off). */
+  dialectPorts: DIALECT_DEFAULT_PORTS,
 } as const;
 
 /** Everything jobgate can be configured with. Parsed once in bin/ and passed down. */
@@ -147,7 +163,11 @@ export const configSchema = z
       .default(65_536),
     /** Mutations a minute per token (per remote address with auth off); 0 turns the limit off. */
     mutationRateLimit: z.coerce.number().int('must be a whole number').min(0).max(1_000_000).default(600),
-    dialectPorts: z.object({ flink: port }).default(CONFIG_DEFAULTS.dialectPorts),
+    dialectPorts: z
+      .object(
+        Object.fromEntries(DIALECT_NAMES.map((name) => [name, port])) as Record<DialectName, typeof port>,
+      )
+      .default(CONFIG_DEFAULTS.dialectPorts),
   })
   .superRefine((c, ctx) => {
     if (c.auth === 'off' && !isLoopback(c.host)) {
@@ -209,7 +229,9 @@ const SETTING_SOURCES: Record<string, string> = {
   metricHistoryRetentionDays: '--metric-history-retention-days / JOBGATE_METRIC_HISTORY_RETENTION_DAYS',
   logRetentionDays: '--log-retention-days / JOBGATE_LOG_RETENTION_DAYS',
   auditRetentionDays: '--audit-retention-days / JOBGATE_AUDIT_RETENTION_DAYS',
-  'dialectPorts.flink': '--flink-port / JOBGATE_FLINK_PORT',
+  ...Object.fromEntries(
+    DIALECT_NAMES.map((name) => [`dialectPorts.${name}`, `--${name}-port / ${dialectPortVariable(name)}`]),
+  ),
   node: '--no-node / JOBGATE_NODE',
   secretKey: 'JOBGATE_SECRET_KEY',
   secretKeyFile: '--secret-key-file / JOBGATE_SECRET_KEY_FILE',

@@ -22,7 +22,8 @@ const HELP = `jobgate ${VERSION}: one control plane for data and scheduled jobs
 Usage:
   jobgate serve [--host 127.0.0.1] [--port 4000] [--data-dir ./.jobgate] [--database-url URL]
                 [--auth on|off] [--log-level info] [--no-node] [--cluster default] [--slots 4]
-                [--flink-port 8081] [--secret-key-file FILE] [--file-root DIR]...
+                [--flink-port 8081] [--seatunnel-port 5801] [--dkron-port 8080]
+                [--nomad-port 4646] [--keeper-port 7700] [--secret-key-file FILE] [--file-root DIR]...
                 [--cors-origin URL]... [--max-document-size 65536] [--mutation-rate-limit 600]
                 [--event-retention-days 7] [--metric-history-retention-days 7]
                 [--log-retention-days 14] [--audit-retention-days 90]
@@ -36,7 +37,8 @@ Usage:
 
 Every flag has an environment variable: JOBGATE_HOST, JOBGATE_PORT, JOBGATE_DATA_DIR, DATABASE_URL,
 JOBGATE_AUTH, JOBGATE_LOG_LEVEL, JOBGATE_CLUSTER, JOBGATE_SLOTS, JOBGATE_TAGS (k=v,k=v), ...
-REST dialects (flink) answer on their own port (JOBGATE_FLINK_PORT, ...) and under /compat/<name>/ on
+REST dialects (flink, seatunnel, dkron, nomad, keeper) answer on their own port (JOBGATE_FLINK_PORT,
+JOBGATE_SEATUNNEL_PORT, JOBGATE_DKRON_PORT, JOBGATE_NOMAD_PORT, JOBGATE_KEEPER_PORT) and under /compat/<name>/ on
 the main port; a dialect port of 0 turns its own port off (it stays under /compat/<name>/).
 Retention (days; 0 keeps forever): events, metric history, log lines counted from the end of their
 run, audit rows; the coordinator deletes older rows in small batches.

@@ -1,7 +1,13 @@
 // Reads settings from flags and environment variables into the raw input of the config schema.
 // Flags win over the environment. This is the only place (with bin/) that reads process.env.
 import { parseArgs } from 'node:util';
-import { CONFIG_DEFAULTS, type ConfigInput } from '../config.ts';
+import {
+  CONFIG_DEFAULTS,
+  DIALECT_NAMES,
+  dialectPortVariable,
+  type ConfigInput,
+  type DialectName,
+} from '../config.ts';
 import { ConfigError } from '../lib/errors.ts';
 
 export const SETTINGS_OPTIONS = {
@@ -19,6 +25,10 @@ export const SETTINGS_OPTIONS = {
   'no-commands': { type: 'boolean' },
   'file-root': { type: 'string', multiple: true },
   'flink-port': { type: 'string' },
+  'seatunnel-port': { type: 'string' },
+  'dkron-port': { type: 'string' },
+  'nomad-port': { type: 'string' },
+  'keeper-port': { type: 'string' },
   'cors-origin': { type: 'string', multiple: true },
   'max-document-size': { type: 'string' },
   'mutation-rate-limit': { type: 'string' },
@@ -102,9 +112,12 @@ export function settingsFrom(
     ),
     logRetentionDays: pick(values['log-retention-days'], 'JOBGATE_LOG_RETENTION_DAYS'),
     auditRetentionDays: pick(values['audit-retention-days'], 'JOBGATE_AUDIT_RETENTION_DAYS'),
-    dialectPorts: {
-      flink: pick(values['flink-port'], 'JOBGATE_FLINK_PORT') ?? CONFIG_DEFAULTS.dialectPorts.flink,
-    },
+    dialectPorts: Object.fromEntries(
+      DIALECT_NAMES.map((name) => [
+        name,
+        pick(values[`${name}-port`], dialectPortVariable(name)) ?? CONFIG_DEFAULTS.dialectPorts[name],
+      ]),
+    ) as Record<DialectName, string | number>,
   };
   return input;
 }

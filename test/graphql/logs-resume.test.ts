@@ -42,27 +42,18 @@ beforeAll(async () => {
   localUrl = await served.start();
   token = (await createApiToken(t.database, 'viewer', 'log reader')).token;
   if (usingPostgres) {
-    second = startJobgate(
-      [
-        'serve',
-        '--host',
-        '127.0.0.1',
-        '--port',
-        '0',
-        '--auth',
-        'on',
-        '--no-node',
-        '--database-url',
-        t.testDb.url!,
-      ],
-      {
-        JOBGATE_FLINK_PORT: '0',
-        JOBGATE_SEATUNNEL_PORT: '0',
-        JOBGATE_DKRON_PORT: '0',
-        JOBGATE_NOMAD_PORT: '0',
-        JOBGATE_KEEPER_PORT: '0',
-      },
-    );
+    second = startJobgate([
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--auth',
+      'on',
+      '--no-node',
+      '--database-url',
+      t.testDb.url!,
+    ]);
     [, secondUrl] = await second.waitFor(/ready: GraphQL and GraphiQL at (http:\/\/[^\s]+)\/graphql/);
   } else {
     console.log('logs-resume: no second gateway process on PGlite (set TEST_DATABASE_URL for it)');

@@ -52,14 +52,7 @@ export async function startSecureServer(
   }
   const args = ['serve', '--port', '0', '--auth', 'on', '--data-dir', dataDir, ...(options.args ?? [])];
   if (databaseUrl) args.push('--database-url', databaseUrl);
-  const proc = startJobgate(args, {
-    JOBGATE_FLINK_PORT: '0',
-    JOBGATE_SEATUNNEL_PORT: '0',
-    JOBGATE_DKRON_PORT: '0',
-    JOBGATE_NOMAD_PORT: '0',
-    JOBGATE_KEEPER_PORT: '0',
-    ...options.env,
-  });
+  const proc = startJobgate(args, options.env);
   const [, base] = await proc.waitFor(/ready: GraphQL and GraphiQL at (http:\/\/[^\s]+)\/graphql/);
   return {
     base: base!,

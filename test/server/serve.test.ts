@@ -13,9 +13,7 @@ afterAll(async () => {
 });
 
 it('serves GraphQL, GraphiQL, health and metrics, and stops cleanly', async () => {
-  const server = startJobgate(['serve', '--port', '0', '--data-dir', dataDir, '--auth', 'off'], {
-    JOBGATE_FLINK_PORT: '0',
-  });
+  const server = startJobgate(['serve', '--port', '0', '--data-dir', dataDir, '--auth', 'off']);
   const [, base] = await server.waitFor(/ready: GraphQL and GraphiQL at (http:\/\/[^\s]+)\/graphql/);
 
   expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });

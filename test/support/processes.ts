@@ -1,10 +1,15 @@
 // Real `jobgate` child processes for tests, and the guarantee that none outlives its test.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { DIALECT_NAMES, dialectPortVariable } from '../../src/config.ts';
 import { TEST_SECRET_KEY } from './secrets.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/jobgate.mjs', import.meta.url));
 const live = new Set<ChildProcess>();
+/** Every dialect's own port off (JOBGATE_FLINK_PORT=0, ...), the default of every spawned gateway. */
+export const NO_DIALECT_PORT_ENV: Record<string, string> = Object.fromEntries(
+  DIALECT_NAMES.map((name) => [dialectPortVariable(name), '0']),
+);
 /** How long a spawn may take to say it is ready: each loads the whole app through tsx, ~6 s on an
  * idle 2-core machine and ~30 s under a load of 16 (measured); a limit, not an expectation. */
 export const SPAWN_READY_MS = 120_000;
@@ -25,8 +30,9 @@ export function startJobgate(args: string[], env: Record<string, string> = {}): 
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
       JOBGATE_LOG_LEVEL: 'warn',
-      // Concurrent test processes would contend for Flink's 8081; tests that want it pass a port.
-      JOBGATE_FLINK_PORT: '0',
+      // Concurrent test processes would contend for the dialects' ports (8081, 8080, ...); a test
+      // that wants one passes a port.
+      ...NO_DIALECT_PORT_ENV,
       JOBGATE_SECRET_KEY: TEST_SECRET_KEY,
       ...env,
     },

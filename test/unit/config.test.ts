@@ -17,7 +17,7 @@ describe('config', () => {
       slots: 4,
     });
     expect(c.databaseUrl).toBeUndefined();
-    expect(c.dialectPorts).toEqual({ flink: 8081 });
+    expect(c.dialectPorts).toEqual({ flink: 8081, seatunnel: 5801, dkron: 8080, nomad: 4646, keeper: 7700 });
   });
 
   it('reads the environment, and flags win over it', () => {
@@ -89,16 +89,33 @@ describe('browser and request settings', () => {
 });
 
 describe('dialect port flags', () => {
-  it('only the dialects that exist have a port flag: --help offers no other, and one is refused', async () => {
+  it("every dialect has a port flag and a variable, each on its real system's port by default", async () => {
     const { execFile } = await import('node:child_process');
     const help = await new Promise<string>((resolve, reject) =>
       execFile(process.execPath, ['bin/jobgate.mjs', '--help'], (err, stdout) =>
         err ? reject(err) : resolve(stdout),
       ),
     );
-    expect(help).toContain('--flink-port 8081');
-    expect(help).not.toMatch(/--(seatunnel|dkron|nomad|keeper)-port/);
-    expect(() => configFrom(['serve', '--dkron-port', '8080'])).toThrow(/Unknown option '--dkron-port'/);
-    expect(configFrom(['serve', '--flink-port', '0']).dialectPorts).toEqual({ flink: 0 });
+    for (const flag of [
+      '--flink-port 8081',
+      '--seatunnel-port 5801',
+      '--dkron-port 8080',
+      '--nomad-port 4646',
+      '--keeper-port 7700',
+    ]) {
+      expect(help).toContain(flag);
+    }
+    expect(configFrom(['serve', '--dkron-port', '0', '--keeper-port', '17700']).dialectPorts).toEqual({
+      flink: 8081,
+      seatunnel: 5801,
+      dkron: 0,
+      nomad: 4646,
+      keeper: 17700,
+    });
+    expect(configFrom([], { JOBGATE_NOMAD_PORT: '14646' }).dialectPorts.nomad).toBe(14646);
+    expect(() => configFrom(['serve', '--nomad-port', '70000'])).toThrow(
+      /--nomad-port \/ JOBGATE_NOMAD_PORT/,
+    );
+    expect(() => configFrom(['serve', '--yarn-port', '8088'])).toThrow(/Unknown option '--yarn-port'/);
   });
 });
