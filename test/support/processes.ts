@@ -10,8 +10,9 @@ const live = new Set<ChildProcess>();
 export const NO_DIALECT_PORT_ENV: Record<string, string> = Object.fromEntries(
   DIALECT_NAMES.map((name) => [dialectPortVariable(name), '0']),
 );
-/** How long a spawn may take to say it is ready: each loads the whole app through tsx, ~6 s on an
- * idle 2-core machine and ~30 s under a load of 16 (measured); a limit, not an expectation. */
+/** How long a spawn may take to say it is ready: the compiled entry (dist/, when fresh) loads in about
+ * a second on an idle 2-core machine, the tsx fallback in ~6 s and ~30 s under a load of 16
+ * (measured); a limit, not an expectation. */
 export const SPAWN_READY_MS = 120_000;
 
 export interface JobgateProcess {
