@@ -21,6 +21,13 @@ export interface LogAppender {
 /** Lines longer than this are cut, with a marker, so one line cannot bloat the table. */
 const MAX_MESSAGE = 16_384;
 
+/** A message as PostgreSQL text can hold it: cut to MAX_MESSAGE, NUL (which text cannot contain)
+ * shown as U+FFFD, as a terminal would show it. */
+function storable(message: string): string {
+  const cut = message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)} …[truncated]` : message;
+  return cut.includes('\0') ? cut.replaceAll('\0', '\uFFFD') : cut;
+}
+
 export function createLogAppender(options: {
   database: Database;
   logger: Logger;
@@ -67,7 +74,7 @@ export function createLogAppender(options: {
         level: LOG_LEVEL_RANK[level],
         vertex: where?.vertex,
         subtaskIndex: where?.subtaskIndex,
-        message: message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)} …[truncated]` : message,
+        message: storable(message),
       });
       if (++count >= maxBuffered) void flushNow();
     },
