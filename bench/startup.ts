@@ -3,8 +3,10 @@
 // and on an existing one (left by a run stopped with SIGTERM), and PostgreSQL on a fresh database and
 // on an already migrated one. Every child is stopped with SIGTERM (and SIGKILLed if it hangs).
 //
+// Also the one-shot commands (--help, version) against `node -e 0`, compiled and through tsx.
+//
 //   node --import tsx bench/startup.ts        (BENCH_STARTUP_RUNS=3)
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +26,7 @@ interface Start {
   /** Spawn to the first 200 from GET /readyz. */
   readyzMs: number;
   /** jobgate's own `startupMs` (its log line `jobgate ready`): opening the database, migrating,
-   * starting the runtime and listening; the rest of readyLineMs is Node, tsx and module loading. */
+   * starting the runtime and listening; the rest of readyLineMs is Node and module loading. */
   serveMs: number;
   /** Resident memory of the process once ready. */
   rssMb: number;
@@ -108,15 +110,25 @@ async function timeStart(args: string[]): Promise<Start> {
   }
 }
 
-/** Spawn to exit of a command that only loads jobgate's code (`jobgate version`): the floor under
- * every start-up above, whatever the database. */
-async function timeLoadOnly(): Promise<number> {
+/** Spawn to exit of a command that serves nothing (`node -e 0`, `jobgate --help`, `jobgate version`). */
+async function timeCommand(args: string[]): Promise<number> {
   const t0 = performance.now();
-  const child = track(spawn(process.execPath, [BIN, 'version'], { stdio: ['ignore', 'ignore', 'inherit'] }));
+  const child = track(spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] }));
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-  if (code !== 0) throw new Error(`jobgate version exited with ${code}`);
+  if (code !== 0) throw new Error(`${args.join(' ')} exited with ${code}`);
   return performance.now() - t0;
 }
+
+const SOURCES = fileURLToPath(new URL('../src/bin/jobgate.ts', import.meta.url));
+/** The one-shot commands, each beside the floor under them (`node -e 0`) and beside the same command
+ * run from the TypeScript sources through tsx (what every command did before dist/). */
+const COMMANDS: { name: string; args: string[] }[] = [
+  { name: '`node -e 0` (the floor)', args: ['-e', '0'] },
+  { name: '`jobgate --help`', args: [BIN, '--help'] },
+  { name: '`jobgate version`', args: [BIN, 'version'] },
+  { name: '`jobgate --help` from the sources through tsx', args: ['--import', 'tsx', SOURCES, '--help'] },
+  { name: '`jobgate version` from the sources through tsx', args: ['--import', 'tsx', SOURCES, 'version'] },
+];
 
 interface Case {
   name: string;
@@ -143,7 +155,12 @@ export async function startupBench(runs = Number(process.env.BENCH_STARTUP_RUNS)
     return db.url;
   };
   try {
-    // One untimed start first, so that every measured start finds tsx's transform cache and the OS
+    // Measure the compiled entry: build dist/ now, so bin/jobgate.mjs finds it newer than the sources.
+    progress('startup: npm run build (not counted)');
+    execFileSync(process.execPath, [fileURLToPath(new URL('../scripts/build.mjs', import.meta.url))], {
+      stdio: 'ignore',
+    });
+    // One untimed start first, so that every measured start finds the OS
     // file cache as warm as they will be on a machine that has run jobgate before.
     progress('startup: priming run (not counted)');
     const priming = await timeStart(['--data-dir', join(scratch, 'priming')]);
@@ -160,12 +177,13 @@ export async function startupBench(runs = Number(process.env.BENCH_STARTUP_RUNS)
     progress('startup: migrating the existing PostgreSQL database (not counted)');
     await timeStart(['--database-url', migrated]);
     await measure('PostgreSQL, existing database', () => ['--database-url', migrated]);
-    const loadOnly: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      progress(`startup: jobgate version (code loading only), run ${i + 1}/${runs}`);
-      loadOnly.push(await timeLoadOnly());
+    // Interleaved, so that a change in the machine's load touches every command alike.
+    const commands = COMMANDS.map((c) => ({ ...c, ms: [] as number[] }));
+    for (let i = 0; i < Math.max(runs, 5); i++) {
+      progress(`startup: one-shot commands, round ${i + 1}`);
+      for (const c of commands) c.ms.push(await timeCommand(c.args));
     }
-    return report(cases, runs, priming, loadOnly);
+    return report(cases, runs, priming, commands);
   } finally {
     for (const db of databases) await db.drop().catch(() => {});
     unregister();
@@ -173,7 +191,12 @@ export async function startupBench(runs = Number(process.env.BENCH_STARTUP_RUNS)
   }
 }
 
-function report(cases: Case[], runs: number, priming: Start, loadOnly: number[]): string {
+function report(
+  cases: Case[],
+  runs: number,
+  priming: Start,
+  commands: { name: string; ms: number[] }[],
+): string {
   const stat = (values: number[], digits = 0) =>
     `${fmt(median(values), digits)} (${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)})`;
   return [
@@ -183,9 +206,9 @@ function report(cases: Case[], runs: number, priming: Start, loadOnly: number[])
       `(PostgreSQL on the same machine), default log level, in-process node on. ${runs} runs per case; ` +
       `median (min–max) in ms from spawn. "ready line" is stdout's \`ready: GraphQL and GraphiQL at ...\`; ` +
       `"of which in serve()" is the \`startupMs\` jobgate logs (open and migrate the database, start the runtime, ` +
-      `listen); the rest is Node, tsx and module loading. "/readyz 200" is the first successful GET /readyz. Each run is stopped with SIGTERM ` +
+      `listen); the rest is Node and module loading (the compiled dist/, built just before). "/readyz 200" is the first successful GET /readyz. Each run is stopped with SIGTERM ` +
       `(every one exited 0). An untimed priming start ran first (ready line ${fmt(priming.readyLineMs, 0)} ms) ` +
-      `so tsx's transform cache is warm.`,
+      `so the OS file cache is warm.`,
     '',
     '| case | ready line ms | of which in serve() ms | /readyz 200 ms | RSS at ready MB | SIGTERM to exit ms |',
     '|---|---:|---:|---:|---:|---:|',
@@ -195,7 +218,15 @@ function report(cases: Case[], runs: number, priming: Start, loadOnly: number[])
         `${stat(c.runs.map((r) => r.readyzMs))} | ` +
         `${stat(c.runs.map((r) => r.rssMb))} | ${stat(c.runs.map((r) => r.stopMs))} |`,
     ),
-    `| for reference: \`jobgate version\` (loads the code, serves nothing), spawn to exit | ${stat(loadOnly)} | – | – | – | – |`,
+    '',
+    `One-shot commands, spawn to exit, ${commands[0]!.ms.length} rounds interleaved; median (min–max) ms and the ` +
+      `median's ratio to \`node -e 0\` of the same rounds.`,
+    '',
+    '| command | ms | × node -e 0 |',
+    '|---|---:|---:|',
+    ...commands.map(
+      (c) => `| ${c.name} | ${stat(c.ms)} | ${fmt(median(c.ms) / median(commands[0]!.ms), 1)}× |`,
+    ),
   ].join('\n');
 }
 
