@@ -1,8 +1,8 @@
 // Resolving what a client names (a job by name, a run by id) into rows, with the errors to show.
 import { and, eq, isNull } from 'drizzle-orm';
-import { jobs } from '../db/schema/index.ts';
-import { BadInputError, NotFoundError } from '../lib/errors.ts';
-import { isUuid } from '../lib/ids.ts';
+import { jobs, runs } from '../db/schema/index.ts';
+import { BadInputError, ConflictError, NotFoundError } from '../lib/errors.ts';
+import { isUuid, jobNumber } from '../lib/ids.ts';
 import { parseInput } from '../lib/parse-input.ts';
 import { checkName, runIdSchema } from '../runtime/index.ts';
 import type { GraphQLContext } from './context.ts';
@@ -17,6 +17,24 @@ export async function requireJobByName(name: string, ctx: GraphQLContext, path =
     .from(jobs)
     .where(and(eq(jobs.name, name), isNull(jobs.deletedAt)));
   if (!row) throw new NotFoundError('job', name);
+  return row;
+}
+
+/** A live job by its number (Job.number), or NOT_FOUND; CONFLICT when two live jobs share it. Reads
+ * every live job's id: job counts are small, and the number is derived, not stored. */
+export async function requireJobByNumber(number: number, ctx: GraphQLContext): Promise<JobRow> {
+  const rows = await ctx.database.db.select({ id: jobs.id }).from(jobs).where(isNull(jobs.deletedAt));
+  const matches = rows.filter((row) => jobNumber(row.id) === number);
+  if (matches.length > 1) throw new ConflictError(`job number ${number} names ${matches.length} jobs`);
+  const job = matches[0] ? await ctx.loaders.job.load(matches[0].id) : undefined;
+  if (!job) throw new NotFoundError('job', String(number));
+  return job;
+}
+
+/** A run by its number (Run.number), or NOT_FOUND. */
+export async function requireRunByNumber(number: number, ctx: GraphQLContext): Promise<RunRow> {
+  const [row] = await ctx.database.db.select().from(runs).where(eq(runs.num, number));
+  if (!row) throw new NotFoundError('run', String(number));
   return row;
 }
 

@@ -29,3 +29,12 @@ export function decodeCursor(cursor: string): unknown {
     return undefined;
   }
 }
+
+/**
+ * A job's number: a positive 31-bit integer derived from its uuid, for clients that name jobs by
+ * number (Keeper's jobId). Stable for the job's life; two jobs may share one (odds about n²/2³² for
+ * n jobs), and a lookup by number then names both as a conflict.
+ */
+export function jobNumber(jobId: string): number {
+  return (Number.parseInt(jobId.replace(/-/g, '').slice(0, 8), 16) % 0x7fffffff) + 1;
+}

@@ -48,7 +48,7 @@ export const ROLE_RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 
 export const RUN_TRIGGERS = ['API', 'SCHEDULE', 'RESTART', 'DEPENDENT', 'RETRY'] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 
-/** How a run restarts: WHOLE (a new run of the same version) or FAILED (the same run, only what
- * failed or never ran). */
-export const RESTART_MODES = ['WHOLE', 'FAILED'] as const;
+/** How a run restarts: WHOLE (a new run of the same version), FAILED (the same run, only what
+ * failed or never ran) or STEPS (the same run, only the named steps of a steps DAG). */
+export const RESTART_MODES = ['WHOLE', 'FAILED', 'STEPS'] as const;
 export type RestartMode = (typeof RESTART_MODES)[number];

@@ -29,13 +29,17 @@ export const SLOT_HOLDING_STATUSES = ['SCHEDULED', 'DEPLOYING', 'RUNNING', 'CANC
 /** What a new attempt reopens: the parts that failed or never ran. FINISHED parts are kept. */
 export const REOPENABLE_SUBTASK_STATUSES = ['FAILED', 'CANCELED'] as const;
 
+/** What a re-run of named steps reopens (restartJob mode STEPS): any ended part, FINISHED too. */
+export const RERUNNABLE_SUBTASK_STATUSES = ['FINISHED', 'FAILED', 'CANCELED'] as const;
+
 const ENDS = ['FINISHED', 'FAILED', 'CANCELED'] as const;
 
 /**
  * CREATED → SCHEDULED (placed) → DEPLOYING (claimed by its node; subtasks skip it) → RUNNING, and
  * from anything not ended → CANCELING (asked to stop) or an end. SCHEDULED → CREATED gives an
  * unclaimed assignment back when its node stops. RUNNING → RUNNING stamps the start of a step of a
- * steps DAG inside its running assignment.
+ * steps DAG inside its running assignment. FINISHED → CREATED only for a re-run of named steps of
+ * an ended run (restartJob mode STEPS, runs/reopen-attempt.ts).
  */
 export const SUBTASK_TRANSITIONS: Transitions<SubtaskStatus> = {
   CREATED: ['SCHEDULED', ...ENDS],
@@ -43,7 +47,7 @@ export const SUBTASK_TRANSITIONS: Transitions<SubtaskStatus> = {
   DEPLOYING: ['RUNNING', 'CANCELING', ...ENDS],
   RUNNING: ['RUNNING', 'CANCELING', ...ENDS],
   CANCELING: [...ENDS],
-  FINISHED: [],
+  FINISHED: ['CREATED'],
   FAILED: ['CREATED'],
   CANCELED: ['CREATED'],
 };

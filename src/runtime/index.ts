@@ -46,11 +46,18 @@ export type { ConnectionRow } from '../db/schema/index.ts';
 export { redactSecrets } from './definition/secret-options.ts';
 export type { DefinitionAccess } from './definition/secure-definition.ts';
 export { startRun } from './runs/start-run.ts';
-export { runIdSchema, startJobInputSchema, type StartJobInput } from './runs/run-inputs.ts';
+export {
+  MAX_START_DELAY_SECONDS,
+  runIdSchema,
+  startJobInputSchema,
+  type StartJobInput,
+} from './runs/run-inputs.ts';
 export { requestStop, restartWhole, restartFailed, type StopMode } from './runs/control.ts';
 export { startJob } from './runs/start-job.ts';
 export { stopRun, stopWithSavepoint, type StopRunInput } from './runs/stop-run.ts';
 export { restartRun } from './runs/restart-run.ts';
+export { restartSteps, MAX_RERUN_STEPS } from './runs/restart-steps.ts';
+export { cancelStep } from './runs/cancel-step.ts';
 export { waitForRunEnd } from './runs/wait-for-run-end.ts';
 export { watchRunEvents } from './runs/watch-run-events.ts';
 export { watchClusterEvents } from './node/watch-cluster-events.ts';

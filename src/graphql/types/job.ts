@@ -4,7 +4,8 @@ import { BadInputError } from '../../lib/errors.ts';
 import { checkName, redactSecrets } from '../../runtime/index.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
-import { requireJobByName } from '../lookups.ts';
+import { requireJobByName, requireJobByNumber } from '../lookups.ts';
+import { jobNumber } from '../../lib/ids.ts';
 import { mustExist } from '../must-exist.ts';
 import { decodeKeyCursor, encodeKeyCursor, pageFromRows, pageSize } from '../pagination.ts';
 import { ConcurrencyEnum, JobKindEnum, JobModeEnum, RunStatusEnum } from './enums.ts';
@@ -22,6 +23,11 @@ JobRef.implement({
   fields: (t) => ({
     id: t.exposeID('id'),
     name: t.exposeString('name'),
+    number: t.int({
+      description:
+        'A positive number derived from the job, stable for its life, for clients that name jobs by number (Keeper); rarely shared by two jobs.',
+      resolve: (j) => jobNumber(j.id),
+    }),
     version: t.exposeInt('currentVersion', { description: 'The current definition version (1, 2, ...).' }),
     kind: t.field({
       type: JobKindEnum,
@@ -90,6 +96,12 @@ builder.queryFields((t) => ({
     type: JobRef,
     args: { name: t.arg.string({ required: true }) },
     resolve: (_root, { name }, ctx) => requireJobByName(name, ctx),
+  }),
+  jobByNumber: t.field({
+    type: JobRef,
+    description: 'A live job by its number (Job.number); CONFLICT in the rare case two jobs share it.',
+    args: { number: t.arg.int({ required: true }) },
+    resolve: (_root, { number }, ctx) => requireJobByNumber(number, ctx),
   }),
   jobs: t.connection(
     {

@@ -1,4 +1,12 @@
-import { requestStop, restartRun, startJob, stopRun, triggerSavepoint } from '../../runtime/index.ts';
+import {
+  cancelStep,
+  MAX_START_DELAY_SECONDS,
+  requestStop,
+  restartRun,
+  startJob,
+  stopRun,
+  triggerSavepoint,
+} from '../../runtime/index.ts';
 import { BadInputError } from '../../lib/errors.ts';
 import { requireRole } from '../auth.ts';
 import { builder } from '../builder.ts';
@@ -14,6 +22,10 @@ const RestartModeEnum = builder.enumType('RestartMode', {
   values: {
     WHOLE: { description: 'A new run of the same job version (from the latest completed checkpoint).' },
     FAILED: { description: 'The same run re-executes only what failed or never ran.' },
+    STEPS: {
+      description:
+        'The same (FAILED or CANCELED) steps run re-executes only the steps named in `steps`, whatever they ended as.',
+    },
   } as const,
 });
 
@@ -24,6 +36,9 @@ const StartJobInput = builder.inputType('StartJobInput', {
     parallelism: t.int({ description: 'Override the job parallelism for this run.' }),
     allowNonRestoredState: t.boolean({
       description: 'Start even if some saved state has no vertex to go to.',
+    }),
+    delaySeconds: t.int({
+      description: `Place the run no sooner than this many seconds from now, 0 to ${MAX_START_DELAY_SECONDS}; the run exists (CREATED) at once.`,
     }),
   }),
 });
@@ -54,6 +69,14 @@ const RestartJobInput = builder.inputType('RestartJobInput', {
   fields: (t) => ({
     runId: t.id({ required: true }),
     mode: t.field({ type: RestartModeEnum, required: true }),
+    steps: t.stringList({ description: 'With mode STEPS: the names of the steps to run again.' }),
+  }),
+});
+
+const CancelStepInput = builder.inputType('CancelStepInput', {
+  fields: (t) => ({
+    runId: t.id({ required: true }),
+    step: t.string({ required: true, description: 'The name of a running step of a steps run.' }),
   }),
 });
 
@@ -152,7 +175,21 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const viewer = await operatorOnRun(ctx, input.runId);
       const policy = { commandsEnabled: ctx.settings.commandsEnabled };
-      return { run: await restartRun(ctx.database, input.runId, input.mode, viewer.name, policy) };
+      const run = await restartRun(ctx.database, input.runId, input.mode, viewer.name, policy, input.steps);
+      return { run };
+    },
+  }),
+  cancelStep: t.field({
+    type: RunPayload,
+    description:
+      'Kills one running step of a steps run: its process ends, the step fails, what depends on it is skipped. CONFLICT when the step is not running.',
+    args: { input: t.arg({ type: CancelStepInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const viewer = await operatorOnRun(ctx, input.runId);
+      if (input.step.length > 100) {
+        throw new BadInputError('input.step: at most 100 characters', { path: 'input.step' });
+      }
+      return { run: await cancelStep(ctx.database, input.runId, input.step, viewer.name) };
     },
   }),
 }));

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { checkpoints, type runStatusHistory } from '../../db/schema/index.ts';
 import { builder } from '../builder.ts';
-import { requireJobByName, requireRun } from '../lookups.ts';
+import { requireJobByName, requireRun, requireRunByNumber } from '../lookups.ts';
 import { mustExist } from '../must-exist.ts';
 import { decodeKeyCursor, encodeKeyCursor, pageFromRows, pageSize } from '../pagination.ts';
 import { RunStatusEnum, RunTriggerEnum } from './enums.ts';
@@ -41,6 +41,9 @@ RunRef.implement({
   description: 'One execution of a job version. Its id is 32 lowercase hex characters (a Flink JobID).',
   fields: (t) => ({
     id: t.exposeID('id'),
+    number: t.exposeInt('num', {
+      description: 'The run number: runs are numbered 1, 2, ... in the order they were created.',
+    }),
     status: t.field({ type: RunStatusEnum, resolve: (r) => r.status }),
     statusCause: t.exposeString('statusCause', { nullable: true }),
     waitingReason: t.field({
@@ -132,6 +135,12 @@ builder.queryFields((t) => ({
     type: RunRef,
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => requireRun(id, ctx),
+  }),
+  runByNumber: t.field({
+    type: RunRef,
+    description: 'A run by its number (Run.number).',
+    args: { number: t.arg.int({ required: true }) },
+    resolve: (_root, { number }, ctx) => requireRunByNumber(number, ctx),
   }),
   runs: t.connection({
     type: RunRef,

@@ -1,5 +1,7 @@
 // COMMAND and STEPS assignments: shell commands as child processes; stdout lines are INFO log
 // lines, stderr lines ERROR, the exit code decides.
+import { and, eq, inArray } from 'drizzle-orm';
+import { subtasks } from '../../db/schema/index.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { StepState, SubtaskStatus } from '../../lib/status.ts';
 import { runCommand, type CommandResult } from '../executors/run-command.ts';
@@ -18,6 +20,8 @@ export interface CommandRunOptions {
   baseEnv: Record<string, string>;
   /** Fires on stop or cancel: the child gets SIGTERM, then SIGKILL after the grace. */
   signal: AbortSignal;
+  /** How often a steps run looks for steps asked to stop one by one (cancelStep); default 200 ms. */
+  pollMs?: number;
 }
 
 function describe(result: CommandResult, timeoutSeconds: number | null): string | undefined {
@@ -33,6 +37,7 @@ async function runOne(
   opts: CommandRunOptions,
   vertexName: string,
   config: { command: string; timeoutSeconds?: number | null },
+  signal: AbortSignal = opts.signal,
 ): Promise<{ result: CommandResult; failure?: string }> {
   const runId = ctx.run.id;
   opts.logs.append(runId, 'INFO', `$ ${config.command}`, { vertex: vertexName, subtaskIndex: 0 });
@@ -41,7 +46,7 @@ async function runOne(
     baseEnv: opts.baseEnv,
     env: { JOBGATE_RUN_ID: runId, JOBGATE_JOB: ctx.job.name, JOBGATE_STEP: vertexName },
     timeoutMs: config.timeoutSeconds ? config.timeoutSeconds * 1000 : undefined,
-    signal: opts.signal,
+    signal,
     logger: opts.logger,
     onLine: (stream, line) =>
       opts.logs.append(runId, stream === 'stdout' ? 'INFO' : 'ERROR', line, {
@@ -95,12 +100,15 @@ export async function runStepsAssignment(
     dependsOn: ctx.edges.filter((e) => e.toVertexId === v.id).map((e) => names.get(e.fromVertexId)!),
   }));
   const subtaskOf = new Map(ctx.subtasks.map((s) => [names.get(s.vertexId)!, s]));
-  // Restart FAILED: steps that finished in an earlier attempt are not run again.
+  // A new attempt (restart FAILED, a re-run of named steps) reopened exactly the steps to run under
+  // the assignment's attempt number; the others keep the outcome of an earlier attempt.
   const only = steps
-    .filter((s) => subtaskOf.get(s.name)?.status !== SubtaskStatus.FINISHED)
+    .filter((s) => subtaskOf.get(s.name)?.attempt === ctx.assignment.attempt)
     .map((s) => s.name);
   const failures: string[] = [];
   const skips: Promise<void>[] = [];
+  const killers = new Map<string, AbortController>();
+  const watch = watchStepKills(opts, killers);
   const outcome = await runSteps({
     steps,
     only,
@@ -108,8 +116,16 @@ export async function runStepsAssignment(
     logger: opts.logger,
     runStep: async (step) => {
       const subtask = subtaskOf.get(step.name)!;
+      const kill = new AbortController();
+      killers.set(subtask.id, kill);
       await markSubtask(opts.database, subtask.id, SubtaskStatus.RUNNING);
-      const { result, failure } = await runOne(ctx, opts, step.name, step);
+      const signal = AbortSignal.any([opts.signal, kill.signal]);
+      const { result, failure: failed } = await runOne(ctx, opts, step.name, step, signal).finally(() =>
+        killers.delete(subtask.id),
+      );
+      // A step killed on its own (cancelStep) failed; the run's cancel is not the step's failure.
+      const killed = kill.signal.aborted && !opts.signal.aborted;
+      const failure = killed ? 'killed on request' : failed;
       if (failure) failures.push(`step ${step.name} ${failure}`);
       await markSubtask(
         opts.database,
@@ -136,6 +152,7 @@ export async function runStepsAssignment(
       }
     },
   });
+  watch.stop();
   await Promise.all(skips);
   if (outcome.canceled) return { status: SubtaskStatus.CANCELED };
   const failedStep = Object.entries(outcome.states).find(([, s]) => s === StepState.FAILED);
@@ -150,4 +167,28 @@ export async function runStepsAssignment(
     };
   }
   return { status: SubtaskStatus.FINISHED };
+}
+
+/** Looks every `pollMs` for running steps of this assignment asked to stop one by one (their
+ * subtask CANCELING) and aborts their child process. */
+function watchStepKills(opts: CommandRunOptions, killers: ReadonlyMap<string, AbortController>) {
+  let busy = false;
+  const look = async () => {
+    if (busy || killers.size === 0) return;
+    busy = true;
+    try {
+      const rows = await opts.database.db
+        .select({ id: subtasks.id })
+        .from(subtasks)
+        .where(and(inArray(subtasks.id, [...killers.keys()]), eq(subtasks.status, SubtaskStatus.CANCELING)));
+      for (const row of rows) killers.get(row.id)?.abort();
+    } catch (err) {
+      opts.logger.warn({ err }, 'could not look for steps to kill');
+    } finally {
+      busy = false;
+    }
+  };
+  const timer = setInterval(() => void look(), opts.pollMs ?? 200);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }

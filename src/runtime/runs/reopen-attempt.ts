@@ -4,7 +4,12 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Database, Tx } from '../../db/client.ts';
 import { assignments, runs, subtaskAttempts, subtasks } from '../../db/schema/index.ts';
-import { REOPENABLE_SUBTASK_STATUSES, RunStatus, SubtaskStatus } from '../../lib/status.ts';
+import {
+  REOPENABLE_SUBTASK_STATUSES,
+  RERUNNABLE_SUBTASK_STATUSES,
+  RunStatus,
+  SubtaskStatus,
+} from '../../lib/status.ts';
 import { emitEvent } from '../events.ts';
 import { transitionAssignments, transitionSubtasks } from './transition-assignments.ts';
 import { transitionRun, type RunRow } from './transition-run.ts';
@@ -12,6 +17,9 @@ import { transitionRun, type RunRow } from './transition-run.ts';
 export interface ReopenOptions {
   /** One assignment (the restart strategy); without it, every assignment with a part to redo. */
   assignmentId?: string;
+  /** Only the subtasks of these vertices, whatever they ended as, FINISHED too (a re-run of named
+   * steps); without it, every FAILED or CANCELED part. */
+  vertexIds?: readonly string[];
   /** Not placed before this time (the restart strategy's delay). */
   notBefore?: Date | null;
   /** The run's status history cause. */
@@ -35,15 +43,19 @@ export async function reopenForNewAttempt(
   options: ReopenOptions,
 ): Promise<{ reopened: number; run: RunRow }> {
   const attempt = options.joinCurrentAttempt ? run.attempt : run.attempt + 1;
-  const scope = options.assignmentId
+  const owner = options.assignmentId
     ? eq(subtasks.assignmentId, options.assignmentId)
     : eq(subtasks.runId, run.id);
+  const scope = options.vertexIds ? and(owner, inArray(subtasks.vertexId, [...options.vertexIds])) : owner;
   const reopened = await transitionSubtasks(
     tx,
-    scope,
+    scope!,
     SubtaskStatus.CREATED,
     { attempt, nodeId: null, startedAt: null, endedAt: null },
-    { from: REOPENABLE_SUBTASK_STATUSES, attempt: false },
+    {
+      from: options.vertexIds ? RERUNNABLE_SUBTASK_STATUSES : REOPENABLE_SUBTASK_STATUSES,
+      attempt: false,
+    },
   );
   const assignmentIds = new Set(
     reopened.map((s) => s.assignmentId).filter((id): id is string => id !== null),
@@ -62,7 +74,7 @@ export async function reopenForNewAttempt(
       waitingReason: null,
       notBefore: options.notBefore ?? null,
     },
-    { from: REOPENABLE_SUBTASK_STATUSES },
+    { from: RERUNNABLE_SUBTASK_STATUSES },
   );
   // A retried run's attempt numbers may have been used by an earlier retry of other parts.
   if (reopened.length) {

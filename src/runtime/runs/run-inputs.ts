@@ -26,12 +26,16 @@ export const checkpointIdSchema = z.string().refine(isUuid, {
 /** Client-chosen: the same one never yields a second savepoint of a run. */
 export const savepointRequestIdSchema = z.string().max(200, 'must be at most 200 characters');
 
+/** The longest a start may be delayed (startJob delaySeconds). */
+export const MAX_START_DELAY_SECONDS = 3600;
+
 /** startJob: the job, and what this one run may override. */
 export const startJobInputSchema = z.object({
   job: nameSchema,
   fromSavepoint: checkpointIdSchema.nullish(),
   parallelism: boundedInt(1, MAX_PARALLELISM).nullish(),
   allowNonRestoredState: z.boolean().nullish(),
+  delaySeconds: boundedInt(0, MAX_START_DELAY_SECONDS).nullish(),
 });
 
 export type StartJobInput = z.input<typeof startJobInputSchema>;

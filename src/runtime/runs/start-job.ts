@@ -36,5 +36,6 @@ export async function startJob(
     parallelism,
     restoredFromId,
     commandsEnabled: actor.commandsEnabled,
+    notBefore: parsed.delaySeconds ? new Date(Date.now() + parsed.delaySeconds * 1000) : undefined,
   });
 }

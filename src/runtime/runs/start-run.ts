@@ -29,6 +29,8 @@ export interface StartRunOptions {
   restoredFromId?: string;
   parallelism?: number;
   attempt?: number;
+  /** Not placed before this time (a start with a delay). */
+  notBefore?: Date;
   /** Config `commandsEnabled`: when false, a shell job does not start. Required, so that no way in
    * (a resolver, a dialect route, the scheduler) can start a shell job by leaving it out. */
   commandsEnabled: boolean;
@@ -36,7 +38,13 @@ export interface StartRunOptions {
 
 /** The assignments of a run: a pipeline has one per parallel index (the chain's subtasks with that
  * index run together in one slot); a command or a steps DAG runs as one assignment. */
-async function createAssignments(tx: Tx, run: RunRow, kind: string, vertexRows: { id: string }[]) {
+async function createAssignments(
+  tx: Tx,
+  run: RunRow,
+  kind: string,
+  vertexRows: { id: string }[],
+  notBefore: Date | undefined,
+) {
   const count = kind === 'PIPELINE' ? run.parallelism : 1;
   const rows = await tx
     .insert(assignments)
@@ -46,6 +54,7 @@ async function createAssignments(tx: Tx, run: RunRow, kind: string, vertexRows: 
         name: kind === 'PIPELINE' ? `pipeline-${index}` : kind.toLowerCase(),
         index,
         attempt: run.attempt,
+        notBefore: notBefore ?? null,
       })),
     )
     .returning({ id: assignments.id, index: assignments.index });
@@ -102,7 +111,7 @@ export async function startRun(database: Database, options: StartRunOptions, wit
       toStatus: RunStatus.CREATED,
       cause: `started by ${options.actor} (${options.trigger})`,
     });
-    await createAssignments(tx, row!, version.kind, vertexRows);
+    await createAssignments(tx, row!, version.kind, vertexRows, options.notBefore);
     await tx
       .insert(auditEvents)
       .values({ actor: options.actor, action: 'run:start', target: row!.id, details: { job: job.name } });
