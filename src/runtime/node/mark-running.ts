@@ -5,11 +5,14 @@ import { RunStatus, SubtaskStatus, type TerminalSubtaskStatus } from '../../lib/
 import { transitionAssignments, transitionSubtasks } from '../runs/transition-assignments.ts';
 import { lockRun, transitionRun } from '../runs/transition-run.ts';
 
-/** The assignment started: it, its subtasks and their attempts are RUNNING, and so is the run. */
+/** The assignment started: it, its subtasks and their attempts are RUNNING, and so is the run. With
+ * `subtasks: false` (a steps DAG) each subtask becomes RUNNING only when its own step starts
+ * (markSubtask), so a step waiting for its dependencies is not reported running. */
 export async function markAssignmentRunning(
   database: Database,
   assignmentId: string,
   runId: string,
+  options: { subtasks?: boolean } = {},
 ): Promise<void> {
   await database.db.transaction(async (tx) => {
     const run = await lockRun(tx, runId);
@@ -24,13 +27,15 @@ export async function markAssignmentRunning(
         from: [SubtaskStatus.DEPLOYING],
       },
     );
-    await transitionSubtasks(
-      tx,
-      eq(subtasks.assignmentId, assignmentId),
-      SubtaskStatus.RUNNING,
-      { startedAt: now },
-      { from: [SubtaskStatus.SCHEDULED, SubtaskStatus.DEPLOYING], attempt: { startedAt: now } },
-    );
+    if (options.subtasks !== false) {
+      await transitionSubtasks(
+        tx,
+        eq(subtasks.assignmentId, assignmentId),
+        SubtaskStatus.RUNNING,
+        { startedAt: now },
+        { from: [SubtaskStatus.SCHEDULED, SubtaskStatus.DEPLOYING], attempt: { startedAt: now } },
+      );
+    }
     // From CREATED, INITIALIZING or RESTARTING; a run already past RUNNING stays where it is.
     await transitionRun(database, tx, run, RunStatus.RUNNING, 'subtasks running');
   });

@@ -21,7 +21,9 @@ export async function runAttempt(
   try {
     const ctx = await loadAssignmentContext(database, entry.assignmentId);
     if (!ctx) return undefined;
-    await markAssignmentRunning(database, entry.assignmentId, ctx.run.id);
+    await markAssignmentRunning(database, entry.assignmentId, ctx.run.id, {
+      subtasks: ctx.version.kind !== 'STEPS',
+    });
     const commandOpts = {
       database,
       logger: log,

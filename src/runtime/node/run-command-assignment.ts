@@ -3,7 +3,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { subtasks } from '../../db/schema/index.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { StepState, SubtaskStatus } from '../../lib/status.ts';
+import { REOPENABLE_SUBTASK_STATUSES, StepState, SubtaskStatus } from '../../lib/status.ts';
 import { runCommand, type CommandResult } from '../executors/run-command.ts';
 import { runSteps } from '../executors/run-steps.ts';
 import type { StepSpec } from '../executors/steps-plan.ts';
@@ -156,6 +156,23 @@ export async function runStepsAssignment(
   await Promise.all(skips);
   if (outcome.canceled) return { status: SubtaskStatus.CANCELED };
   const failedStep = Object.entries(outcome.states).find(([, s]) => s === StepState.FAILED);
+  // A re-run of named steps leaves the others as they ended: one that had not finished still fails
+  // the run (restart FAILED then picks it up).
+  const unfinished = steps.find(
+    (s) =>
+      !only.includes(s.name) &&
+      (REOPENABLE_SUBTASK_STATUSES as readonly string[]).includes(subtaskOf.get(s.name)?.status ?? ''),
+  );
+  if (!failedStep && unfinished) {
+    return {
+      status: SubtaskStatus.FAILED,
+      failure: {
+        message: `step ${unfinished.name} did not finish in an earlier attempt`,
+        vertex: unfinished.name,
+        subtaskIndex: 0,
+      },
+    };
+  }
   if (failedStep) {
     return {
       status: SubtaskStatus.FAILED,
