@@ -1,6 +1,7 @@
 // The REST dialects jobgate serves, each under src/shim/<name>/ on the framework of src/shim/core.
 import type { Dialect } from './core/index.ts';
 import { flinkDialect } from './flink/index.ts';
+import { keeperDialect } from './keeper/index.ts';
 
 /** Every registered dialect; the server mounts each under /compat/<name>/ and on its own port. */
-export const DIALECTS: readonly Dialect[] = [flinkDialect];
+export const DIALECTS: readonly Dialect[] = [flinkDialect, keeperDialect];
