@@ -1,6 +1,6 @@
 // Every snippet of the README runs, in order, against a real `jobgate serve` (PGlite, auth on): the
 // shell commands as written (the project's bin for `npx jobgate`, this server's address for
-// 127.0.0.1:4000, the main port's /compat/flink for Flink's 8081, the token they created for
+// 127.0.0.1:4000, the main port's /compat/flink for Flink's 8081 (/compat/keeper for Keeper's 7700), the token they created for
 // `jg_...`, the latest run for `<jobid>`), each GraphQL block with the JSON block after
 // it as variables (`"<run id>"` and `"<savepoint id>"` stand for the ids earlier answers gave), each
 // answering without errors. A snippet the test does not know how to run fails it: a new README
@@ -145,6 +145,7 @@ it('every README snippet runs against a live server', { timeout: 600_000 }, asyn
             command
               .replaceAll('http://127.0.0.1:4000', url!)
               .replaceAll('http://127.0.0.1:8081', `${url}/compat/flink`)
+              .replaceAll('http://127.0.0.1:7700', `${url}/compat/keeper`)
               .replaceAll('<jobid>', ids['run id']!)
               .replaceAll('jg_...', token),
           ],
