@@ -100,6 +100,36 @@ describe('the seed’s URLs, unchanged but for host:port', () => {
     const action = await curl(['-X', 'PUT', `${h.open}/action/kill/2035`]);
     expect(JSON.parse(action.text)).toEqual({ action: [] });
   });
+
+  it('the documented task calls, their parameters left empty as the seed writes them', async () => {
+    await h.t.createJob({ name: 'kp-seed', steps: [{ name: 'hello', command: 'echo hello-keeper' }] });
+    const jobId = await jobNumber('kp-seed');
+    const instant = await curl(['-X', 'PUT', `${h.open}/task/instant/${jobId}?creator=&delay=&ignore=`]);
+    expect(instant.status).toBe(200);
+    const task = JSON.parse(instant.text);
+    await h.t.waitForRun((await runOf(task.id)).id, ['FINISHED']);
+    const logs = await curl([
+      `${h.open}/task/logs?jobId=${jobId}&taskId=${task.id}&recordTime=${encodeURIComponent(task.recordTime)}&actionId=${task.id * 1000 + 1}&cursor=0&mode=all`,
+    ]);
+    const page = JSON.parse(logs.text);
+    expect(page.logs.map((l: any) => l.logText)).toContain('hello-keeper');
+    expect(page.logs.every((l: any) => l.actionId === task.id * 1000 + 1)).toBe(true);
+    expect(page.cursor).toBeGreaterThan(0);
+    const restart = await curl(['-X', 'PUT', `${h.open}/task/restrat/${task.id}?more=&starter=`]);
+    const restarted = JSON.parse(restart.text);
+    expect(restarted).toMatchObject({ status: 'initialized' });
+    await h.t.waitForRun((await runOf(restarted.id)).id, ['FINISHED']);
+    expect(JSON.parse((await curl(['-X', 'PUT', `${h.open}/task/kill/${task.id}`])).text)).toEqual({
+      actions: [],
+      warn: 'Task is not active.',
+    });
+    expect(JSON.parse((await curl(['-X', 'PUT', `${h.open}/job/kill/${jobId}`])).text)).toEqual({
+      actions: [],
+    });
+    const malformed = await curl(['-X', 'PUT', `${h.open}/task/instant/${jobId}?delay=soon`]);
+    expect(malformed.status).toBe(400);
+    expect(malformed.text).toMatch(/^The query parameter 'delay' was malformed:/);
+  });
 });
 
 describe('restart on a steps job a → b → c whose b fails', () => {

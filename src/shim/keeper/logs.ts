@@ -5,7 +5,7 @@
 import { isActiveRun } from '../../lib/keeper-status.ts';
 import type { Route, RouteCall } from '../core/index.ts';
 import { actionId, splitActionId } from './ids.ts';
-import { intParam, longParam, recordTimeParam } from './params.ts';
+import { intParam, longParam, optional, recordTimeParam } from './params.ts';
 import { query } from './query.ts';
 import { AkkaText, KeeperRestError, keeperJson } from './respond.ts';
 import { findTask } from './task-data.ts';
@@ -48,7 +48,7 @@ async function getTaskLogs(call: RouteCall): Promise<Response> {
   recordTimeParam(url, 'recordTime', true);
   const action = longParam(url, 'actionId', 0);
   const cursor = longParam(url, 'cursor', 0);
-  const mode = url.searchParams.get('mode') ?? 'all';
+  const mode = optional(url, 'mode') ?? 'all';
   if (mode !== 'all' && mode !== 'debug' && mode !== 'error') {
     throw new KeeperRestError(400, AkkaText.malformedParameter('mode', "must be 'all', 'debug' or 'error'"));
   }

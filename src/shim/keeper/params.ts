@@ -1,5 +1,6 @@
 // Keeper's query and path parameters as akka-http reads them: a missing required one is a 404
-// rejection, one that does not parse (`jobId=abc` for an Int) a 400 naming it.
+// rejection, one that does not parse (`jobId=abc` for an Int) a 400 naming it. An optional one left
+// empty (`?creator=&delay=&ignore=`, as Keeper's own docs write the calls) takes its default.
 import { AkkaText, KeeperRestError } from './respond.ts';
 
 const INT_MAX = 2_147_483_647;
@@ -11,18 +12,24 @@ export function required(url: URL, name: string): string {
   return value;
 }
 
-/** The first of `names` present (Keeper renamed parameters between versions), or undefined. */
+/** An optional parameter's value; absent or empty is undefined. */
+export function optional(url: URL, name: string): string | undefined {
+  const value = url.searchParams.get(name);
+  return value === null || value === '' ? undefined : value;
+}
+
+/** The first of `names` given (Keeper renamed parameters between versions), or undefined. */
 export function firstOf(url: URL, names: readonly string[]): string | undefined {
   for (const name of names) {
-    const value = url.searchParams.get(name);
-    if (value !== null) return value;
+    const value = optional(url, name);
+    if (value !== undefined) return value;
   }
   return undefined;
 }
 
 /** A 32-bit signed integer parameter (akka's `.as[Int]`), `fallback` when absent. */
 export function intParam(url: URL, name: string, fallback?: number): number {
-  const raw = url.searchParams.get(name);
+  const raw = fallback === undefined ? url.searchParams.get(name) : (optional(url, name) ?? null);
   if (raw === null) {
     if (fallback === undefined) throw new KeeperRestError(404, AkkaText.missingParameter(name));
     return fallback;
@@ -32,7 +39,7 @@ export function intParam(url: URL, name: string, fallback?: number): number {
 
 /** A 64-bit integer parameter (akka's `.as[Long]`) limited to what JavaScript holds exactly. */
 export function longParam(url: URL, name: string, fallback?: number): number {
-  const raw = url.searchParams.get(name);
+  const raw = fallback === undefined ? url.searchParams.get(name) : (optional(url, name) ?? null);
   if (raw === null) {
     if (fallback === undefined) throw new KeeperRestError(404, AkkaText.missingParameter(name));
     return fallback;
@@ -57,7 +64,7 @@ export function pathNumber(segment: string | undefined): number {
 
 /** `yyyy-MM-dd HH:mm:ss` (Keeper's recordTime), checked for shape only. */
 export function recordTimeParam(url: URL, name: string, isRequired: boolean): string | undefined {
-  const raw = isRequired ? required(url, name) : url.searchParams.get(name);
+  const raw = isRequired ? required(url, name) : (optional(url, name) ?? null);
   if (raw === null) return undefined;
   if (!/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,3})?$/.test(raw)) {
     throw new KeeperRestError(

@@ -8,7 +8,7 @@ import {
 } from '../../lib/keeper-status.ts';
 import type { Route, RouteCall } from '../core/index.ts';
 import { recordTime, splitActionId } from './ids.ts';
-import { firstOf, intParam, pathNumber, recordTimeParam, required } from './params.ts';
+import { firstOf, intParam, optional, pathNumber, recordTimeParam, required } from './params.ts';
 import { query } from './query.ts';
 import { AkkaText, KeeperRestError, keeperJson } from './respond.ts';
 import { actionIds, findTask, requireJob, requireTask, type TaskData } from './task-data.ts';
@@ -107,7 +107,7 @@ async function instantTask(call: RouteCall): Promise<Response> {
       AkkaText.malformedParameter('delay', `delay must be from 0 to ${MAX_INSTANT_DELAY_SECONDS} seconds`),
     );
   }
-  const ignore = url.searchParams.get('ignore') ?? 'no';
+  const ignore = optional(url, 'ignore') ?? 'no';
   if (ignore !== 'yes' && ignore !== 'no') {
     throw new KeeperRestError(400, AkkaText.malformedParameter('ignore', "must be 'yes' or 'no'"));
   }
