@@ -74,7 +74,7 @@ export async function reopenForNewAttempt(
       waitingReason: null,
       notBefore: options.notBefore ?? null,
     },
-    { from: RERUNNABLE_SUBTASK_STATUSES },
+    { from: options.vertexIds ? RERUNNABLE_SUBTASK_STATUSES : REOPENABLE_SUBTASK_STATUSES },
   );
   // A retried run's attempt numbers may have been used by an earlier retry of other parts.
   if (reopened.length) {
