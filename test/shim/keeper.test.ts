@@ -299,11 +299,15 @@ describe('kills', () => {
     expect(again.json).toEqual({ actions: [], warn: 'Task is not active.' });
   });
 
-  it('job kill ends every active task of the job', async () => {
+  it('job kill ends every active task of the job, and no other job’s', async () => {
     await sleeper('kp-kill-job');
+    await sleeper('kp-bystander');
     const jobId = await jobNumber('kp-kill-job');
     const one = await call('PUT', url(`/task/instant/${jobId}`));
     const two = await call('PUT', url(`/task/instant/${jobId}`));
+    const other = await call('PUT', url(`/task/instant/${await jobNumber('kp-bystander')}`));
+    const bystander = await runOf(other.json.id);
+    const bystanderPid = await pidOf('kp-bystander', bystander.id);
     const runs = [await runOf(one.json.id), await runOf(two.json.id)];
     const pids = [await pidOf('kp-kill-job', runs[0]!.id), await pidOf('kp-kill-job', runs[1]!.id)];
     await until('both steps running', async () => {
@@ -316,9 +320,18 @@ describe('kills', () => {
       return true;
     });
     const killed = await call('PUT', url(`/job/kill/${jobId}`));
-    expect([...killed.json.actions].sort()).toEqual([one.json.id * 1000 + 1, two.json.id * 1000 + 1].sort());
+    const byNumber = (a: number, b: number) => a - b;
+    expect([...killed.json.actions].sort(byNumber)).toEqual(
+      [one.json.id * 1000 + 1, two.json.id * 1000 + 1].sort(byNumber),
+    );
     for (const r of runs) await h.t.waitForRun(r.id, ['CANCELED']);
     for (const pid of pids) await until('the child gone', () => !alive(pid));
+    // The other job's run was not touched (the same wait saw this job's runs end).
+    expect((await runOf(other.json.id)).status).toBe('RUNNING');
+    expect(alive(bystanderPid)).toBe(true);
+    await call('PUT', url(`/task/kill/${other.json.id}`));
+    await h.t.waitForRun(bystander.id, ['CANCELED']);
+    await until('the bystander child gone', () => !alive(bystanderPid));
   });
 
   it('action kill ends that step and its process; what depends on it is skipped', async () => {
