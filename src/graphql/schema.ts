@@ -7,6 +7,7 @@ import './types/overview.ts';
 import './types/cluster.ts';
 import './types/worker-node.ts';
 import './types/job.ts';
+import './types/job-run-stats.ts';
 import './types/run.ts';
 import './types/vertex.ts';
 import './types/subtask.ts';

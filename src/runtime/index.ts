@@ -44,6 +44,8 @@ export {
 } from './connections/save-connection.ts';
 export type { ConnectionRow } from '../db/schema/index.ts';
 export { redactSecrets } from './definition/secret-options.ts';
+export { jobRunStats, type JobRunStats } from './jobs/job-run-stats.ts';
+export { nextFireTime } from './schedule/next-fire.ts';
 export type { DefinitionAccess } from './definition/secure-definition.ts';
 export { startRun } from './runs/start-run.ts';
 export {
