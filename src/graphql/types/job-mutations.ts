@@ -16,6 +16,12 @@ const CommandInput = builder.inputType('CommandInput', {
   fields: (t) => ({
     command: t.string({ required: true, description: 'Run with /bin/sh -c.' }),
     timeoutSeconds: t.int({ description: 'Killed (SIGTERM, then SIGKILL) after this long.' }),
+    env: t.field({
+      type: 'JSON',
+      description:
+        'Variables for the process ({ NAME: "value" }); values are stored encrypted and never shown.',
+    }),
+    cwd: t.string({ description: 'Working directory of the process.' }),
   }),
 });
 

@@ -44,7 +44,20 @@ const commandText = z
   .max(MAX_COMMAND_LENGTH, `must be at most ${MAX_COMMAND_LENGTH} characters`)
   .refine((text) => text.trim() !== '', 'must be a non-empty shell command');
 
-const commandSchema = z.object({ command: commandText, timeoutSeconds: timeoutSchema.nullish() });
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,199}$/;
+/** Variables for the command's process: names as a shell takes them, values sealed when stored. */
+const commandEnvSchema = z
+  .record(z.string().regex(ENV_NAME, 'must be a variable name (letters, digits, _)'), z.string().max(8192), {
+    error: 'must be an object of string values',
+  })
+  .refine((env) => Object.keys(env).length <= 100, 'must have at most 100 variables');
+
+const commandSchema = z.object({
+  command: commandText,
+  timeoutSeconds: timeoutSchema.nullish(),
+  env: commandEnvSchema.nullish(),
+  cwd: z.string().min(1).max(4096).nullish(),
+});
 
 const stepSchema = z.object({
   name: z.string({ error: 'must be a step name' }),
@@ -252,7 +265,12 @@ export function normalizeDefinition(input: DefinitionInput, base = 'input'): Nor
 type Command = z.output<typeof commandSchema>;
 
 function normalizeCommand(spec: Command, mode: JobMode): NormalizedDefinition {
-  const config = { command: spec.command, timeoutSeconds: spec.timeoutSeconds ?? null };
+  const config: Record<string, unknown> = {
+    command: spec.command,
+    timeoutSeconds: spec.timeoutSeconds ?? null,
+  };
+  if (spec.env && Object.keys(spec.env).length > 0) config.env = spec.env;
+  if (spec.cwd) config.cwd = spec.cwd;
   return {
     kind: 'COMMAND',
     mode,

@@ -59,6 +59,21 @@ export function sealSecrets<T>(value: T, box: SecretBox): T {
   return walk(value) as T;
 }
 
+/** Seals every value of the map under `key` in `value` (a command's env, a request's headers):
+ * what a job passes to its process or target is treated as a secret whatever its name. */
+export function sealValuesUnder<T>(value: T, key: string, box: SecretBox): T {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const map = (value as Record<string, unknown>)[key];
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) return value;
+  const sealed = Object.fromEntries(
+    Object.entries(map).map(([k, v]) => [
+      k,
+      isSealed(v) || (typeof v !== 'string' && typeof v !== 'number') ? v : { $sealed: box.seal(String(v)) },
+    ]),
+  );
+  return { ...value, [key]: sealed };
+}
+
 /** Opens every sealed value (on the node, right before a plugin reads its options). */
 export function revealSecrets<T>(value: T, box: SecretBox): T {
   const walk = (v: unknown): unknown => {

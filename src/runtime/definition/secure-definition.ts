@@ -14,7 +14,7 @@ import { missingConnections } from '../connections/save-connection.ts';
 import { findSink, findSource, findTransform } from '../plugins/index.ts';
 import { hasOption, readString } from '../plugins/options.ts';
 import type { NormalizedDefinition } from './job-definition.ts';
-import { sealSecrets, urlPassword } from './secret-options.ts';
+import { sealSecrets, sealValuesUnder, urlPassword } from './secret-options.ts';
 
 /** Who stores a definition and the key its secrets are sealed with. */
 export interface DefinitionAccess {
@@ -95,9 +95,17 @@ export async function secureDefinition(
       path: first.path,
     });
   }
+  const box = access.secrets;
+  const document = sealSecrets(def.document, box);
   return {
     ...def,
-    document: sealSecrets(def.document, access.secrets),
-    vertices: def.vertices.map((v) => ({ ...v, config: sealSecrets(v.config, access.secrets) })),
+    document:
+      def.kind === 'COMMAND'
+        ? { ...document, command: sealValuesUnder(document.command, 'env', box) }
+        : document,
+    vertices: def.vertices.map((v) => {
+      const config = sealSecrets(v.config, box);
+      return { ...v, config: v.kind === 'COMMAND' ? sealValuesUnder(config, 'env', box) : config };
+    }),
   };
 }

@@ -31,6 +31,7 @@ export async function runAttempt(
       baseEnv: options.commandEnv,
       signal: entry.cancel.signal,
       pollMs: options.pollMs ?? 200,
+      secrets: options.secrets,
     };
     // A graceful stop of a shell command is a SIGTERM, same as a cancel.
     entry.stop.signal.addEventListener('abort', () => entry.cancel.abort(), { once: true });

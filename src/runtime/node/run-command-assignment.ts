@@ -3,6 +3,8 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { subtasks } from '../../db/schema/index.ts';
 import type { Logger } from '../../lib/logger.ts';
+import type { SecretBox } from '../../lib/secret-box.ts';
+import { revealSecrets } from '../definition/secret-options.ts';
 import { REOPENABLE_SUBTASK_STATUSES, StepState, SubtaskStatus } from '../../lib/status.ts';
 import { runCommand, type CommandResult } from '../executors/run-command.ts';
 import { runSteps } from '../executors/run-steps.ts';
@@ -22,6 +24,16 @@ export interface CommandRunOptions {
   signal: AbortSignal;
   /** How often a steps run looks for steps asked to stop one by one (cancelStep); default 200 ms. */
   pollMs?: number;
+  /** Opens a command's sealed env values right before the child starts. */
+  secrets: SecretBox;
+}
+
+/** What a COMMAND vertex's config holds (env values sealed until the node opens them). */
+interface CommandConfig {
+  command: string;
+  timeoutSeconds?: number | null;
+  env?: Record<string, string>;
+  cwd?: string;
 }
 
 function describe(result: CommandResult, timeoutSeconds: number | null): string | undefined {
@@ -36,7 +48,7 @@ async function runOne(
   ctx: AssignmentContext,
   opts: CommandRunOptions,
   vertexName: string,
-  config: { command: string; timeoutSeconds?: number | null },
+  config: CommandConfig,
   signal: AbortSignal = opts.signal,
 ): Promise<{ result: CommandResult; failure?: string }> {
   const runId = ctx.run.id;
@@ -44,7 +56,13 @@ async function runOne(
   const result = await runCommand({
     command: config.command,
     baseEnv: opts.baseEnv,
-    env: { JOBGATE_RUN_ID: runId, JOBGATE_JOB: ctx.job.name, JOBGATE_STEP: vertexName },
+    cwd: config.cwd,
+    env: {
+      ...(config.env ?? {}),
+      JOBGATE_RUN_ID: runId,
+      JOBGATE_JOB: ctx.job.name,
+      JOBGATE_STEP: vertexName,
+    },
     timeoutMs: config.timeoutSeconds ? config.timeoutSeconds * 1000 : undefined,
     signal,
     logger: opts.logger,
@@ -76,7 +94,7 @@ export async function runCommandAssignment(
     ctx,
     opts,
     vertex.name,
-    vertex.config as { command: string; timeoutSeconds?: number },
+    revealSecrets(vertex.config as unknown as CommandConfig, opts.secrets),
   );
   if (result.canceled) return { status: SubtaskStatus.CANCELED, exitCode: result.exitCode };
   if (failure)
