@@ -26,7 +26,7 @@ const NO_DIALECT_PORTS: Record<string, number> = Object.fromEntries(DIALECTS.map
 
 /** A gateway to start on a real socket (127.0.0.1, port 0), auth on, over `database`; `overrides`
  * replace whole options (pass `settings` to change auth or the feed, `dialectPorts` to open a
- * dialect's own port). */
+ * dialect's own port; the dialects it does not name stay off). */
 export function buildServedApp(database: Database, overrides: Partial<AppOptions> = {}): App {
   return buildApp({
     database,
@@ -42,8 +42,10 @@ export function buildServedApp(database: Database, overrides: Partial<AppOptions
     secrets: testSecrets,
     host: '127.0.0.1',
     port: 0,
-    dialectPorts: NO_DIALECT_PORTS,
     ...overrides,
+    // A port named here opens; every other registered dialect stays off (its default port, 8080 or
+    // 8081, may be in use by a parallel test or another gateway on the machine).
+    dialectPorts: { ...NO_DIALECT_PORTS, ...overrides.dialectPorts },
   });
 }
 
