@@ -25,6 +25,22 @@ const CommandInput = builder.inputType('CommandInput', {
   }),
 });
 
+const HttpRequestInput = builder.inputType('HttpRequestInput', {
+  description:
+    'One HTTP request sent from a node (admins only: it may reach any address). The run succeeds when the response status is expectCode (any 2xx without one); the response body is the run log.',
+  fields: (t) => ({
+    method: t.string({ description: 'Default GET.' }),
+    url: t.string({ required: true, description: 'An http or https URL.' }),
+    headers: t.field({
+      type: 'JSON',
+      description: 'Request headers ({ Name: "value" }); values are stored encrypted and never shown.',
+    }),
+    body: t.string(),
+    expectCode: t.int({ description: 'The status that means success.' }),
+    timeoutSeconds: t.int({ description: 'Aborted after this long.' }),
+  }),
+});
+
 const StepInput = builder.inputType('StepInput', {
   description: 'One named shell command of a steps DAG.',
   fields: (t) => ({
@@ -36,7 +52,7 @@ const StepInput = builder.inputType('StepInput', {
 });
 
 const CreateJobInput = builder.inputType('CreateJobInput', {
-  description: 'Exactly one of pipeline, command or steps.',
+  description: 'Exactly one of pipeline, command, steps or http.',
   fields: (t) => ({
     name: t.string({ required: true }),
     cluster: t.string({ description: 'Default: default.' }),
@@ -61,6 +77,7 @@ const CreateJobInput = builder.inputType('CreateJobInput', {
     }),
     command: t.field({ type: CommandInput }),
     steps: t.field({ type: [StepInput] }),
+    http: t.field({ type: HttpRequestInput }),
   }),
 });
 
@@ -84,6 +101,7 @@ const UpdateJobInput = builder.inputType('UpdateJobInput', {
     pipeline: t.field({ type: 'JSON' }),
     command: t.field({ type: CommandInput }),
     steps: t.field({ type: [StepInput] }),
+    http: t.field({ type: HttpRequestInput }),
   }),
 });
 

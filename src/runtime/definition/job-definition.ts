@@ -59,6 +59,43 @@ const commandSchema = z.object({
   cwd: z.string().min(1).max(4096).nullish(),
 });
 
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,200}$/;
+
+/** One HTTP request (Dkron's http executor): the response's status decides, its body is the log. */
+const httpSchema = z.object({
+  method: z.preprocess(
+    (v) => (typeof v === 'string' ? v.toUpperCase() : (v ?? 'GET')),
+    z.enum(HTTP_METHODS, { error: `must be one of ${HTTP_METHODS.join(', ')}` }),
+  ),
+  url: z
+    .string({ error: 'must be an http or https URL' })
+    .max(8192)
+    .refine((text) => {
+      try {
+        return ['http:', 'https:'].includes(new URL(text).protocol);
+      } catch {
+        return false;
+      }
+    }, 'must be an http or https URL'),
+  headers: z
+    .record(
+      z.string().regex(HEADER_NAME, 'must be a header name'),
+      z
+        .string()
+        .max(8192)
+        .regex(/^[^\r\n]*$/, 'must be one line'),
+      {
+        error: 'must be an object of header values',
+      },
+    )
+    .refine((h) => Object.keys(h).length <= 100, 'must have at most 100 headers')
+    .nullish(),
+  body: z.string().max(1_048_576, 'must be at most 1 MiB').nullish(),
+  expectCode: boundedInt(100, 599, 'must be an HTTP status code (100-599)').nullish(),
+  timeoutSeconds: timeoutSchema.nullish(),
+});
+
 const stepSchema = z.object({
   name: z.string({ error: 'must be a step name' }),
   command: commandText,
@@ -206,6 +243,7 @@ const definitionFields = {
   pipeline: pipelineSchema.optional(),
   command: commandSchema.nullish(),
   steps: stepsSchema.nullish(),
+  http: httpSchema.nullish(),
   mode: z.enum(JOB_MODES, { error: 'must be BATCH or STREAMING' }).nullish(),
   parallelism: parallelismSchema.nullish(),
   checkpointIntervalMs: intervalSchema.nullish(),
@@ -221,13 +259,13 @@ type Ctx = z.RefinementCtx;
 export const definitionSchema = z
   .object(definitionFields)
   .superRefine((input, ctx) => {
-    const given = (['pipeline', 'command', 'steps'] as const).filter((k) => input[k] != null);
+    const given = (['pipeline', 'command', 'steps', 'http'] as const).filter((k) => input[k] != null);
     if (given.length !== 1) {
       const got = given.length ? ` (got ${given.join(' and ')})` : '';
       ctx.addIssue({
         code: 'custom',
         path: [],
-        message: `exactly one of pipeline, command or steps must be given${got}`,
+        message: `exactly one of pipeline, command, steps or http must be given${got}`,
       });
       return;
     }
@@ -252,6 +290,7 @@ export const definitionSchema = z
     if (ctx.issues.length > 0) return z.NEVER; // the parts are not all valid: nothing to wire
     if (input.pipeline != null) return normalizePipeline(input, input.pipeline, ctx);
     if (input.command) return normalizeCommand(input.command, input.mode ?? 'BATCH');
+    if (input.http) return normalizeHttp(input.http);
     return normalizeSteps(input.steps!);
   });
 
@@ -278,6 +317,25 @@ function normalizeCommand(spec: Command, mode: JobMode): NormalizedDefinition {
     checkpointIntervalMs: null,
     vertices: [{ name: 'command', kind: 'COMMAND', plugin: null, config, parallelism: 1, inputs: [] }],
     document: { command: config },
+  };
+}
+
+function normalizeHttp(spec: z.output<typeof httpSchema>): NormalizedDefinition {
+  const config: Record<string, unknown> = {
+    method: spec.method,
+    url: spec.url,
+    headers: spec.headers ?? {},
+    body: spec.body ?? null,
+    expectCode: spec.expectCode ?? null,
+    timeoutSeconds: spec.timeoutSeconds ?? null,
+  };
+  return {
+    kind: 'HTTP',
+    mode: 'BATCH',
+    parallelism: 1,
+    checkpointIntervalMs: null,
+    vertices: [{ name: 'http', kind: 'HTTP', plugin: null, config, parallelism: 1, inputs: [] }],
+    document: { http: config },
   };
 }
 

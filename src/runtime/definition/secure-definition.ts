@@ -102,10 +102,14 @@ export async function secureDefinition(
     document:
       def.kind === 'COMMAND'
         ? { ...document, command: sealValuesUnder(document.command, 'env', box) }
-        : document,
+        : def.kind === 'HTTP'
+          ? { ...document, http: sealValuesUnder(document.http, 'headers', box) }
+          : document,
     vertices: def.vertices.map((v) => {
       const config = sealSecrets(v.config, box);
-      return { ...v, config: v.kind === 'COMMAND' ? sealValuesUnder(config, 'env', box) : config };
+      if (v.kind === 'COMMAND') return { ...v, config: sealValuesUnder(config, 'env', box) };
+      if (v.kind === 'HTTP') return { ...v, config: sealValuesUnder(config, 'headers', box) };
+      return { ...v, config };
     }),
   };
 }

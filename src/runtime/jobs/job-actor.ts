@@ -12,7 +12,8 @@ export interface JobActor {
   commandsEnabled: boolean;
 }
 
-/** A job that runs shell commands on the nodes: a command or a steps DAG (later Dkron shell). */
+/** A job only admins define and `--no-commands` turns off: a command or a steps DAG runs shell
+ * commands on the nodes, an HTTP job sends a request from a node to any address it names. */
 export function isShellKind(kind: JobKind | string): boolean {
   return kind !== 'PIPELINE';
 }
@@ -36,7 +37,7 @@ export function checkShellWrite(
     throw new ForbiddenError(
       what.existingShell
         ? `job ${JSON.stringify(what.job)} runs shell commands: only admins may change or delete it`
-        : 'only admins may define jobs that run shell commands',
+        : 'only admins may define jobs that run shell commands or send HTTP requests',
     );
   }
 }

@@ -149,7 +149,9 @@ async function clusterIdIn(tx: Tx, name: string): Promise<string> {
   return row!.id;
 }
 
-const givesShell = (input: DefinitionInput) => input.command != null || input.steps != null;
+/** A definition only admins give: shell commands, or an HTTP request that may reach any address. */
+const givesShell = (input: DefinitionInput) =>
+  input.command != null || input.steps != null || input.http != null;
 
 export async function createJob(
   database: Database,
@@ -214,6 +216,7 @@ function definitionOf(version: JobVersionRow): DefinitionInput {
   const doc = version.definition as Record<string, unknown>;
   if (version.kind === 'PIPELINE') return { pipeline: doc };
   if (version.kind === 'COMMAND') return { command: doc.command as DefinitionInput['command'] };
+  if (version.kind === 'HTTP') return { http: doc.http as DefinitionInput['http'] };
   return { steps: doc.steps as DefinitionInput['steps'] };
 }
 
@@ -281,7 +284,7 @@ export async function updateJob(
       job: name,
       newShell: givesShell(input),
       existingShell: isShellKind(current.kind),
-      path: `${base}.${input.command != null ? 'command' : 'steps'}`,
+      path: `${base}.${input.command != null ? 'command' : input.http != null ? 'http' : 'steps'}`,
     });
     const scheduleChanges = input.schedule != null && input.schedule.trim() !== (job.schedule ?? '');
     const settings = parseInput(

@@ -1,5 +1,5 @@
 // One attempt of a claimed assignment, from loading what it runs to its outcome: a shell command,
-// a DAG of shell steps, or a pipeline.
+// a DAG of shell steps, an HTTP request, or a pipeline.
 import { coerceError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { SubtaskStatus } from '../../lib/status.ts';
@@ -8,6 +8,7 @@ import { loadAssignmentContext } from './assignment-context.ts';
 import type { ExecutorOptions } from './executor-options.ts';
 import { markAssignmentRunning } from './mark-running.ts';
 import { runCommandAssignment, runStepsAssignment } from './run-command-assignment.ts';
+import { runHttpAssignment } from './run-http-assignment.ts';
 import { runPipelineAttempt } from './run-pipeline-attempt.ts';
 import type { RunningAssignment } from './running-assignment.ts';
 
@@ -43,6 +44,7 @@ export async function runAttempt(
     }
     if (ctx.version.kind === 'COMMAND') return await runCommandAssignment(ctx, commandOpts);
     if (ctx.version.kind === 'STEPS') return await runStepsAssignment(ctx, commandOpts);
+    if (ctx.version.kind === 'HTTP') return await runHttpAssignment(ctx, commandOpts);
     return await runPipelineAttempt(options, log, entry, ctx);
   } catch (err) {
     const error = coerceError(err);
