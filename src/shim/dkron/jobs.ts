@@ -125,7 +125,7 @@ async function save(ctx: DialectContext, input: JobInput): Promise<void> {
   const result = await ctx.execute({ document: SAVE(mutation), variables });
   const error = result.errors?.[0];
   if (!error) return;
-  if (error.extensions?.code === 'NOT_FOUND' && /parent/i.test(error.message)) {
+  if (error.extensions?.code === 'BAD_USER_INPUT' && /parentJob: no job named/.test(error.message)) {
     throw new DkronError(404, 'specified parent job not found');
   }
   if (!existing && error.extensions?.code === 'CONFLICT') {
