@@ -1,6 +1,6 @@
 // Every snippet of the README runs, in order, against a real `jobgate serve` (PGlite, auth on): the
 // shell commands as written (the project's bin for `npx jobgate`, this server's address for
-// 127.0.0.1:4000, the main port's /compat/flink for Flink's 8081 (/compat/keeper for Keeper's 7700), the token they created for
+// 127.0.0.1:4000, the main port's /compat/<name> for each dialect's own port (8081, 8080, ...), the token they created for
 // `jg_...`, the latest run for `<jobid>`), each GraphQL block with the JSON block after
 // it as variables (`"<run id>"` and `"<savepoint id>"` stand for the ids earlier answers gave), each
 // answering without errors. A snippet the test does not know how to run fails it: a new README
@@ -14,9 +14,19 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from 'graphql-ws';
 import { afterAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { DIALECT_DEFAULT_PORTS } from '../../src/config.ts';
 import { killLeftovers, startJobgate, type JobgateProcess } from '../support/processes.ts';
 import { TEST_SECRET_KEY } from '../support/secrets.ts';
 import { until } from '../support/wait.ts';
+
+/** A dialect's own port in a snippet (`http://127.0.0.1:8081`, `:8080`, ...) becomes its mount on the
+ * main port (`<url>/compat/flink`, ...): the test's gateway opens no dialect port. */
+function dialectsOnMainPort(command: string, url: string): string {
+  return Object.entries(DIALECT_DEFAULT_PORTS).reduce(
+    (text, [name, port]) => text.replaceAll(`http://127.0.0.1:${port}`, `${url}/compat/${name}`),
+    command,
+  );
+}
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const run = promisify(execFile);
@@ -142,10 +152,7 @@ it('every README snippet runs against a live server', { timeout: 600_000 }, asyn
           'sh',
           [
             '-c',
-            command
-              .replaceAll('http://127.0.0.1:4000', url!)
-              .replaceAll('http://127.0.0.1:8081', `${url}/compat/flink`)
-              .replaceAll('http://127.0.0.1:7700', `${url}/compat/keeper`)
+            dialectsOnMainPort(command.replaceAll('http://127.0.0.1:4000', url!), url!)
               .replaceAll('<jobid>', ids['run id']!)
               .replaceAll('jg_...', token),
           ],

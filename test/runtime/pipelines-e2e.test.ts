@@ -223,7 +223,7 @@ describe('bad definitions get a precise error and store nothing', () => {
     [
       'two definitions',
       { command: { command: 'true' }, steps: [{ name: 'a', command: 'true' }] },
-      /exactly one of pipeline, command or steps/,
+      /exactly one of pipeline, command, steps or http/,
       'input',
     ],
     [
