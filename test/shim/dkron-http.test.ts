@@ -161,6 +161,7 @@ describe('the http executor', () => {
       schedule: '@manually',
       executor: 'shell',
       executor_config: {
+        api_password: ENV_SECRET,
         command: 'test "$DB_PASSWORD" = "$EXPECTED" && echo matched',
         env: `DB_PASSWORD=${ENV_SECRET},EXPECTED=${ENV_SECRET}`,
       },

@@ -189,8 +189,13 @@ function parseHeaders(text: string): Record<string, string> {
   );
 }
 
-/** Option keys never copied into metadata: they carry commands, bodies or secrets. */
-const KEPT_IN_DEFINITION = new Set(['command', 'env', 'headers', 'body', 'url']);
+/** The executor options kept in metadata and shown back as given: those that carry no command,
+ * body or secret (those live in the definition). Any other option is dropped, never stored: an
+ * unknown key may well hold a password. */
+const SHOWN_OPTIONS: Record<string, readonly string[]> = {
+  shell: ['shell', 'timeout', 'mem_limit'],
+  http: ['timeout', 'expectBody', 'debug', 'tlsNoVerify'],
+};
 
 function executorInput(executor: string, config: Record<string, string>): Pick<JobInput, 'command' | 'http'> {
   if (executor === 'shell') {
@@ -273,7 +278,8 @@ export function jobInputOf(body: Body): JobInput {
     }
     extras.push([META.processors, JSON.stringify(body.processors)]);
   }
-  const plainConfig = Object.fromEntries(Object.entries(config).filter(([k]) => !KEPT_IN_DEFINITION.has(k)));
+  const shown = SHOWN_OPTIONS[executor] ?? [];
+  const plainConfig = Object.fromEntries(Object.entries(config).filter(([k]) => shown.includes(k)));
   if (Object.keys(plainConfig).length) extras.push([META.executorConfig, JSON.stringify(plainConfig)]);
   for (const [key, value] of extras) if (value) metadata[key] = value;
   return {
