@@ -22,14 +22,20 @@ export interface AuthCarrier {
   jobgateAuth?: RequestAuth;
 }
 
-/** The token a request carries: `Authorization: Bearer`, or a dialect's own carrier. */
+/** The token a request carries: `Authorization: Bearer`, or a dialect's own carrier (Nomad's
+ * X-Nomad-Token, Dkron Pro's X-Dkron-Token, Keeper's ?token=). */
 export function tokenFrom(headers: { get(name: string): string | null }, url?: URL): string | undefined {
   const authorization = headers.get('authorization');
   if (authorization) {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
     return match?.[1] ?? authorization.trim();
   }
-  return headers.get('x-nomad-token') ?? url?.searchParams.get('token') ?? undefined;
+  return (
+    headers.get('x-nomad-token') ??
+    headers.get('x-dkron-token') ??
+    url?.searchParams.get('token') ??
+    undefined
+  );
 }
 
 export async function resolveViewer(

@@ -131,6 +131,13 @@ describe('roles', () => {
     expect(res.headers.get('www-authenticate')).toBe('Bearer');
   });
 
+  it("takes Dkron Pro's X-Dkron-Token header as the token", async () => {
+    const res = await fetch(`${h.dkron}/v1/jobs`, { headers: { 'x-dkron-token': h.tokens.viewer } });
+    expect(res.status).toBe(200);
+    const bad = await fetch(`${h.dkron}/v1/jobs`, { headers: { 'x-dkron-token': 'jg_not-a-token' } });
+    expect(bad.status).toBe(401);
+  });
+
   it('refuses a shell job from an operator (403) and a viewer, as GraphQL does, storing nothing', async () => {
     const op = await dkron('POST', '/v1/jobs', 'operator', shell('by-operator'));
     expect(op.status).toBe(403);
