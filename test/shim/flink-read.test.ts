@@ -258,6 +258,39 @@ describe('every route of the table, against Flink 1.20’s OpenAPI spec', () => 
     expect(Object.keys(some[0]).sort()).toEqual(['id', 'max', 'sum']);
   });
 
+  it('the DAG’s three metrics all answer for every vertex; busy time reads Flink’s unmeasured NaN', async () => {
+    // The 1.20 dashboard reads result.<name>.max of all three for each node inside one forkJoin: a
+    // metric left out throws, blanks every node's figures and aborts the other vertices' calls.
+    const job = (await (await get(`/jobs/${runId}`)).json()) as any;
+    const dag = 'backPressuredTimeMsPerSecond,busyTimeMsPerSecond,numRecordsInPerSecond';
+    for (const vertex of job.vertices) {
+      const res = await get(`/jobs/${runId}/vertices/${vertex.id}/subtasks/metrics?get=${dag}`);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as any[];
+      expect(body.map((m) => m.id)).toEqual(dag.split(','));
+      const [backPressured, busy, recordsIn] = body;
+      expect(backPressured).toMatchObject({ min: 0, max: 0, avg: 0, sum: 0, skew: 0 });
+      // Jackson quotes a NaN double; the dashboard's +"NaN" is NaN and it shows N/A.
+      expect(busy).toEqual({
+        id: 'busyTimeMsPerSecond',
+        min: 'NaN',
+        max: 'NaN',
+        avg: 'NaN',
+        sum: 'NaN',
+        skew: 'NaN',
+      });
+      for (const a of ['min', 'max', 'avg', 'sum', 'skew']) expect(typeof recordsIn[a]).toBe('number');
+    }
+    const one = (await (
+      await get(`/jobs/${runId}/vertices/${vertexHex}/subtasks/0/metrics?get=busyTimeMsPerSecond`)
+    ).json()) as any[];
+    expect(one).toEqual([{ id: 'busyTimeMsPerSecond', value: 'NaN' }]);
+    const listed = (await (
+      await get(`/jobs/${runId}/vertices/${vertexHex}/subtasks/metrics`)
+    ).json()) as any[];
+    expect(listed.map((m) => m.id)).toContain('busyTimeMsPerSecond');
+  });
+
   it('the job answers with Flink’s names: JobStatus, UPPERCASE maps, a plan the DAG is drawn from', async () => {
     const job = (await (await get(`/jobs/${runId}`)).json()) as any;
     expect(job.state).toBe('RUNNING');

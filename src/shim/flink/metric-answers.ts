@@ -43,6 +43,12 @@ function aggregate(values: readonly number[]): Record<Aggregation, number> {
   return { min, max, avg, sum, skew };
 }
 
+/** A double as Flink's Jackson writes it: NaN and the infinities quoted ("NaN"), which JSON has no
+ * numbers for (JSON.stringify would write null). */
+function jacksonDouble(value: number): number | string {
+  return Number.isFinite(value) ? value : String(value);
+}
+
 /** The aggregated answer over components (`/subtasks/metrics`, `/taskmanagers/metrics`): per named
  * metric `{id, min, max, avg, sum, skew}`, only the aggregations `agg=` names (all by default). */
 export function aggregatedAnswer(
@@ -64,7 +70,7 @@ export function aggregatedAnswer(
     const values = components.flatMap((c) => (c.has(id) ? [c.get(id)!] : []));
     if (values.length === 0) return [];
     const all = aggregate(values);
-    return [{ id, ...Object.fromEntries(wanted.map((a) => [a, all[a]])) }];
+    return [{ id, ...Object.fromEntries(wanted.map((a) => [a, jacksonDouble(all[a])])) }];
   });
   return flinkJson(answer, call.ctx);
 }

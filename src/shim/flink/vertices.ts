@@ -153,11 +153,15 @@ export async function getSubtaskAttempt(call: RouteCall): Promise<Response> {
   return flinkJson(attemptDetails({ ...past, index: subtask.index, metrics }, Date.now()), call.ctx);
 }
 
-/** The metrics a subtask offers, by Flink name: jobgate's counters and rates, and a zero
- * back-pressure (a chain runs in one place: there is no exchange to be back-pressured by). */
+/** The metrics a subtask offers, by Flink name: jobgate's counters and rates, a zero
+ * back-pressure (a chain runs in one place: there is no exchange to be back-pressured by), and a
+ * busy time of NaN, which is what Flink's gauge reads when busy time is not measured (jobgate does
+ * not measure it). Every task in Flink has the busy gauge, and the dashboard's DAG reads the max of
+ * all three metrics it asks for: a missing one throws there and blanks every node's figures. */
 function subtaskMetrics(subtask: SubtaskData): Map<string, number> {
   const metrics = new Map(subtask.metrics.map((m) => [m.name, m.value]));
   metrics.set('backPressuredTimeMsPerSecond', 0);
+  metrics.set('busyTimeMsPerSecond', Number.NaN);
   return metrics;
 }
 
