@@ -25,7 +25,14 @@ const spec = loadOpenApi(new URL('rest_v1_dispatcher.yml', REF).pathname, {
   allowNull: true,
   // slotSharingGroupId: Flink's serializer writes a hex string where the spec shows the Java object
   // (checked separately below).
-  optional: ['root-exception', 'timestamp', 'inputs', 'slotSharingGroupId'],
+  optional: [
+    'root-exception',
+    'timestamp',
+    'inputs',
+    'slotSharingGroupId',
+    'attempt-number',
+    'other-concurrent-attempts',
+  ],
 });
 
 let t: TestRuntime;
@@ -289,6 +296,29 @@ describe('every route of the table, against Flink 1.20’s OpenAPI spec', () => 
       await get(`/jobs/${runId}/vertices/${vertexHex}/subtasks/metrics`)
     ).json()) as any[];
     expect(listed.map((m) => m.id)).toContain('busyTimeMsPerSecond');
+  });
+
+  it('a TaskManager as the dashboard shows it: JVM heap size in hardware.freeMemory, a row per held slot', async () => {
+    const tm = (await (await get(`/taskmanagers/${nodeId}`)).json()) as any;
+    // Flink's HardwareDescription names the JVM heap size "freeMemory" (FIELD_NAME_SIZE_JVM_HEAP).
+    expect(tm.hardware.freeMemory).toBe(tm.metrics.heapMax);
+    expect(tm.hardware.freeMemory).toBeGreaterThan(0);
+    expect(tm.hardware.freeMemory).toBeLessThan(tm.hardware.physicalMemory);
+    // The streaming run of parallelism 2 holds two slots (one chain per parallel index).
+    expect(tm.allocatedSlots).toHaveLength(2);
+    for (const slot of tm.allocatedSlots) expect(slot.jobId).toBe(runId);
+    const listed = (await (await get('/taskmanagers')).json()) as any;
+    expect(listed.taskmanagers.find((t: any) => t.id === nodeId).hardware.freeMemory).toBeGreaterThan(0);
+  });
+
+  it('back-pressure of single-attempt subtasks carries no attempt fields (the dashboard would print them)', async () => {
+    const body = (await (await get(`/jobs/${runId}/vertices/${vertexHex}/backpressure`)).json()) as any;
+    expect(body.subtasks.map((s: any) => s.subtask)).toEqual([0, 1]);
+    for (const subtask of body.subtasks) {
+      expect(subtask).not.toHaveProperty('attempt-number');
+      expect(subtask).not.toHaveProperty('other-concurrent-attempts');
+      expect(subtask).toMatchObject({ ratio: 0, idleRatio: 0, busyRatio: 0, 'backpressure-level': 'ok' });
+    }
   });
 
   it('the job answers with Flink’s names: JobStatus, UPPERCASE maps, a plan the DAG is drawn from', async () => {

@@ -22,7 +22,7 @@ interface NodeData {
 
 const NODE_FIELDS = 'id name host status slots slotsFree lastHeartbeatAt metrics { name value }';
 const NODES = `query FlinkTaskManagers { nodes { ${NODE_FIELDS} } }`;
-const NODE_DETAIL = `query FlinkTaskManager { nodes { ${NODE_FIELDS} subtasks { runId } } }`;
+const NODE_DETAIL = `query FlinkTaskManager { nodes { ${NODE_FIELDS} subtasks { runId index } } }`;
 
 /** Flink's ResourceProfileInfo: jobgate slots carry no resource profile of their own. */
 function resource(slots: number) {
@@ -52,7 +52,9 @@ function taskManagerInfo(node: NodeData) {
     hardware: {
       cpuCores: m('cpuCores'),
       physicalMemory: m('memoryTotalBytes'),
-      freeMemory: m('memoryFreeBytes'),
+      // Flink's HardwareDescription writes the JVM heap size under this name (FIELD_NAME_SIZE_JVM_HEAP
+      // = "freeMemory"); the dashboard shows it as "JVM Heap Size". The node's heap, as heapMax is.
+      freeMemory: m('heapTotalBytes'),
       managedMemory: 0,
     },
     memoryConfiguration: {
@@ -80,13 +82,19 @@ export async function getTaskManagers({ ctx }: RouteCall): Promise<Response> {
 /** The node `:taskmanagerid` names, or Flink's 404. */
 export async function loadTaskManager(call: RouteCall) {
   const id = call.params.taskmanagerid!;
-  const { nodes } = await query<{ nodes: (NodeData & { subtasks: { runId: string }[] })[] }>(
+  const { nodes } = await query<{ nodes: (NodeData & { subtasks: { runId: string; index: number }[] })[] }>(
     call.ctx,
     NODE_DETAIL,
   );
   const node = nodes.find((n) => taskManagerIdOf(n.id) === id);
   if (!node) throw new FlinkRestError(404, `Could not find TaskExecutor ${id}.`, FlinkException.notFound);
   return node;
+}
+
+/** The slots a node's subtasks hold, one per run and parallel index (a chain runs in one slot). */
+function allocatedSlots(subtasks: readonly { runId: string; index: number }[]) {
+  const held = new Map(subtasks.map((s) => [`${s.runId}:${s.index}`, s.runId]));
+  return [...held.values()].map((jobId) => ({ jobId, resource: resource(1) }));
 }
 
 /** GET /taskmanagers/:taskmanagerid: the info plus allocated slots and memory metrics. */
@@ -96,10 +104,7 @@ export async function getTaskManager(call: RouteCall): Promise<Response> {
   return flinkJson(
     {
       ...taskManagerInfo(node),
-      allocatedSlots: [...new Set(node.subtasks.map((s) => s.runId))].map((jobId) => ({
-        jobId,
-        resource: resource(1),
-      })),
+      allocatedSlots: allocatedSlots(node.subtasks),
       metrics: {
         heapUsed: m('heapUsedBytes'),
         heapCommitted: m('heapTotalBytes'),

@@ -216,7 +216,10 @@ export async function getSubtaskTimes(call: RouteCall): Promise<Response> {
   );
 }
 
-/** GET .../vertices/:vertexid/backpressure: always "ok" (no exchange between subtasks). */
+/** GET .../vertices/:vertexid/backpressure: always "ok" (no exchange between subtasks). A subtask
+ * has one attempt at a time (no speculative execution), so, as in Flink's handler for a single
+ * attempt, `attempt-number` and `other-concurrent-attempts` are left out (NON_NULL); the dashboard
+ * shows "[attempt-N]" beside a subtask only when they are there. */
 export async function getBackpressure(call: RouteCall): Promise<Response> {
   const { vertex } = await loadVertex(call);
   return flinkJson(
@@ -227,13 +230,11 @@ export async function getBackpressure(call: RouteCall): Promise<Response> {
       'end-timestamp': Date.now(),
       subtasks: vertex.subtasks.map((s) => ({
         subtask: s.index,
-        'attempt-number': s.attempt,
         backpressureLevel: 'ok',
         'backpressure-level': 'ok',
         ratio: 0,
         idleRatio: 0,
         busyRatio: 0,
-        'other-concurrent-attempts': [],
       })),
     },
     call.ctx,
