@@ -25,12 +25,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/bin/**', 'clients/**', 'bench/**', 'test/**', '*.ts'],
+    files: ['src/bin/**', 'clients/**', 'bench/**', 'scripts/**', 'test/**', '*.ts'],
     rules: { 'no-console': 'off' },
   },
   {
-    // Tests walk untyped GraphQL and REST responses.
-    files: ['test/**'],
+    // Tests and scripts walk untyped GraphQL and REST responses.
+    files: ['test/**', 'scripts/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
