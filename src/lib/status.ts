@@ -15,7 +15,7 @@ export { sqlLiteral } from './sql-literal.ts';
 export const JOB_MODES = ['BATCH', 'STREAMING'] as const;
 export type JobMode = (typeof JOB_MODES)[number];
 
-export const JOB_KINDS = ['PIPELINE', 'COMMAND', 'STEPS', 'HTTP'] as const;
+export const JOB_KINDS = ['PIPELINE', 'COMMAND', 'STEPS', 'HTTP', 'REPLICATION'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export const VERTEX_KINDS = ['SOURCE', 'TRANSFORM', 'SINK', 'COMMAND', 'HTTP'] as const;

@@ -1,0 +1,2 @@
+ALTER TABLE "job_versions" DROP CONSTRAINT "job_versions_kind_check";--> statement-breakpoint
+ALTER TABLE "job_versions" ADD CONSTRAINT "job_versions_kind_check" CHECK ("job_versions"."kind" in ('PIPELINE', 'COMMAND', 'STEPS', 'HTTP', 'REPLICATION'));
