@@ -52,7 +52,7 @@ const StepInput = builder.inputType('StepInput', {
 });
 
 const CreateJobInput = builder.inputType('CreateJobInput', {
-  description: 'Exactly one of pipeline, command, steps or http.',
+  description: 'Exactly one of pipeline, command, steps, http or replication.',
   fields: (t) => ({
     name: t.string({ required: true }),
     cluster: t.string({ description: 'Default: default.' }),
@@ -78,12 +78,17 @@ const CreateJobInput = builder.inputType('CreateJobInput', {
     command: t.field({ type: CommandInput }),
     steps: t.field({ type: [StepInput] }),
     http: t.field({ type: HttpRequestInput }),
+    replication: t.field({
+      type: 'JSON',
+      description:
+        'A replication { source, destination, tables?, ignore?, rename?, position? }: a full copy of the tables, then their changes (binlog / pgoutput).',
+    }),
   }),
 });
 
 const UpdateJobInput = builder.inputType('UpdateJobInput', {
   description:
-    'Settings to change; a new pipeline, command or steps makes a new version (running runs keep theirs).',
+    'Settings to change; a new pipeline, command, steps or replication makes a new version (running runs keep theirs).',
   fields: (t) => ({
     name: t.string({ required: true, description: 'The job to change.' }),
     mode: t.field({ type: JobModeEnum }),
@@ -102,6 +107,7 @@ const UpdateJobInput = builder.inputType('UpdateJobInput', {
     command: t.field({ type: CommandInput }),
     steps: t.field({ type: [StepInput] }),
     http: t.field({ type: HttpRequestInput }),
+    replication: t.field({ type: 'JSON' }),
   }),
 });
 

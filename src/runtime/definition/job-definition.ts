@@ -11,6 +11,7 @@ import { JOB_MODES, type JobKind, type JobMode, type VertexKind } from '../../li
 import { validateSteps } from '../executors/steps-plan.ts';
 import { optionValue, type Options } from '../plugins/options.ts';
 import { findSink, findSource, findTransform, PluginConfigError } from '../plugins/index.ts';
+import { normalizeReplication, replicationSchema } from '../replication/replication-spec.ts';
 
 export interface VertexSpec {
   name: string;
@@ -239,8 +240,18 @@ const pipelineSchema = z.unknown().transform((raw, ctx) => {
   return z.NEVER;
 });
 
+/** The replication document as parsed, with the client's own document kept to store. */
+const replicationField = z.unknown().transform((raw, ctx) => {
+  if (raw === undefined || raw === null) return undefined;
+  const parsed = replicationSchema.safeParse(raw);
+  if (parsed.success) return { spec: parsed.data, document: raw as Record<string, unknown> };
+  for (const issue of parsed.error.issues) ctx.addIssue({ ...issue } as Parameters<typeof ctx.addIssue>[0]);
+  return z.NEVER;
+});
+
 const definitionFields = {
   pipeline: pipelineSchema.optional(),
+  replication: replicationField.optional(),
   command: commandSchema.nullish(),
   steps: stepsSchema.nullish(),
   http: httpSchema.nullish(),
@@ -255,21 +266,35 @@ const onlyWhenValid = { when: (payload: z.core.ParsePayload) => payload.issues.l
 type ParsedDefinition = z.output<z.ZodObject<typeof definitionFields>>;
 type Ctx = z.RefinementCtx;
 
-/** A definition as a client gives it (exactly one of pipeline, command or steps). */
+/** A definition as a client gives it (exactly one of pipeline, command, steps or replication). */
 export const definitionSchema = z
   .object(definitionFields)
   .superRefine((input, ctx) => {
-    const given = (['pipeline', 'command', 'steps', 'http'] as const).filter((k) => input[k] != null);
+    const given = (['pipeline', 'command', 'steps', 'http', 'replication'] as const).filter(
+      (k) => input[k] != null,
+    );
     if (given.length !== 1) {
       const got = given.length ? ` (got ${given.join(' and ')})` : '';
       ctx.addIssue({
         code: 'custom',
         path: [],
-        message: `exactly one of pipeline, command, steps or http must be given${got}`,
+        message: `exactly one of pipeline, command, steps, http or replication must be given${got}`,
       });
       return;
     }
     if (input.pipeline != null) return;
+    if (input.replication != null) {
+      // A replication runs as one chain that never ends on its own: it has no settings to pick.
+      if (input.parallelism != null && input.parallelism !== 1)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['parallelism'],
+          message: 'a replication runs once (parallelism 1)',
+        });
+      if (input.mode === 'BATCH')
+        ctx.addIssue({ code: 'custom', path: ['mode'], message: 'a replication is STREAMING' });
+      return;
+    }
     // A shell job runs as one process: settings it cannot honour are refused, not ignored.
     if (input.parallelism != null && input.parallelism !== 1)
       ctx.addIssue({
@@ -289,6 +314,7 @@ export const definitionSchema = z
   .transform((input, ctx): NormalizedDefinition => {
     if (ctx.issues.length > 0) return z.NEVER; // the parts are not all valid: nothing to wire
     if (input.pipeline != null) return normalizePipeline(input, input.pipeline, ctx);
+    if (input.replication != null) return normalizeReplication(input.replication.document);
     if (input.command) return normalizeCommand(input.command, input.mode ?? 'BATCH');
     if (input.http) return normalizeHttp(input.http);
     return normalizeSteps(input.steps!);

@@ -15,6 +15,7 @@ import { findSink, findSource, findTransform } from '../plugins/index.ts';
 import { hasOption, readString } from '../plugins/options.ts';
 import type { NormalizedDefinition } from './job-definition.ts';
 import { sealSecrets, sealValuesUnder, urlPassword } from './secret-options.ts';
+import { REPLICATION_ADMIN_ONLY_OPTIONS } from '../replication/replication-spec.ts';
 
 /** Who stores a definition and the key its secrets are sealed with. */
 export interface DefinitionAccess {
@@ -48,6 +49,16 @@ function pipelineBlocks(def: NormalizedDefinition, base: string): Block[] {
   return blocks;
 }
 
+/** A replication's source and destination, as blocks: raw server options are an admin's. */
+function replicationBlocks(def: NormalizedDefinition, base: string): Block[] {
+  if (def.kind !== 'REPLICATION') return [];
+  return (['source', 'destination'] as const).map((side) => ({
+    path: `${base}.replication.${side}`,
+    options: (def.document[side] ?? {}) as Record<string, unknown>,
+    adminOnly: REPLICATION_ADMIN_ONLY_OPTIONS,
+  }));
+}
+
 function refuseUrlPasswords(value: unknown, path: string): void {
   if (typeof value === 'string') {
     if (urlPassword(value) !== undefined) {
@@ -64,17 +75,9 @@ function refuseUrlPasswords(value: unknown, path: string): void {
   }
 }
 
-/** Checks the definition against the storer's role and the connections, and seals its secrets.
- * Call it inside the transaction that stores the definition. */
-export async function secureDefinition(
-  executor: Executor,
-  def: NormalizedDefinition,
-  access: DefinitionAccess,
-  base = 'input',
-): Promise<NormalizedDefinition> {
-  const blocks = pipelineBlocks(def, base);
+function refuseAdminOnlyOptions(blocks: Block[], role: Role): void {
   for (const block of blocks) {
-    if (access.role === 'admin') continue;
+    if (role === 'admin') continue;
     const option = block.adminOnly.find((o) => hasOption(block.options, o));
     if (option) {
       throw new ForbiddenError(
@@ -83,6 +86,24 @@ export async function secureDefinition(
       );
     }
   }
+}
+
+/** Refuses what the role may not set, before anything reaches out to a server the definition
+ * names (a check that connects must not let an operator probe hosts). */
+export function checkDefinitionRole(def: NormalizedDefinition, role: Role, base = 'input'): void {
+  refuseAdminOnlyOptions([...pipelineBlocks(def, base), ...replicationBlocks(def, base)], role);
+}
+
+/** Checks the definition against the storer's role and the connections, and seals its secrets.
+ * Call it inside the transaction that stores the definition. */
+export async function secureDefinition(
+  executor: Executor,
+  def: NormalizedDefinition,
+  access: DefinitionAccess,
+  base = 'input',
+): Promise<NormalizedDefinition> {
+  const blocks = [...pipelineBlocks(def, base), ...replicationBlocks(def, base)];
+  refuseAdminOnlyOptions(blocks, access.role);
   refuseUrlPasswords(def.document, def.kind === 'PIPELINE' ? `${base}.pipeline` : base);
   const named = blocks
     .filter((b) => b.adminOnly.length > 0)

@@ -13,9 +13,10 @@ export interface JobActor {
 }
 
 /** A job only admins define and `--no-commands` turns off: a command or a steps DAG runs shell
- * commands on the nodes, an HTTP job sends a request from a node to any address it names. */
+ * commands on the nodes, an HTTP job sends a request from a node to any address it names (a pipeline
+ * or a replication runs only jobgate's own connectors). */
 export function isShellKind(kind: JobKind | string): boolean {
-  return kind !== 'PIPELINE';
+  return kind === 'COMMAND' || kind === 'STEPS' || kind === 'HTTP';
 }
 
 /**

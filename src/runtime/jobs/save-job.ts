@@ -28,6 +28,7 @@ import {
 import { secureDefinition } from '../definition/secure-definition.ts';
 import { revealSecrets } from '../definition/secret-options.ts';
 import { checkDefinitionPaths } from '../definition/check-definition-paths.ts';
+import { checkReplicationDefinition } from '../replication/check-replication.ts';
 import { noFileAccess, type FileGuard } from '../files/file-guard.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import { skipEarlierParentRuns } from '../schedule/parent-link.ts';
@@ -170,6 +171,7 @@ export async function createJob(
   const settings = parseInput(jobSettingsSchema(new Date()), input, base);
   const normalized = normalizeDefinition(input, base);
   await checkDefinitionPaths(normalized, options.files ?? noFileAccess, base);
+  await checkReplicationDefinition(database, normalized, actor.role, options.secrets, base);
   try {
     return await database.db.transaction(async (tx) => {
       const definition = await secureDefinition(
@@ -215,6 +217,7 @@ export async function createJob(
 function definitionOf(version: JobVersionRow): DefinitionInput {
   const doc = version.definition as Record<string, unknown>;
   if (version.kind === 'PIPELINE') return { pipeline: doc };
+  if (version.kind === 'REPLICATION') return { replication: doc };
   if (version.kind === 'COMMAND') return { command: doc.command as DefinitionInput['command'] };
   if (version.kind === 'HTTP') return { http: doc.http as DefinitionInput['http'] };
   return { steps: doc.steps as DefinitionInput['steps'] };
@@ -274,10 +277,11 @@ export async function updateJob(
   options: SaveJobOptions,
 ): Promise<JobRow> {
   const base = options.base ?? 'input';
-  const hasDefinition = givesShell(input) || input.pipeline != null;
+  const hasDefinition = givesShell(input) || input.pipeline != null || input.replication != null;
   // A new definition's paths are checked before the transaction: it touches the file system.
   const given = hasDefinition ? normalizeDefinition(input, base) : undefined;
   if (given) await checkDefinitionPaths(given, options.files ?? noFileAccess, base);
+  if (given) await checkReplicationDefinition(database, given, actor.role, options.secrets, base);
   return database.db.transaction(async (tx) => {
     const { job, version: current } = await lockJob(tx, name, `${base}.name`);
     checkShellWrite(actor, {

@@ -6,6 +6,7 @@ import { SubtaskStatus } from '../../lib/status.ts';
 import type { AssignmentOutcome } from '../runs/settle.ts';
 import { loadAssignmentContext } from './assignment-context.ts';
 import type { ExecutorOptions } from './executor-options.ts';
+import { isShellKind } from '../jobs/job-actor.ts';
 import { markAssignmentRunning } from './mark-running.ts';
 import { runCommandAssignment, runStepsAssignment } from './run-command-assignment.ts';
 import { runHttpAssignment } from './run-http-assignment.ts';
@@ -36,7 +37,7 @@ export async function runAttempt(
     };
     // A graceful stop of a shell command is a SIGTERM, same as a cancel.
     entry.stop.signal.addEventListener('abort', () => entry.cancel.abort(), { once: true });
-    if (ctx.version.kind !== 'PIPELINE' && !options.commandsEnabled) {
+    if (isShellKind(ctx.version.kind) && !options.commandsEnabled) {
       return {
         status: SubtaskStatus.FAILED,
         failure: { message: 'shell commands are disabled on this node (--no-commands)' },
