@@ -11,6 +11,7 @@ import { markAssignmentRunning } from './mark-running.ts';
 import { runCommandAssignment, runStepsAssignment } from './run-command-assignment.ts';
 import { runHttpAssignment } from './run-http-assignment.ts';
 import { runPipelineAttempt } from './run-pipeline-attempt.ts';
+import { runReplicationAttempt } from './run-replication-attempt.ts';
 import type { RunningAssignment } from './running-assignment.ts';
 
 /** Runs one attempt to its outcome (undefined: the assignment is gone). Never rejects. */
@@ -46,6 +47,7 @@ export async function runAttempt(
     if (ctx.version.kind === 'COMMAND') return await runCommandAssignment(ctx, commandOpts);
     if (ctx.version.kind === 'STEPS') return await runStepsAssignment(ctx, commandOpts);
     if (ctx.version.kind === 'HTTP') return await runHttpAssignment(ctx, commandOpts);
+    if (ctx.version.kind === 'REPLICATION') return await runReplicationAttempt(options, log, entry, ctx);
     return await runPipelineAttempt(options, log, entry, ctx);
   } catch (err) {
     const error = coerceError(err);

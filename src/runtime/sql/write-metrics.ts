@@ -10,6 +10,9 @@ export interface SubtaskMetricSample {
   value: number;
 }
 
+/** A replication's own metrics, shown at the vertex and the run too. */
+const REPLICATION_METRICS = ['rowsCopied', 'changesApplied', 'transactionsApplied', 'lagMs'];
+
 /** Names whose vertex and run values are sums over subtasks. */
 const SUMMED = [
   'numRecordsIn',
@@ -17,6 +20,8 @@ const SUMMED = [
   'numRecordsInPerSecond',
   'numRecordsOutPerSecond',
   'numBytesOut',
+  // A replication's (one subtask per vertex, so a sum is the value itself, lag included).
+  ...REPLICATION_METRICS,
 ];
 
 /**
@@ -42,6 +47,7 @@ export async function writeMetrics(
   const runIds = [...new Set(samples.map((s) => s.runId))];
   const runList = JSON.stringify(runIds);
   const summed = JSON.stringify(SUMMED);
+  const replication = JSON.stringify(REPLICATION_METRICS);
   await database.execute(sql`
     insert into metrics_current (key, name, scope, run_id, vertex_id, subtask_index, value, at)
     select t.k, t.n, 'SUBTASK', t.r, t.v::uuid, t.i, t.x, now()
@@ -64,6 +70,11 @@ export async function writeMetrics(
       select vs.run_id, vs.name, sum(vs.value)
       from vertex_sums vs join vertices v on v.id = vs.vertex_id
       where v.kind = 'SINK' and vs.name in ('numRecordsOut', 'numRecordsOutPerSecond', 'numBytesOut')
+      group by 1, 2
+      union all
+      select vs.run_id, vs.name, sum(vs.value)
+      from vertex_sums vs
+      where vs.name in (select jsonb_array_elements_text(${replication}::jsonb))
       group by 1, 2
     ),
     rows as (
