@@ -1,10 +1,19 @@
 // MariaDB → MariaDB replication runs for real: the full stage copies the rows, the incremental
 // stage applies what changes afterwards; stop and start resumes from the saved position without a
 // new copy; deleteJob forgets it. Each test has its own databases (repl_<random>), dropped after.
+import { and, eq, isNull } from 'drizzle-orm';
+import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobs } from '../../src/db/schema/index.ts';
 import { RunStatus, SubtaskStatus } from '../../src/lib/status.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
-import { createMysqlScratch, MYSQL, mysqlReachable, mysqlRows, type MysqlScratch } from '../support/replication-dbs.ts';
+import {
+  createMysqlScratch,
+  MYSQL,
+  mysqlReachable,
+  mysqlRows,
+  type MysqlScratch,
+} from '../support/replication-dbs.ts';
 import { runLogs, runVertices } from '../support/replication-run.ts';
 import { until } from '../support/wait.ts';
 
@@ -24,9 +33,6 @@ describe.skipIf(!mysqlUp)('MariaDB → MariaDB', () => {
     await t?.close();
     await src?.drop();
     await dst?.drop();
-    const cleanup = await createMysqlScratch('repl_cleanup');
-    await cleanup.conn.query('DELETE FROM jobgate_replication.positions WHERE job_id NOT IN (SELECT 1)').catch(() => undefined);
-    await cleanup.drop();
   });
 
   const same = async () => {
@@ -44,12 +50,21 @@ describe.skipIf(!mysqlUp)('MariaDB → MariaDB', () => {
     await src.conn.query(
       'CREATE TABLE orders (id INT PRIMARY KEY, item VARCHAR(40) NOT NULL, amount DECIMAL(10,2), placed DATETIME(3))',
     );
-    const values = Array.from({ length: 250 }, (_, i) => [i + 1, `item-${i + 1}`, `${i}.25`, '2026-01-02 03:04:05.678']);
+    const values = Array.from({ length: 250 }, (_, i) => [
+      i + 1,
+      `item-${i + 1}`,
+      `${i}.25`,
+      '2026-01-02 03:04:05.678',
+    ]);
     await src.conn.query('INSERT INTO orders VALUES ?', [values]);
 
     await t.createJob({ name: 'repl-my', replication: definition() });
     const run1 = await t.start('repl-my');
-    await until('the incremental stage', async () => (await runLogs(t, run1)).some((l) => l.startsWith('job_stage_incr')), { timeoutMs: 60_000 });
+    await until(
+      'the incremental stage',
+      async () => (await runLogs(t, run1)).some((l) => l.startsWith('job_stage_incr')),
+      { timeoutMs: 60_000 },
+    );
     const logs1 = await runLogs(t, run1);
     expect(logs1.some((l) => l.startsWith('job_stage_full'))).toBe(true);
     expect((await mysqlRows(dst.conn, 'orders')).length).toBe(250);
@@ -58,7 +73,9 @@ describe.skipIf(!mysqlUp)('MariaDB → MariaDB', () => {
     expect(vertices.changes!.status).toBe(SubtaskStatus.RUNNING);
     expect(vertices.apply!.status).toBe(SubtaskStatus.RUNNING);
 
-    await src.conn.query("INSERT INTO orders VALUES (1001, 'new', '9.99', NULL), (1002, 'newer', NULL, '2026-03-04 05:06:07.000')");
+    await src.conn.query(
+      "INSERT INTO orders VALUES (1001, 'new', '9.99', NULL), (1002, 'newer', NULL, '2026-03-04 05:06:07.000')",
+    );
     await src.conn.query("UPDATE orders SET item = 'changed', amount = amount + 1 WHERE id <= 10");
     await src.conn.query('UPDATE orders SET id = 2000 WHERE id = 11'); // a key change
     await src.conn.query('DELETE FROM orders WHERE id BETWEEN 20 AND 29');
@@ -70,7 +87,10 @@ describe.skipIf(!mysqlUp)('MariaDB → MariaDB', () => {
     expect(rows.length).toBe(250 + 2 - 10);
     await until('the metrics', async () => {
       const v = await runVertices(t, run1);
-      return v.snapshot!.metrics.rowsCopied === 250 && (v.apply!.metrics.changesApplied ?? 0) >= 2 + 10 + 1 + 10 + 2;
+      return (
+        v.snapshot!.metrics.rowsCopied === 250 &&
+        (v.apply!.metrics.changesApplied ?? 0) >= 2 + 10 + 1 + 10 + 2
+      );
     });
 
     // Stop; changes made meanwhile arrive with the next run, which does not copy again.
@@ -92,10 +112,35 @@ describe.skipIf(!mysqlUp)('MariaDB → MariaDB', () => {
     expect(deleted.errors).toBeUndefined();
     await t.createJob({ name: 'repl-my', replication: definition() });
     const run3 = await t.start('repl-my');
-    await until('a new full stage', async () => (await runLogs(t, run3)).some((l) => l.startsWith('job_stage_incr')), { timeoutMs: 60_000 });
+    await until(
+      'a new full stage',
+      async () => (await runLogs(t, run3)).some((l) => l.startsWith('job_stage_incr')),
+      { timeoutMs: 60_000 },
+    );
     expect((await runLogs(t, run3)).some((l) => l.startsWith('job_stage_full'))).toBe(true);
-    await until('rows copied again', async () => (await runVertices(t, run3)).snapshot!.metrics.rowsCopied === rows.length);
+    await until(
+      'rows copied again',
+      async () => (await runVertices(t, run3)).snapshot!.metrics.rowsCopied === rows.length,
+    );
     await t.graphql({ contract: 'CancelJob' }, { runId: run3 });
     await t.waitForRun(run3, [RunStatus.CANCELED, RunStatus.FINISHED]);
+
+    // Deleting the job forgets its position at the destination (positive control: it is there now).
+    const [job] = await t.database.db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(and(eq(jobs.name, 'repl-my'), isNull(jobs.deletedAt)));
+    const saved = async () => {
+      const [r] = await dst.conn.query<RowDataPacket[]>(
+        'SELECT COUNT(*) AS n FROM jobgate_replication.positions WHERE job_id = ?',
+        [job!.id],
+      );
+      return Number(r[0]!.n);
+    };
+    expect(await saved()).toBe(1);
+    expect(
+      (await t.graphql(`mutation { deleteJob(name: "repl-my") { job { name } } }`)).errors,
+    ).toBeUndefined();
+    expect(await saved()).toBe(0);
   }, 240_000);
 });

@@ -150,7 +150,7 @@ builder.mutationFields((t) => ({
     type: JobPayload,
     args: { name: t.arg.string({ required: true }) },
     resolve: async (_root, { name }, ctx) => {
-      return { job: await deleteJob(ctx.database, name, actorOf(ctx)) };
+      return { job: await deleteJob(ctx.database, name, actorOf(ctx), { secrets: ctx.secrets }) };
     },
   }),
 }));

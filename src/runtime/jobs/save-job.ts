@@ -29,6 +29,7 @@ import { secureDefinition } from '../definition/secure-definition.ts';
 import { revealSecrets } from '../definition/secret-options.ts';
 import { checkDefinitionPaths } from '../definition/check-definition-paths.ts';
 import { checkReplicationDefinition } from '../replication/check-replication.ts';
+import { forgetDeletedReplication } from '../replication/forget-replication.ts';
 import { noFileAccess, type FileGuard } from '../files/file-guard.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import { skipEarlierParentRuns } from '../schedule/parent-link.ts';
@@ -351,8 +352,15 @@ export async function updateJob(
 }
 
 /** Soft-deletes a job (its runs stay readable); the name becomes free again. */
-export async function deleteJob(database: Database, name: string, actor: JobActor): Promise<JobRow> {
-  return database.db.transaction(async (tx) => {
+/** Deletes the job (its runs and history stay). A replication is forgotten at its servers too
+ * when the secret key is given (see forgetDeletedReplication): the next job of the name starts over. */
+export async function deleteJob(
+  database: Database,
+  name: string,
+  actor: JobActor,
+  options: { secrets?: SecretBox } = {},
+): Promise<JobRow> {
+  const { job, version } = await database.db.transaction(async (tx) => {
     const { job: found, version } = await lockJob(tx, name, 'name');
     checkShellWrite(actor, {
       job: name,
@@ -366,6 +374,9 @@ export async function deleteJob(database: Database, name: string, actor: JobActo
       .where(eq(jobs.id, found.id))
       .returning();
     await tx.insert(auditEvents).values({ actor: actor.name, action: 'job:delete', target: name });
-    return job!;
+    return { job: job!, version };
   });
+  if (version.kind === 'REPLICATION' && options.secrets)
+    await forgetDeletedReplication(database, options.secrets, job.id, version.definition);
+  return job;
 }

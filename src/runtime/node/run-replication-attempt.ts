@@ -1,10 +1,13 @@
 // A REPLICATION attempt: the three vertices (snapshot, changes, apply) run chained in this one
 // slot. The snapshot subtask finishes when the full stage does; the run's metrics carry the rows
 // copied, the changes applied and the lag.
+import { eq } from 'drizzle-orm';
+import { jobs } from '../../db/schema/index.ts';
 import { coerceError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { SubtaskStatus } from '../../lib/status.ts';
 import { revealSecrets } from '../definition/secret-options.ts';
+import { forgetReplication } from '../replication/forget-replication.ts';
 import { Replicator, type ReplicationVertex } from '../replication/replicator.ts';
 import { replicationSchema } from '../replication/replication-spec.ts';
 import type { AssignmentOutcome } from '../runs/settle.ts';
@@ -72,6 +75,13 @@ export async function runReplicationAttempt(
       };
     }
   }
+  // Deleted while this ran (a purge stops, then deletes): what deleteJob could not drop while the
+  // stream held it is dropped now.
+  const [job] = await database.db
+    .select({ deletedAt: jobs.deletedAt })
+    .from(jobs)
+    .where(eq(jobs.id, ctx.job.id));
+  if (job?.deletedAt) await forgetReplication(ctx.job.id, spec, options.connections);
   await reportMetricRates(database, log, [entry]);
   return outcome;
 }

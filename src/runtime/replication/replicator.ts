@@ -7,13 +7,7 @@
 // copy; the change stream then replays from that position. A change the copy already saw is
 // replayed as an upsert or a delete of full row images, so the destination converges to the source
 // (the way dtle's full + incremental stages meet).
-import type {
-  Change,
-  ChangeStream,
-  Position,
-  SourceTransaction,
-  TableDef,
-} from './endpoint-types.ts';
+import type { Change, ChangeStream, Position, SourceTransaction, TableDef } from './endpoint-types.ts';
 import { tableKey } from './endpoint-types.ts';
 import { openEndpoint, type Endpoint, type EndpointAccess } from './open-endpoint.ts';
 import { endpointType, type ReplicationSpec } from './replication-spec.ts';
