@@ -223,7 +223,7 @@ describe('bad definitions get a precise error and store nothing', () => {
     [
       'two definitions',
       { command: { command: 'true' }, steps: [{ name: 'a', command: 'true' }] },
-      /exactly one of pipeline, command, steps or http/,
+      /exactly one of pipeline, command, steps, http or replication/,
       'input',
     ],
     [
