@@ -17,6 +17,7 @@ import {
   type TableDef,
   type TableName,
 } from './endpoint-types.ts';
+import { groupChanges } from './group-changes.ts';
 import { mysqlTypeFor } from './type-mapping.ts';
 
 export interface MysqlTarget {
@@ -207,19 +208,13 @@ export class MysqlEndpoint implements SourceEndpoint, DestinationEndpoint {
     await this.conn.query(this.upsertSql(def, rows.length), values);
   }
 
-  private async applyOne(def: TableDef, change: Change): Promise<void> {
-    const keyOf = (row: Row) => def.primaryKey.map((k) => row[k]);
-    const deleteSql = `DELETE FROM ${qualified(def)} WHERE ${def.primaryKey.map((k) => `${quoteMysql(k)} = ?`).join(' AND ')}`;
-    if (change.op === 'delete') {
-      await this.conn.query(deleteSql, keyOf(change.row));
-      return;
-    }
-    if (change.op === 'update' && change.before) {
-      const before = keyOf(change.before);
-      const after = keyOf(change.row);
-      if (before.some((v, i) => String(v) !== String(after[i]))) await this.conn.query(deleteSql, before);
-    }
-    await this.upsertRows(def, [change.row]);
+  private async deleteRows(def: TableDef, rows: Row[]): Promise<void> {
+    const one = `(${def.primaryKey.map(() => '?').join(', ')})`;
+    const key = def.primaryKey.map(quoteMysql).join(', ');
+    await this.conn.query(
+      `DELETE FROM ${qualified(def)} WHERE (${key}) IN (${Array(rows.length).fill(one).join(', ')})`,
+      rows.flatMap((r) => def.primaryKey.map((k) => r[k])),
+    );
   }
 
   async applyChanges(
@@ -230,9 +225,9 @@ export class MysqlEndpoint implements SourceEndpoint, DestinationEndpoint {
   ): Promise<void> {
     await this.conn.beginTransaction();
     try {
-      for (const change of changes) {
-        const def = defs.get(`${change.schema}.${change.table}`);
-        if (def) await this.applyOne(def, change);
+      for (const statement of groupChanges(defs, changes)) {
+        if (statement.kind === 'delete') await this.deleteRows(statement.def, statement.rows);
+        else await this.upsertRows(statement.def, statement.rows);
       }
       await this.saveState(jobId, state);
       await this.conn.commit();

@@ -19,6 +19,7 @@ import {
   type TableDef,
   type TableName,
 } from './endpoint-types.ts';
+import { groupChanges } from './group-changes.ts';
 import { postgresTypeFor } from './type-mapping.ts';
 
 export interface PostgresTarget {
@@ -244,24 +245,29 @@ export class PostgresEndpoint implements SourceEndpoint, DestinationEndpoint {
     state: ReplicationState,
   ): Promise<void> {
     await this.sql.begin(async (tx) => {
-      for (const change of changes) {
-        const def = defs.get(`${change.schema}.${change.table}`);
-        if (!def) continue;
-        const keyOf = (row: Row) => def.primaryKey.map((k) => textOf(row[k]));
-        const del = `delete from ${qualified(def)} where ${def.primaryKey.map((k, i) => `${quotePg(k)} = $${i + 1}`).join(' and ')}`;
-        if (change.op === 'delete') {
-          await tx.unsafe(del, keyOf(change.row) as never[]);
-          continue;
-        }
-        if (change.op === 'update' && change.before) {
-          const before = keyOf(change.before);
-          const after = keyOf(change.row);
-          if (before.some((v, i) => v !== after[i])) await tx.unsafe(del, before as never[]);
-        }
-        await this.upsertRows(def, [change.row], tx as unknown as postgres.Sql);
+      const sql = tx as unknown as postgres.Sql;
+      for (const statement of groupChanges(defs, changes)) {
+        if (statement.kind === 'upsert') await this.upsertRows(statement.def, statement.rows, sql);
+        else await this.deleteRows(statement.def, statement.rows, sql);
       }
       await this.saveState(tx as unknown as postgres.Sql, jobId, state);
     });
+  }
+
+  private async deleteRows(def: TableDef, rows: Row[], sql: postgres.Sql): Promise<void> {
+    const width = def.primaryKey.length;
+    const per = Math.max(1, Math.floor(60_000 / width));
+    const key = def.primaryKey.map(quotePg).join(', ');
+    for (let i = 0; i < rows.length; i += per) {
+      const chunk = rows.slice(i, i + per);
+      const tuples = chunk.map(
+        (_, r) => `(${def.primaryKey.map((_k, c) => `$${r * width + c + 1}`).join(', ')})`,
+      );
+      await sql.unsafe(
+        `delete from ${qualified(def)} where (${key}) in (${tuples.join(', ')})`,
+        chunk.flatMap((row) => def.primaryKey.map((k) => textOf(row[k]))) as never[],
+      );
+    }
   }
 
   private async saveState(sql: postgres.Sql, jobId: string, state: ReplicationState): Promise<void> {
