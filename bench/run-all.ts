@@ -4,6 +4,7 @@ import { checkpointBench } from './checkpoint-bench.ts';
 import { flinkShimBench } from './flink-shim.ts';
 import { heavyQueryBench } from './heavy-queries.ts';
 import { machine, machineMarkdown } from './machine.ts';
+import { replicationBench } from './replication.ts';
 import { runQueryBench } from './run-query.ts';
 import { runtimeBench } from './runtime-bench.ts';
 import { progress, runMain } from './support/main.ts';
@@ -25,6 +26,11 @@ await runMain(async () => {
   const heavy = await heavyQueryBench();
   progress('running the Flink shim benchmark');
   const flinkShim = await flinkShimBench();
+  progress('running the replication benchmark');
+  // MariaDB at 127.0.0.1:3306 is not everywhere: without it the section says so.
+  const replication = await replicationBench().catch(
+    (err: Error) => `### Replication\n\nNot measured: ${err.message}`,
+  );
   progress('running the subscription benchmarks');
   const subscriptions = await subscriptionsBench();
   const minutes = (Date.now() - started.getTime()) / 60_000;
@@ -46,6 +52,8 @@ await runMain(async () => {
     heavy,
     '',
     flinkShim,
+    '',
+    replication,
     '',
     subscriptions,
   ].join('\n');
