@@ -3,6 +3,7 @@ import type { Dialect } from './core/index.ts';
 import { dkronDialect } from './dkron/index.ts';
 import { flinkDialect } from './flink/index.ts';
 import { keeperDialect } from './keeper/index.ts';
+import { nomadDialect } from './nomad/index.ts';
 
 /** Every registered dialect; the server mounts each under /compat/<name>/ and on its own port. */
-export const DIALECTS: readonly Dialect[] = [flinkDialect, dkronDialect, keeperDialect];
+export const DIALECTS: readonly Dialect[] = [flinkDialect, dkronDialect, keeperDialect, nomadDialect];
