@@ -97,7 +97,10 @@ export function loadOpenApi(file: string, options: OpenApiOptions = {}): OpenApi
       string,
       Record<string, { responses?: Record<string, { content?: Record<string, { schema?: Schema }> }> }>
     >;
-    components?: { schemas?: Record<string, Schema> };
+    components?: {
+      schemas?: Record<string, Schema>;
+      responses?: Record<string, { content?: Record<string, { schema?: Schema }> }>;
+    };
   };
   const ajv = openApiAjv();
   addFormats(ajv);
@@ -107,7 +110,14 @@ export function loadOpenApi(file: string, options: OpenApiOptions = {}): OpenApi
 
   const responseSchema = (method: string, path: string, status = 200): Schema | undefined => {
     const responses = doc.paths[path]?.[method.toLowerCase()]?.responses;
-    return responses?.[String(status)]?.content?.['application/json']?.schema;
+    let response = responses?.[String(status)] as {
+      $ref?: string;
+      content?: Record<string, { schema?: Schema }>;
+    };
+    // A response may be a reference into components.responses (Nomad's generated spec does this).
+    const ref = response?.$ref?.match(/^#\/components\/responses\/(.+)$/)?.[1];
+    if (ref) response = doc.components?.responses?.[ref] ?? {};
+    return response?.content?.['application/json']?.schema;
   };
 
   return {

@@ -20,7 +20,7 @@ import {
 } from '../../lib/nomad-status.ts';
 import type { GroupSpec } from './groups.ts';
 import { allocId, deregisterEvalId, failureEvalId, goTime, indexOf, nanos, registerEvalId } from './ids.ts';
-import type { JobData, NodeRef, RunData, StageLine } from './job-data.ts';
+import type { JobData, NodeRef, RunData, RunSummary, StageLine } from './job-data.ts';
 
 /** Nomad keeps the latest 10 events of a task (allocations.mdx). */
 const MAX_EVENTS = 10;
@@ -50,7 +50,7 @@ export interface AllocModel {
 }
 
 /** The attempts of a run, split at each RESTARTING. */
-export function attemptsOf(run: RunData): Attempt[] {
+export function attemptsOf(run: RunSummary): Attempt[] {
   const restarts = run.statusHistory.filter((h) => h.to === RESTART_BOUNDARY).map((h) => h.at);
   const starts = [run.createdAt, ...restarts];
   return starts.map((start, index) => ({

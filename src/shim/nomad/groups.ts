@@ -4,7 +4,7 @@
 // `changes` vertices, its dest group `apply` (replication-interface.md §2). A job made any other way
 // shows one group per vertex, whose one task has the vertex's name.
 import { DTLE_DRIVER } from './dtle-replication.ts';
-import type { JobData, RunData } from './job-data.ts';
+import type { JobData, RunSummary } from './job-data.ts';
 import { metadataOf } from './job-data.ts';
 
 export const META = {
@@ -76,7 +76,7 @@ export function nomadSettingsOf(job: JobData): NomadSettings {
 }
 
 /** The task groups of a job; `run` supplies the vertices of a job made outside this dialect. */
-export function groupsOf(job: JobData, run: RunData | null | undefined): GroupSpec[] {
+export function groupsOf(job: JobData, run: RunSummary | null | undefined): GroupSpec[] {
   const stored = parseJson(metadataOf(job)[META.groups]);
   if (Array.isArray(stored)) {
     return (stored as { group: string; task: string; role: Role }[]).map(({ group, task, role }) => ({

@@ -39,7 +39,8 @@ export interface VertexData {
   }[];
 }
 
-export interface RunData {
+/** What a job list shows of a job's newest run. */
+export interface RunSummary {
   id: string;
   status: RunStatus;
   createdAt: string;
@@ -49,6 +50,10 @@ export interface RunData {
   jobVersion: number;
   statusCause: string | null;
   statusHistory: { to: RunStatus; at: string }[];
+  vertices: { name: string }[];
+}
+
+export interface RunData extends RunSummary {
   vertices: VertexData[];
 }
 
@@ -68,7 +73,7 @@ export interface JobWithRuns extends JobData {
 }
 
 export interface JobListItem extends JobData {
-  latestRun: RunData | null;
+  latestRun: RunSummary | null;
 }
 
 export interface StageLine {
@@ -92,13 +97,21 @@ const JOB = `query NomadJob($name: String!) {
   job(name: $name) { ${JOB_FIELDS} definition runs(first: ${RUNS_PER_JOB}) { nodes { ${RUN_FIELDS} } } }
 }`;
 
+/** How many jobs the list shows (by name): what one read may cost under the query cost limit. */
+export const JOB_LIST_SIZE = 500;
+
 const JOBS = `query NomadJobs {
-  jobs(first: 1000) { nodes { ${JOB_FIELDS} latestRun { ${RUN_FIELDS} } } }
+  jobs(first: ${JOB_LIST_SIZE}) {
+    nodes {
+      ${JOB_FIELDS}
+      latestRun {
+        id status createdAt startedAt endedAt attempt jobVersion statusCause statusHistory { to at } vertices { name }
+      }
+    }
+  }
 }`;
 
-const JOBS_WITH_RUNS = `query NomadJobsWithRuns {
-  jobs(first: 1000) { nodes { ${JOB_FIELDS} definition runs(first: ${RUNS_PER_JOB}) { nodes { ${RUN_FIELDS} } } } }
-}`;
+const JOB_NAMES = `query NomadJobNames { jobs(first: 1000) { nodes { name } } }`;
 
 /** The job `name` with its newest runs, or Nomad's 404 `job not found`. */
 export async function loadJob(ctx: DialectContext, name: string): Promise<JobWithRuns> {
@@ -117,16 +130,16 @@ export async function findJob(ctx: DialectContext, name: string): Promise<JobWit
   return result.data.job;
 }
 
-/** Every job (the newest 1000) with its newest run. */
+/** The jobs (the first JOB_LIST_SIZE by name), each with its newest run. */
 export async function loadJobs(ctx: DialectContext): Promise<JobListItem[]> {
   const data = await query<{ jobs: { nodes: JobListItem[] } }>(ctx, JOBS);
   return data.jobs.nodes;
 }
 
-/** Every job (the newest 1000) with its newest runs. */
-export async function loadJobsWithRuns(ctx: DialectContext): Promise<JobWithRuns[]> {
-  const data = await query<{ jobs: { nodes: JobWithRuns[] } }>(ctx, JOBS_WITH_RUNS);
-  return data.jobs.nodes;
+/** The names of the jobs (the first 1000 by name). */
+export async function loadJobNames(ctx: DialectContext): Promise<string[]> {
+  const data = await query<{ jobs: { nodes: { name: string }[] } }>(ctx, JOB_NAMES);
+  return data.jobs.nodes.map((job) => job.name);
 }
 
 /** The `job_stage_*` lines of each run, oldest first, by run id (one read for all of them). */

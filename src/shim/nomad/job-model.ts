@@ -7,13 +7,13 @@ import { attemptsOf } from './alloc-model.ts';
 import { dtleConfigsOf } from './dtle-replication.ts';
 import { groupsOf, nomadSettingsOf, type GroupSpec } from './groups.ts';
 import { indexOf, nanos } from './ids.ts';
-import type { JobData, JobWithRuns, RunData, StageLine } from './job-data.ts';
+import type { JobData, JobWithRuns, RunSummary, StageLine } from './job-data.ts';
 
 /** The index of a job and what it shows: the newest time among its definition, its runs' status
  * changes and their stage lines (milliseconds; it grows whenever the answer may have changed). */
 export function jobIndex(
   job: JobData,
-  runs: readonly (RunData | null)[],
+  runs: readonly (RunSummary | null)[],
   stages?: ReadonlyMap<string, StageLine[]>,
 ): number {
   let index = Math.max(indexOf(job.createdAt), indexOf(job.updatedAt));
@@ -26,7 +26,7 @@ export function jobIndex(
   return Math.max(index, 1);
 }
 
-function summaryOf(job: JobData, run: RunData | null, groups: readonly GroupSpec[]) {
+function summaryOf(job: JobData, run: RunSummary | null, groups: readonly GroupSpec[]) {
   const summary: Record<string, Record<string, number>> = {};
   for (const { group } of groups) {
     const counts = { Queued: 0, Complete: 0, Failed: 0, Running: 0, Starting: 0, Lost: 0 };
@@ -53,7 +53,7 @@ function summaryOf(job: JobData, run: RunData | null, groups: readonly GroupSpec
 }
 
 /** JobListStub (Nomad 1.1.2: no NodePool, no Meta). */
-export function jobStub(job: JobData, latest: RunData | null) {
+export function jobStub(job: JobData, latest: RunSummary | null) {
   const settings = nomadSettingsOf(job);
   const groups = groupsOf(job, latest);
   return {

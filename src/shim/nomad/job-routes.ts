@@ -4,7 +4,7 @@ import type { RouteCall } from '../core/index.ts';
 import { allocationsOf, allocStub, evaluationsOf } from './alloc-model.ts';
 import { blocking } from './blocking.ts';
 import { groupsOf, nomadSettingsOf } from './groups.ts';
-import { loadJob, loadJobs, loadJobsWithRuns, loadStageLines, type JobWithRuns } from './job-data.ts';
+import { findJob, loadJob, loadJobNames, loadJobs, loadStageLines, type JobWithRuns } from './job-data.ts';
 import { fullJob, jobIndex, jobStub } from './job-model.ts';
 import { NomadError, NomadMessage } from './respond.ts';
 
@@ -76,12 +76,15 @@ export function jobEvaluations(call: RouteCall): Promise<Response> {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** GET /v1/allocation/:alloc_id: the full UUID only. jobgate derives allocations, so it finds one
- * among the allocations of every job's newest runs. */
+ * among the allocations of every job's newest runs (one read per job
+ * until it is found: allocations are not stored, so there is no index to look one up by). */
 export function readAllocation(call: RouteCall): Promise<Response> {
   const id = call.params.id!;
   return blocking(call, async () => {
     if (!UUID.test(id)) throw new NomadError(404, NomadMessage.allocNotFound);
-    for (const job of await loadJobsWithRuns(call.ctx)) {
+    for (const name of await loadJobNames(call.ctx)) {
+      const job = await findJob(call.ctx, name);
+      if (!job) continue;
       // Cheap test first: which run and group would make this id (no log read needed).
       const candidates = allocationsOf(job.runs.nodes, (run) => groupsOf(job, run), new Map());
       if (!candidates.some((alloc) => alloc.id === id)) continue;

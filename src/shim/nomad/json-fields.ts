@@ -2,13 +2,14 @@
 // field names case-insensitively ("id" fills ID), and a value of the wrong type is a decode error.
 // Each helper takes the object and the Go field name and returns undefined for an absent or null
 // value.
+import { NomadError } from './respond.ts';
 
 export type JsonObject = Readonly<Record<string, unknown>>;
 
-/** A value that does not fit the Go field: the decode error Nomad answers with. */
-export class JsonFieldError extends Error {
+/** A value that does not fit the Go field: the decode error Nomad answers 400 with. */
+export class JsonFieldError extends NomadError {
   constructor(message: string) {
-    super(message);
+    super(400, message);
     this.name = 'JsonFieldError';
   }
 }

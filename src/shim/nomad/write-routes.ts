@@ -10,7 +10,6 @@ import { replicationOf, type DtlePlacement, type ReplicationDocument } from './d
 import { DEFAULT_RESTART, META } from './groups.ts';
 import { deregisterEvalId, registerEvalId } from './ids.ts';
 import { findJob, metadataOf } from './job-data.ts';
-import { JsonFieldError } from './json-fields.ts';
 import { parseRegisterBody, type NomadJob } from './nomad-job.ts';
 import { query } from './query.ts';
 import { parseGoBool, readNomadBody } from './request-body.ts';
@@ -106,16 +105,8 @@ function registerAnswer(call: RouteCall, runId: string | null): Response {
 
 async function register(call: RouteCall, pathId?: string): Promise<Response> {
   const { ctx } = call;
-  let job: NomadJob;
-  let document: ReplicationDocument;
-  let placement: DtlePlacement;
-  try {
-    job = parseRegisterBody(await readNomadBody(call.request), pathId);
-    ({ document, placement } = replicationOf(job));
-  } catch (err) {
-    if (err instanceof JsonFieldError) throw new NomadError(400, err.message);
-    throw err;
-  }
+  const job = parseRegisterBody(await readNomadBody(call.request), pathId);
+  const { document, placement } = replicationOf(job);
   const metadata = metadataFor(job, placement, document);
   const restartStrategy = restartStrategyOf(metadata);
   const existing = await findJob(ctx, job.id);
