@@ -78,6 +78,35 @@ describe('dtle job → REPLICATION document', () => {
     });
   });
 
+  it('maps TableSchemaRename and TableRename onto rename rules, and reads them back', () => {
+    const document = map(
+      dtleJob({
+        ReplicateDoDb: [
+          {
+            TableSchema: 'a',
+            TableSchemaRename: 'b',
+            Tables: [{ TableName: 't', TableRename: 'u' }, { TableName: 'v' }],
+          },
+        ],
+      }),
+    );
+    expect(document.rename).toEqual([
+      { schema: 'a', toSchema: 'b' },
+      { schema: 'a', table: 't', toSchema: 'b', toTable: 'u' },
+    ]);
+    expect(dtleConfigsOf(document).src.ReplicateDoDb).toEqual([
+      {
+        TableSchema: 'a',
+        TableSchemaRegex: '',
+        TableSchemaRename: 'b',
+        Tables: [
+          { TableName: 't', TableRegex: '', TableRename: 'u' },
+          { TableName: 'v', TableRegex: '' },
+        ],
+      },
+    ]);
+  });
+
   it('reads the 2.x layout (Src/DestConnectionConfig on the src task), binlog positions and lowercase keys', () => {
     const body = {
       job: {
@@ -113,9 +142,14 @@ describe('dtle job → REPLICATION document', () => {
   it('refuses what it would not honour, as 400 naming the option', () => {
     const cases: [Record<string, unknown>, Record<string, unknown>, RegExp][] = [
       [
-        { ReplicateDoDb: [{ TableSchema: 'a', TableSchemaRename: 'b' }] },
+        { ReplicateDoDb: [{ TableSchemaRegex: 'a', TableSchemaRename: 'b' }] },
         {},
-        /TableSchemaRename is not supported/,
+        /TableSchemaRename is not supported with TableSchemaRegex/,
+      ],
+      [
+        { ReplicateIgnoreDb: [{ TableSchema: 'a', TableSchemaRename: 'b' }] },
+        {},
+        /TableSchemaRename is not supported here/,
       ],
       [
         { ReplicateDoDb: [{ TableSchema: 'a', Tables: [{ TableName: 't', Where: 'id>1' }] }] },

@@ -1,10 +1,11 @@
 // A dtle job (a Nomad job whose `src` and `dest` tasks use the dtle driver) as jobgate's REPLICATION
 // document (replication-interface.md §1), and back. dtle 3.x puts the source's ConnectionConfig on
 // the src task and the destination's on the dest task; the 2.x layout (SrcConnectionConfig and
-// DestConnectionConfig both on the src task) is read too. What to copy is ReplicateDoDb, what to
+// DestConnectionConfig both on the src task) is read too. What to copy is ReplicateDoDb (with its
+// TableSchemaRename / TableRename as the document's `rename`), what to
 // leave out ReplicateIgnoreDb, each a list of {TableSchema | TableSchemaRegex, Tables: [{TableName |
 // TableRegex}]}; Gtid or BinlogFile/BinlogPos say where to start incrementally. dtle options that
-// would change what arrives (renames, Where filters, column maps, a Kafka destination) are refused
+// would change what arrives beyond renames (Where filters, column maps, a Kafka destination) are refused
 // rather than ignored; tuning options (ChunkSize, GroupMaxSize, ...) have no meaning here and are
 // dropped.
 import {
@@ -38,11 +39,20 @@ export interface EndpointSpec {
   password?: string;
 }
 
+/** A destination name for source tables (the replication document's `rename`). */
+export interface RenameRule {
+  schema: string;
+  table?: string;
+  toSchema?: string;
+  toTable?: string;
+}
+
 export interface ReplicationDocument {
   source: EndpointSpec;
   destination: EndpointSpec;
   tables: TableSelector[];
   ignore: TableSelector[];
+  rename?: RenameRule[];
   position?: { gtid: string } | { file: string; offset: number };
 }
 
@@ -53,8 +63,8 @@ export interface DtlePlacement {
 }
 
 /** Options that change what is replicated: refused, since jobgate would not honour them. */
-const REFUSED_TABLE_OPTIONS = ['TableRename', 'Where', 'ColumnMapFrom', 'ColumnMapTo', 'TableRenameRegex'];
-const REFUSED_SCHEMA_OPTIONS = ['TableSchemaRename'];
+const REFUSED_TABLE_OPTIONS = ['Where', 'ColumnMapFrom', 'ColumnMapTo', 'TableRenameRegex'];
+const REFUSED_SCHEMA_OPTIONS: string[] = [];
 const MAX_SELECTORS = 1000;
 const MAX_TEXT = 256;
 
@@ -84,7 +94,12 @@ function hasKey(object: JsonObject, name: string): boolean {
 }
 
 /** ReplicateDoDb / ReplicateIgnoreDb as selectors. */
-function selectorsOf(config: JsonObject, key: string, where: string): TableSelector[] {
+function selectorsOf(
+  config: JsonObject,
+  key: string,
+  where: string,
+  renames?: RenameRule[],
+): TableSelector[] {
   const list = arrayField(config, key, `Config.${key}`) ?? [];
   if (list.length > MAX_SELECTORS) throw configError(where, `${key} has more than ${MAX_SELECTORS} entries`);
   const out: TableSelector[] = [];
@@ -101,6 +116,18 @@ function selectorsOf(config: JsonObject, key: string, where: string): TableSelec
       `${at}.TableSchemaRegex`,
     );
     if (!schema && !schemaRegex) throw configError(where, `${at} needs TableSchema or TableSchemaRegex`);
+    const schemaRename = text(
+      stringField(entry, 'TableSchemaRename', `${at}.TableSchemaRename`),
+      where,
+      `${at}.TableSchemaRename`,
+    );
+    if (schemaRename && (!renames || schemaRegex)) {
+      throw configError(
+        where,
+        `${at}.TableSchemaRename is not supported ${renames ? 'with TableSchemaRegex' : 'here'}`,
+      );
+    }
+    if (schemaRename) renames!.push({ schema: schema!, toSchema: schemaRename });
     if (schema && schemaRegex) throw configError(where, `${at} gives both TableSchema and TableSchemaRegex`);
     const tables = arrayField(entry, 'Tables', `${at}.Tables`) ?? [];
     if (schemaRegex) {
@@ -123,6 +150,25 @@ function selectorsOf(config: JsonObject, key: string, where: string): TableSelec
       const regex = text(stringField(table, 'TableRegex', `${tat}.TableRegex`), where, `${tat}.TableRegex`);
       if (!name && !regex) throw configError(where, `${tat} needs TableName or TableRegex`);
       if (name && regex) throw configError(where, `${tat} gives both TableName and TableRegex`);
+      const tableRename = text(
+        stringField(table, 'TableRename', `${tat}.TableRename`),
+        where,
+        `${tat}.TableRename`,
+      );
+      if (tableRename && (!renames || !name)) {
+        throw configError(
+          where,
+          `${tat}.TableRename is not supported ${renames ? 'with TableRegex' : 'here'}`,
+        );
+      }
+      if (tableRename) {
+        renames!.push({
+          schema: schema!,
+          table: name!,
+          ...(schemaRename ? { toSchema: schemaRename } : {}),
+          toTable: tableRename,
+        });
+      }
       out.push(
         name
           ? { schema: schema!, table: name }
@@ -216,18 +262,23 @@ export function replicationOf(job: NomadJob): { document: ReplicationDocument; p
   const destinationConfig =
     objectField(destConfig, 'ConnectionConfig', 'Config.ConnectionConfig') ??
     objectField(srcConfig, 'DestConnectionConfig', 'Config.DestConnectionConfig');
+  const renames: RenameRule[] = [];
   const document: ReplicationDocument = {
     source: endpointOf(sourceConfig, 'src', 'ConnectionConfig'),
     destination: endpointOf(destinationConfig, 'dest', 'ConnectionConfig'),
-    tables: selectorsOf(srcConfig, 'ReplicateDoDb', 'src'),
+    tables: selectorsOf(srcConfig, 'ReplicateDoDb', 'src', renames),
     ignore: selectorsOf(srcConfig, 'ReplicateIgnoreDb', 'src'),
   };
+  if (renames.length) document.rename = renames;
   const position = positionOf(srcConfig, 'src');
   if (position) document.position = position;
   return { document, placement };
 }
 
-function dtleSelectors(selectors: readonly TableSelector[]): JsonObject[] {
+function dtleSelectors(
+  selectors: readonly TableSelector[],
+  renames: readonly RenameRule[] = [],
+): JsonObject[] {
   const bySchema = new Map<string, JsonObject[]>();
   const out: Record<string, unknown>[] = [];
   for (const s of selectors) {
@@ -240,9 +291,21 @@ function dtleSelectors(selectors: readonly TableSelector[]): JsonObject[] {
     if (!tables) {
       tables = [];
       bySchema.set(s.schema, tables);
-      out.push({ TableSchema: s.schema, TableSchemaRegex: '', Tables: tables });
+      const schemaRename = renames.find((r) => r.schema === s.schema && !r.table)?.toSchema;
+      out.push({
+        TableSchema: s.schema,
+        TableSchemaRegex: '',
+        ...(schemaRename ? { TableSchemaRename: schemaRename } : {}),
+        Tables: tables,
+      });
     }
-    if (s.table) tables.push({ TableName: s.table, TableRegex: '' });
+    const tableRename = renames.find((r) => r.schema === s.schema && r.table === s.table && s.table)?.toTable;
+    if (s.table)
+      tables.push({
+        TableName: s.table,
+        TableRegex: '',
+        ...(tableRename ? { TableRename: tableRename } : {}),
+      });
     else if (s.tableRegex) tables.push({ TableName: '', TableRegex: s.tableRegex });
   }
   return out.map((entry) =>
@@ -273,7 +336,7 @@ export function dtleConfigsOf(document: unknown): { src: JsonObject; dest: JsonO
       ...(typeof position.file === 'string'
         ? { BinlogFile: position.file, BinlogPos: position.offset ?? 0 }
         : {}),
-      ReplicateDoDb: dtleSelectors(tables),
+      ReplicateDoDb: dtleSelectors(tables, Array.isArray(doc.rename) ? (doc.rename as RenameRule[]) : []),
       ReplicateIgnoreDb: dtleSelectors(ignore),
       ConnectionConfig: dtleConnection(doc.source),
     },
