@@ -155,7 +155,7 @@ describe('a dtle job end to end', () => {
     }));
   };
 
-  it('registers, shows job_stage_full then job_stage_incr, and copies the rows', async () => {
+  it('registers and reads back as the dtle job, password left out', async () => {
     const response = await post(dtleJob('job1'));
     const body = await response.json();
     expect(response.status, JSON.stringify(body)).toBe(200);
@@ -167,48 +167,64 @@ describe('a dtle job end to end', () => {
       TableSchema: source.name,
       TableSchemaRename: target.name,
     });
-    const incr = await until(
-      'job_stage_incr on the dest allocation',
-      async () => {
-        const events = await stageEvents('job1');
-        const dest = events.find((e: any) => e.group === 'dest');
-        return dest?.stages.includes('job_stage_incr') ? dest : undefined;
-      },
-      { timeoutMs: 120_000 },
-    );
-    expect(incr.stages).toEqual(['job_stage_full', 'job_stage_incr']);
-    await until(
-      'the copied rows',
-      async () => (await mysqlRows(target.conn, 't1').catch(() => [])).length === 3,
-    );
-    await source.conn.query("INSERT INTO t1 VALUES (4, 'four')");
-    await until('the change', async () => (await mysqlRows(target.conn, 't1')).length === 4);
+    expect(job.TaskGroups[0].Tasks[0].Config.ConnectionConfig).toMatchObject({ User: user });
+    expect(spec.validate('GET', '/job/{jobName}', job)).toEqual([]);
+    const stub = (await json('/v1/jobs')).find((j: any) => j.ID === 'job1');
+    expect(stub).toMatchObject({ Type: 'service', Datacenters: ['dc1'] });
+    expect(Object.keys(stub.JobSummary.Summary)).toEqual(['src', 'dest']);
   });
 
-  it('DELETE stops it (dead, kept); POST again resumes without a new full copy', async () => {
-    const stopped = await call('/v1/job/job1', { method: 'DELETE' });
-    const body = await stopped.json();
-    expect(stopped.status).toBe(200);
-    expect(body.EvalID).toMatch(/^[0-9a-f-]{36}$/);
-    await until('the job to read dead', async () => (await json('/v1/job/job1')).Status === 'dead');
-    expect((await json('/v1/job/job1')).Stop).toBe(true);
-    await source.conn.query("INSERT INTO t1 VALUES (5, 'five')");
-    const again = await post(dtleJob('job1'));
-    expect(again.status, await again.clone().text()).toBe(200);
-    const newEval = (await again.json()).EvalID;
-    await until(
-      'the change made while stopped',
-      async () => (await mysqlRows(target.conn, 't1')).length === 5,
-      {
-        timeoutMs: 120_000,
-      },
-    );
-    const resumed = (await stageEvents('job1')).find((e: any) => e.run === newEval && e.group === 'dest');
-    expect(resumed.stages).not.toContain('job_stage_full');
-    expect((await json('/v1/job/job1')).Status).toBe('running');
-  });
+  it(
+    'shows job_stage_full then job_stage_incr on the dest allocation, and copies the rows',
+    { timeout: 300_000 },
+    async () => {
+      const incr = await until(
+        'job_stage_incr on the dest allocation',
+        async () => {
+          const events = await stageEvents('job1');
+          const dest = events.find((e: any) => e.group === 'dest');
+          return dest?.stages.includes('job_stage_incr') ? dest : undefined;
+        },
+        { timeoutMs: 120_000 },
+      );
+      expect(incr.stages).toEqual(['job_stage_full', 'job_stage_incr']);
+      await until(
+        'the copied rows',
+        async () => (await mysqlRows(target.conn, 't1').catch(() => [])).length === 3,
+      );
+      await source.conn.query("INSERT INTO t1 VALUES (4, 'four')");
+      await until('the change', async () => (await mysqlRows(target.conn, 't1')).length === 4);
+    },
+  );
 
-  it('purge forgets it; POST again copies again', async () => {
+  it(
+    'DELETE stops it (dead, kept); POST again resumes without a new full copy',
+    { timeout: 300_000 },
+    async () => {
+      const stopped = await call('/v1/job/job1', { method: 'DELETE' });
+      const body = await stopped.json();
+      expect(stopped.status).toBe(200);
+      expect(body.EvalID).toMatch(/^[0-9a-f-]{36}$/);
+      await until('the job to read dead', async () => (await json('/v1/job/job1')).Status === 'dead');
+      expect((await json('/v1/job/job1')).Stop).toBe(true);
+      await source.conn.query("INSERT INTO t1 VALUES (5, 'five')");
+      const again = await post(dtleJob('job1'));
+      expect(again.status, await again.clone().text()).toBe(200);
+      const newEval = (await again.json()).EvalID;
+      await until(
+        'the change made while stopped',
+        async () => (await mysqlRows(target.conn, 't1')).length === 5,
+        {
+          timeoutMs: 120_000,
+        },
+      );
+      const resumed = (await stageEvents('job1')).find((e: any) => e.run === newEval && e.group === 'dest');
+      expect(resumed.stages).not.toContain('job_stage_full');
+      expect((await json('/v1/job/job1')).Status).toBe('running');
+    },
+  );
+
+  it('purge forgets it; POST again copies again', { timeout: 300_000 }, async () => {
     const purged = await call('/v1/job/job1?purge=true', { method: 'DELETE' });
     expect(purged.status).toBe(200);
     const read = await call('/v1/job/job1', {}, tokens.viewer);
