@@ -28,6 +28,11 @@ export function nomadJobStatus(latestRun: RunStatus | null): NomadJobStatus {
   return isIn(TERMINAL_RUN_STATUSES, latestRun) ? 'dead' : 'running';
 }
 
+/** Whether a stop of the run was asked for and it has not ended yet. */
+export function isStoppingRun(status: RunStatus): boolean {
+  return status === 'CANCELLING';
+}
+
 /** Whether a run ended because someone stopped it (Nomad's Job.Stop). */
 export function isStoppedRun(status: RunStatus): boolean {
   return STOPPED.includes(status);

@@ -3,7 +3,7 @@
 // (the job stays, Nomad status dead, its saved position kept); DELETE ?purge=true = stop + deleteJob
 // (the saved position forgotten). A register that fails anywhere leaves nothing it created behind.
 import { sha256Hex } from '../../lib/ids.ts';
-import { isEndedRun, isStoppedRun } from '../../lib/nomad-status.ts';
+import { isEndedRun, isStoppedRun, isStoppingRun } from '../../lib/nomad-status.ts';
 import type { RunStatus } from '../../lib/run-status.ts';
 import type { DialectContext, RouteCall } from '../core/index.ts';
 import { replicationOf, type DtlePlacement, type ReplicationDocument } from './dtle-replication.ts';
@@ -128,7 +128,8 @@ async function register(call: RouteCall, pathId?: string): Promise<Response> {
   const latest = existing.runs.nodes[0] ?? null;
   const live = latest !== null && !isEndedRun(latest.status);
   const unchanged = metadataOf(existing)[META.fingerprint] === metadata[META.fingerprint];
-  if (live && unchanged) return registerAnswer(call, latest.id);
+  // A run still stopping (a DELETE just before) is not kept: it ends, and a new one starts.
+  if (live && unchanged && !isStoppingRun(latest.status)) return registerAnswer(call, latest.id);
   await query(ctx, UPDATE, { input: { name: job.id, replication: document, metadata, restartStrategy } });
   if (live) {
     await stopRun(ctx, latest.id);
