@@ -218,8 +218,13 @@ describe('a dtle job end to end', () => {
           timeoutMs: 120_000,
         },
       );
-      const resumed = (await stageEvents('job1')).find((e: any) => e.run === newEval && e.group === 'dest');
-      expect(resumed.stages).not.toContain('job_stage_full');
+      // The positive control: the resumed run's job_stage_incr is visible, so a job_stage_full of the
+      // same run would be too.
+      const resumed = await until('the resumed run at job_stage_incr', async () => {
+        const dest = (await stageEvents('job1')).find((e: any) => e.run === newEval && e.group === 'dest');
+        return dest?.stages.includes('job_stage_incr') ? dest : undefined;
+      });
+      expect(resumed.stages).toEqual(['job_stage_incr']);
       expect((await json('/v1/job/job1')).Status).toBe('running');
     },
   );
@@ -235,8 +240,11 @@ describe('a dtle job end to end', () => {
     await until('a second full copy', async () => (await mysqlRows(target.conn, 't1')).length === 5, {
       timeoutMs: 120_000,
     });
-    const events = await stageEvents('job1');
-    expect(events.find((e: any) => e.group === 'dest').stages).toContain('job_stage_full');
+    const newEval = (await again.clone().json()).EvalID;
+    await until('job_stage_full of the new job', async () => {
+      const dest = (await stageEvents('job1')).find((e: any) => e.run === newEval && e.group === 'dest');
+      return dest?.stages.includes('job_stage_full');
+    });
     await call('/v1/job/job1?purge=true', { method: 'DELETE' });
   });
 });
