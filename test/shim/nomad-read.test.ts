@@ -212,6 +212,23 @@ describe('errors', () => {
     }
   });
 
+  it('deleting a job that does not exist is no error (Nomad creates no evaluation)', async () => {
+    const response = await get('/v1/job/never-was', tokens.operator, { method: 'DELETE' });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ EvalID: '', EvalCreateIndex: 0, JobModifyIndex: 0 });
+    const purge = await get('/v1/job/never-was?purge=maybe', tokens.operator, { method: 'DELETE' });
+    expect(purge.status).toBe(500);
+    expect(await purge.text()).toMatch(/^Failed to parse value of "purge" \(maybe\) as a bool/);
+  });
+
+  it('a register whose body names another job is 400', async () => {
+    const response = await get('/v1/job/stages', tokens.admin, {
+      method: 'PUT',
+      body: JSON.stringify({ Job: { ID: 'other', Datacenters: ['dc1'] } }),
+    });
+    expect([response.status, await response.text()]).toEqual([400, 'Job ID does not match name']);
+  });
+
   it('unknown path 404, wrong method 405 Invalid method', async () => {
     const missing = await get('/v1/nothing');
     expect([missing.status, await missing.text()]).toEqual([404, '404 page not found\n']);

@@ -204,6 +204,7 @@ describe('a dtle job end to end', () => {
       const stopped = await call('/v1/job/job1', { method: 'DELETE' });
       const body = await stopped.json();
       expect(stopped.status).toBe(200);
+      expect(spec.validate('DELETE', '/job/{jobName}', body)).toEqual([]);
       expect(body.EvalID).toMatch(/^[0-9a-f-]{36}$/);
       await until('the job to read dead', async () => (await json('/v1/job/job1')).Status === 'dead');
       expect((await json('/v1/job/job1')).Stop).toBe(true);
