@@ -3,18 +3,48 @@
 // job_stage_full and then job_stage_incr, rows arrive; DELETE then POST again resumes from the saved
 // position without a second full copy; purge then POST copies again. Bad jobs (no tasks, an unknown
 // driver, an unreachable database, a table that does not exist) answer as Nomad does and store
-// nothing; passwords never come back.
+// nothing; passwords never come back. Needs the replication branch (the REPLICATION job kind and its
+// engine) merged.
 import { randomBytes } from 'node:crypto';
+import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/server/app.ts';
 import { buildServedApp } from '../support/app.ts';
 import { loadOpenApi } from '../support/openapi.ts';
-import { createMysqlScratch, MYSQL, mysqlRows, type MysqlScratch } from '../support/replication-dbs.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { until } from '../support/wait.ts';
 
 const REF = new URL('../../../shared/ref/nomad/', import.meta.url);
 const spec = loadOpenApi(new URL('openapi.yaml', REF).pathname, { allowNull: true });
+
+const MYSQL = { host: '127.0.0.1', port: 3306, user: 'root', password: '' };
+
+interface MysqlScratch {
+  conn: mysql.Connection;
+  name: string;
+  drop(): Promise<void>;
+}
+
+/** A database of this test's own on the local MariaDB (the connection's default database). */
+async function createMysqlScratch(prefix: string): Promise<MysqlScratch> {
+  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
+  const conn = await mysql.createConnection(MYSQL);
+  await conn.query(`CREATE DATABASE \`${name}\``);
+  await conn.query(`USE \`${name}\``);
+  return {
+    conn,
+    name,
+    async drop() {
+      await conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await conn.end();
+    },
+  };
+}
+
+async function mysqlRows(conn: mysql.Connection, table: string): Promise<unknown[]> {
+  const [rows] = await conn.query<mysql.RowDataPacket[]>(`SELECT * FROM ${table} ORDER BY id`);
+  return rows;
+}
 
 let t: TestRuntime;
 let app: App;
