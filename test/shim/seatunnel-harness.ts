@@ -2,7 +2,9 @@
 // real sockets, the SeaTunnel dialect on its own port twice: auth on, and (for the seed's curl
 // commands, which carry no token) a second app with auth off on loopback. curl runs as a child process.
 import { execFile } from 'node:child_process';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
+import { pino } from 'pino';
 import type { Role } from '../../src/lib/status.ts';
 import type { App } from '../../src/server/app.ts';
 import { buildServedApp } from '../support/app.ts';
@@ -23,6 +25,8 @@ export interface SeaTunnelHarness {
   /** The second app's main port (its /compat/seatunnel mount). */
   openMain: string;
   tokens: Record<Role, string>;
+  /** Every line the secured app logged (at debug and above). */
+  gatewayLog: string[];
   close(): Promise<void>;
 }
 
@@ -36,7 +40,15 @@ export async function startSeaTunnelHarness(): Promise<SeaTunnelHarness> {
     logFeed: t.runtime.logFeed,
     metricFeed: t.runtime.metricFeed,
   });
+  const gatewayLog: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      gatewayLog.push(String(chunk));
+      done();
+    },
+  });
   const secured = buildServedApp(t.database, {
+    logger: pino({ level: 'debug' }, sink),
     settings: settings(true),
     dialectPorts: { seatunnel: await freePort() },
   });
@@ -55,6 +67,7 @@ export async function startSeaTunnelHarness(): Promise<SeaTunnelHarness> {
     open: open.dialectUrls().seatunnel!,
     openMain,
     tokens,
+    gatewayLog,
     close: async () => {
       for (const app of apps) await app.stop();
       await t.close();
