@@ -7,6 +7,7 @@ import {
   seatunnelJobStatus,
   type SeaTunnelJobStatus,
 } from '../../lib/seatunnel-status.ts';
+import { RunStatus } from '../../lib/status.ts';
 import { jobIdOfName } from './ids.ts';
 import { seatunnelJobNameOf, type SeaTunnelJob, type SeaTunnelRun } from './job-data.ts';
 
@@ -87,7 +88,7 @@ export function jobInfoOf(job: SeaTunnelJob): Record<string, unknown> {
   if (isSeaTunnelEndStatus(jobStatus)) {
     return {
       ...common,
-      errorMsg: jobStatus === 'FAILED' ? (run.statusCause ?? null) : null,
+      errorMsg: run.status === RunStatus.FAILED ? (run.statusCause ?? null) : null,
       createTime: zetaTime(run.createdAt),
       finishTime: zetaTime(run.endedAt),
       jobDag: jobDagOf(jobId, run, envOptions),
