@@ -189,6 +189,18 @@ describe('the seed’s curl commands', () => {
       true,
     );
 
+    // And through Zeta's log routes: the job's file is listed, and holds the rows.
+    const files = await curl([`${h.open}${MAPS}/logs/${jobId}?format=json`]);
+    expect(files.status).toBe(200);
+    expect(files.body).toHaveLength(1);
+    expect(files.body[0].logName).toBe(`job-${jobId}.log`);
+    const file = await curl([files.body[0].logLink]);
+    expect(file.status).toBe(200);
+    const fileRows = file.text.split('\n').filter((line) => /\brow\b/.test(line) && /name/.test(line));
+    expect(fileRows.length).toBe(rows.length);
+    const all = await curl([`${h.open}${MAPS}/logs`]);
+    expect(all.text).toContain(`job-${jobId}.log`);
+
     // The same job through the deprecated alias and the finished list.
     const alias = await curl([`${h.open}${MAPS}/running-job/${jobId}`]);
     expect(alias.body).toEqual((await curl([`${h.open}${MAPS}/job-info/${jobId}`])).body);

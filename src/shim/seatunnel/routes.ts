@@ -4,6 +4,7 @@
 import { createRouteTable, type Route } from '../core/index.ts';
 import { postEncryptConfig } from './encrypt.ts';
 import { getFinishedJobs, getJobInfo, getOverview, getRunningJobs } from './jobs.ts';
+import { getLogFile, getLogs } from './logs.ts';
 import { getSystemMonitoring } from './monitoring.ts';
 import { stopJob, stopJobs } from './stop.ts';
 import { submitJob, submitJobs } from './submit.ts';
@@ -32,6 +33,10 @@ export const SEATUNNEL_ROUTES: readonly Route[] = [
   { method: 'POST', path: '/submit-jobs', handler: submitJobs, doc: '§3 submit-jobs' },
   { method: 'POST', path: '/stop-job', handler: stopJob, doc: '§3 stop-job' },
   { method: 'POST', path: '/stop-jobs', handler: stopJobs, doc: '§3 stop-jobs' },
+  { method: 'GET', path: '/logs', handler: getLogs, doc: '§3 logs: the log files (html, format=json)' },
+  { method: 'GET', path: '/logs/:name', handler: getLogFile, doc: '§3 logs/<jobId> and logs/<file>.log' },
+  { method: 'GET', path: '/log', handler: getLogs, doc: '§3 log: this node’s log files' },
+  { method: 'GET', path: '/log/:name', handler: getLogFile, doc: '§3 log/<file>.log' },
   { method: 'POST', path: '/encrypt-config', handler: postEncryptConfig, doc: '§3 encrypt-config' },
 ];
 
