@@ -134,6 +134,7 @@ describe('the seed’s curl commands', () => {
     for (const value of Object.values(all.body)) expect(value).toBeTypeOf('string');
     expect(all.body.works).toBe('1');
     expect(all.body.totalSlot).toBe('8');
+    expect([all.body.runningJobs, all.body.finishedJobs, all.body.cancelledJobs]).toEqual(['0', '0', '0']);
     const tagged = await curl([`${h.open}${MAPS}/overview?tag1=value1&tag2=value2`]);
     expect(tagged.status).toBe(200);
     expect(tagged.body.works).toBe('0');
@@ -215,7 +216,8 @@ describe('the seed’s curl commands', () => {
     expect(running.status).toBe(200);
     expect(running.body.map((j: any) => j.jobId)).not.toContain(jobId);
     const overview = await curl([`${h.open}${MAPS}/overview`]);
-    expect(Number(overview.body.finishedJobs)).toBeGreaterThanOrEqual(1);
+    expect(overview.body.finishedJobs).toBe('1');
+    expect(overview.body.runningJobs).toBe('0');
   });
 
   it('submit-job honours ?jobId= and ?jobName=', async () => {

@@ -1,13 +1,16 @@
 // Zeta's read routes over jobs: overview, running-jobs, job-info (and its deprecated alias
 // running-job), finished-jobs. A job unknown to job-info is no error: 200 `{"jobId": "<id>"}`.
+// The lists read at most 1000 jobs (job-data.ts); the overview's counts are totals.
 import {
   isSeaTunnelEndStatus,
   SEATUNNEL_JOB_STATUSES,
   SEATUNNEL_OVERVIEW_COUNTS,
+  seatunnelJobStatus,
   type SeaTunnelJobStatus,
 } from '../../lib/seatunnel-status.ts';
-import type { RouteCall } from '../core/index.ts';
-import { parseJobId } from './ids.ts';
+import { RUN_STATUSES, type RunStatus } from '../../lib/status.ts';
+import type { DialectContext, RouteCall } from '../core/index.ts';
+import { JOB_NAME_FILTER, parseJobId } from './ids.ts';
 import { findSeaTunnelJob, listSeaTunnelJobs } from './job-data.ts';
 import { jobInfoOf, jobStatusOf } from './job-info.ts';
 import { query } from './query.ts';
@@ -26,6 +29,21 @@ interface NodeInfo {
   tags: { key: string; value: string }[];
 }
 
+/** One count per run status of the SeaTunnel jobs' newest runs (totals, not a listing: no cap). */
+const COUNTS = `query SeaTunnelJobCounts($name: String!) {
+  ${RUN_STATUSES.map((status) => `${status}: jobs(name: $name, status: ${status}, first: 0) { totalCount }`).join('\n  ')}
+}`;
+
+async function countsByStatus(ctx: DialectContext): Promise<Map<SeaTunnelJobStatus, number>> {
+  const data = await query<Record<RunStatus, { totalCount: number }>>(ctx, COUNTS, { name: JOB_NAME_FILTER });
+  const counts = new Map<SeaTunnelJobStatus, number>();
+  for (const status of RUN_STATUSES) {
+    const shown = seatunnelJobStatus(status);
+    counts.set(shown, (counts.get(shown) ?? 0) + data[status].totalCount);
+  }
+  return counts;
+}
+
 /** GET /overview[?tag=value...]: tags filter the workers and slots; job counts are cluster-wide. */
 export async function getOverview({ ctx, url }: RouteCall): Promise<Response> {
   const { nodes } = await query<{ nodes: NodeInfo[] }>(ctx, NODES);
@@ -33,15 +51,16 @@ export async function getOverview({ ctx, url }: RouteCall): Promise<Response> {
   const workers = nodes.filter((node) =>
     wanted.every(([key, value]) => node.tags.some((tag) => tag.key === key && tag.value === value)),
   );
-  const statuses = (await listSeaTunnelJobs(ctx)).map(jobStatusOf);
-  const count = (status: SeaTunnelJobStatus) => String(statuses.filter((s) => s === status).length);
+  const counts = await countsByStatus(ctx);
+  const count = (status: SeaTunnelJobStatus) => String(counts.get(status) ?? 0);
+  const running = [...counts].filter(([status]) => !isSeaTunnelEndStatus(status));
   return seatunnelJson({
     projectVersion: PROJECT_VERSION,
     gitCommitAbbrev: GIT_COMMIT_ABBREV,
     totalSlot: String(workers.reduce((sum, node) => sum + node.slots, 0)),
     unassignedSlot: String(workers.reduce((sum, node) => sum + node.slotsFree, 0)),
     works: String(workers.length),
-    runningJobs: String(statuses.filter((s) => s !== undefined && !isSeaTunnelEndStatus(s)).length),
+    runningJobs: String(running.reduce((sum, [, n]) => sum + n, 0)),
     finishedJobs: count(SEATUNNEL_OVERVIEW_COUNTS.finishedJobs),
     failedJobs: count(SEATUNNEL_OVERVIEW_COUNTS.failedJobs),
     cancelledJobs: count(SEATUNNEL_OVERVIEW_COUNTS.cancelledJobs),
