@@ -81,7 +81,9 @@ builder.mutationFields((t) => ({
       const actor = actorOf(ctx);
       const content = decodeBase64(input.contentBase64, 'input.contentBase64');
       return {
-        artifact: info(await uploadArtifact(ctx.database, { name: input.name, content }, actor.name)),
+        artifact: info(
+          await uploadArtifact(ctx.database, { name: input.name, content }, actor.name, ctx.secrets),
+        ),
       };
     },
   }),

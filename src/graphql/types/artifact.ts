@@ -69,7 +69,7 @@ ArtifactRef.implement({
       description:
         'The job it would run; BAD_USER_INPUT saying what is missing when it carries no usable definition.',
       args: { parallelism: t.arg.int({ description: "Instead of the definition's parallelism." }) },
-      resolve: (a, args) => artifactPlan(a, args.parallelism),
+      resolve: (a, args, ctx) => artifactPlan(a, ctx.secrets, args.parallelism),
     }),
   }),
 });

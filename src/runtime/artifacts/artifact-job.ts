@@ -6,6 +6,8 @@
 // savepoint of one run restores the next (as a Flink savepoint restores a later submit of the jar).
 import type { ArtifactRow } from '../../db/schema/index.ts';
 import { BadInputError } from '../../lib/errors.ts';
+import type { SecretBox } from '../../lib/secret-box.ts';
+import { revealSecrets } from '../definition/secret-options.ts';
 import {
   normalizeDefinition,
   type DefinitionInput,
@@ -49,8 +51,13 @@ function nameFromFile(fileName: string): string {
 
 /** The artifact's job: its name and its definition as createJob takes them; BAD_USER_INPUT (naming
  * `path`) when the artifact carries no usable definition. */
-export function artifactJobInput(artifact: ArtifactDefinition, path: string): JobSettingsInput {
-  const doc = artifact.definition;
+export function artifactJobInput(
+  artifact: ArtifactDefinition,
+  path: string,
+  secrets: SecretBox,
+): JobSettingsInput {
+  // Stored with its secrets sealed; opened here, and sealed again when the job version is written.
+  const doc = artifact.definition ? revealSecrets(artifact.definition, secrets) : artifact.definition;
   if (!doc) {
     const why = artifact.definitionProblem
       ? `${artifact.definitionProblem}. `
@@ -86,9 +93,10 @@ export function definitionPart(
  * `parallelism` overrides the definition's. */
 export function artifactPlan(
   artifact: ArtifactDefinition,
+  secrets: SecretBox,
   parallelism?: number | null,
 ): NormalizedDefinition & { name: string } {
-  const input = artifactJobInput(artifact, 'id');
+  const input = artifactJobInput(artifact, 'id', secrets);
   const definition = definitionPart(input);
   const normalized = normalizeDefinition(
     parallelism == null ? definition : { ...definition, parallelism },

@@ -83,7 +83,7 @@ async function saveArtifactJob(
   options: SaveJobOptions,
   restorePoint: RestorePoint | undefined,
 ): Promise<string> {
-  const input = artifactJobInput(artifact, 'input.id');
+  const input = artifactJobInput(artifact, 'input.id', options.secrets);
   const saveOptions = { ...options, base: ARTIFACT_DEFINITION_BASE, artifactId: artifact.id };
   const existing = await findJob(database, input.name);
   if (!existing) {

@@ -1,6 +1,9 @@
 // Uploading and deleting artifacts (Flink's jars): a jar is checked to be a zip and read for the job
 // definition it carries before it is stored; one without a definition is stored too (Flink accepts
-// any jar) and refused when it is run.
+// any jar) and refused when it is run. Secrets stay sealed at rest here as in every job definition
+// (definition/secret-options.ts): the definition's secret-looking options are sealed, and a jar whose
+// definition carries any keeps its bytes sealed whole (they are never served back; runs read the
+// definition).
 import { createHash } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
@@ -8,10 +11,14 @@ import { artifacts, auditEvents, type ArtifactRow } from '../../db/schema/index.
 import { BadInputError, NotFoundError } from '../../lib/errors.ts';
 import { MAX_ARTIFACT_BYTES } from '../../lib/artifact-size.ts';
 import { isUuid } from '../../lib/ids.ts';
+import type { SecretBox } from '../../lib/secret-box.ts';
+import { sealSecrets } from '../definition/secret-options.ts';
 import { readJar } from './read-jar.ts';
 
 export { MAX_ARTIFACT_BYTES };
 const JAR_CONTENT_TYPE = 'application/java-archive';
+/** The content type of a jar stored sealed: the bytes are the SecretBox text of its base64. */
+export const SEALED_JAR_CONTENT_TYPE = 'application/vnd.jobgate.sealed+java-archive';
 
 export interface UploadArtifactInput {
   /** The file name, e.g. `wordcount.jar`. */
@@ -40,6 +47,7 @@ export async function uploadArtifact(
   database: Database,
   input: UploadArtifactInput,
   actor: string,
+  secrets: SecretBox,
   base = 'input',
 ): Promise<ArtifactRow> {
   const name = checkArtifactName(input.name, `${base}.name`);
@@ -50,17 +58,20 @@ export async function uploadArtifact(
     );
   }
   const jar = readJar(input.content, `${base}.content`);
-  const content = Buffer.from(input.content.buffer, input.content.byteOffset, input.content.length);
+  const plain = Buffer.from(input.content.buffer, input.content.byteOffset, input.content.length);
+  const definition = jar.definition ? sealSecrets(jar.definition, secrets) : jar.definition;
+  const carriesSecrets = JSON.stringify(definition) !== JSON.stringify(jar.definition);
+  const content = carriesSecrets ? Buffer.from(secrets.seal(plain.toString('base64'))) : plain;
   return database.db.transaction(async (tx) => {
     const [row] = await tx
       .insert(artifacts)
       .values({
         name,
-        sha256: createHash('sha256').update(content).digest('hex'),
-        size: content.length,
+        sha256: createHash('sha256').update(plain).digest('hex'),
+        size: plain.length,
         content,
-        contentType: JAR_CONTENT_TYPE,
-        definition: jar.definition,
+        contentType: carriesSecrets ? SEALED_JAR_CONTENT_TYPE : JAR_CONTENT_TYPE,
+        definition,
         definitionProblem: jar.definitionProblem,
         entryClass: jar.entryClass,
         uploadedBy: actor,
@@ -68,7 +79,7 @@ export async function uploadArtifact(
       .returning();
     await tx
       .insert(auditEvents)
-      .values({ actor, action: 'artifact:upload', target: row!.id, details: { name, size: content.length } });
+      .values({ actor, action: 'artifact:upload', target: row!.id, details: { name, size: plain.length } });
     return row!;
   });
 }
