@@ -95,10 +95,11 @@ export async function submit(
     if (existing) {
       const live = existing.latestRun && !isTerminalRunStatus(existing.latestRun.status);
       if (live) {
-        throw new SeaTunnelRestError(
-          500,
-          `The job id ${jobId} has already been submitted and is not starting with a savepoint.`,
-        );
+        // Zeta keeps one live job per id; a savepoint start needs the job stopped first.
+        const why = submission.isStartWithSavePoint
+          ? 'is still running; stop it with a savepoint first'
+          : 'has already been submitted and is not starting with a savepoint';
+        throw new SeaTunnelRestError(500, `The job id ${jobId} ${why}.`);
       }
       if (submission.isStartWithSavePoint) fromSavepoint = await newestSavepoint(ctx, name);
       await query(ctx, UPDATE, { input: { name, pipeline, metadata } });
