@@ -31,7 +31,7 @@ export interface SeaTunnelHarness {
 }
 
 export async function startSeaTunnelHarness(): Promise<SeaTunnelHarness> {
-  const t = await createTestRuntime({ slots: 8 });
+  const t = await createTestRuntime({ slots: 8, nodeTags: { zone: 'a', disk: 'ssd' } });
   const settings = (authEnabled: boolean) => ({
     authEnabled,
     heartbeatTimeoutMs: 5_000,

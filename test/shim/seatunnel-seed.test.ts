@@ -139,6 +139,11 @@ describe('the seed’s curl commands', () => {
     expect(tagged.status).toBe(200);
     expect(tagged.body.works).toBe('0');
     expect(tagged.body.totalSlot).toBe('0');
+    // The node carries zone=a and disk=ssd: every tag asked must match.
+    const matching = await curl([`${h.open}${MAPS}/overview?zone=a&disk=ssd`]);
+    expect([matching.body.works, matching.body.totalSlot]).toEqual(['1', '8']);
+    const partly = await curl([`${h.open}${MAPS}/overview?zone=a&disk=hdd`]);
+    expect(partly.body.works).toBe('0');
   });
 
   it('submit-job runs the seed’s FakeSource → Console job to FINISHED, rows in the log', async () => {

@@ -19,6 +19,8 @@ export async function createTestRuntime(
   options: {
     node?: boolean;
     slots?: number;
+    /** The in-process node's tags (default none). */
+    nodeTags?: Record<string, string>;
     heartbeatTimeoutMs?: number;
     checkpointTimeoutMs?: number;
     /** Directories LocalFile jobs may use (default none: every path is refused). */
@@ -38,7 +40,10 @@ export async function createTestRuntime(
     database: app.database,
     logger: silentLogger,
     cluster: 'default',
-    node: options.node === false ? undefined : { slots: options.slots ?? 8, tags: {}, name: 'test-node' },
+    node:
+      options.node === false
+        ? undefined
+        : { slots: options.slots ?? 8, tags: options.nodeTags ?? {}, name: 'test-node' },
     coordinator: true,
     heartbeatIntervalMs: 200,
     heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 3_000,
