@@ -260,6 +260,18 @@ describe('the seed’s curl commands', () => {
     expect(Number(info['thread.count'])).toBeGreaterThan(0);
   });
 
+  it('GET thread-dump lists this process’s threads in Zeta’s shape', async () => {
+    const answer = await curl([`${h.open}${MAPS}/thread-dump`]);
+    expect(answer.status).toBe(200);
+    expect(answer.body.length).toBeGreaterThan(0);
+    for (const thread of answer.body) {
+      expect(Object.keys(thread)).toEqual(['threadName', 'threadId', 'threadState', 'stackTrace']);
+      expect(thread.threadId).toBeTypeOf('number');
+    }
+    // The gateway's own process: its first thread's id is its pid (on Linux) or the one thread.
+    expect(answer.body.map((t: any) => t.threadId)).toContain(process.pid);
+  });
+
   it('stop-job with the seed’s body answers the id with every digit', async () => {
     const stopped = await curlPost(
       `${h.open}${MAPS}/stop-job`,

@@ -8,6 +8,7 @@ import { getLogFile, getLogs } from './logs.ts';
 import { getSystemMonitoring } from './monitoring.ts';
 import { stopJob, stopJobs } from './stop.ts';
 import { submitJob, submitJobs } from './submit.ts';
+import { getThreadDump } from './thread-dump.ts';
 
 export const SEATUNNEL_PREFIX = '/hazelcast/rest/maps';
 
@@ -28,6 +29,12 @@ export const SEATUNNEL_ROUTES: readonly Route[] = [
     path: '/system-monitoring-information',
     handler: getSystemMonitoring,
     doc: '§3 system-monitoring-information',
+  },
+  {
+    method: 'GET',
+    path: '/thread-dump',
+    handler: getThreadDump,
+    doc: '§3 thread-dump: this process’s threads',
   },
   { method: 'POST', path: '/submit-job', handler: submitJob, doc: '§3 submit-job' },
   { method: 'POST', path: '/submit-jobs', handler: submitJobs, doc: '§3 submit-jobs' },
