@@ -9,6 +9,11 @@ import type { Logger } from '../../lib/logger.ts';
 import { isTerminalRunStatus, type RunStatus } from '../../lib/status.ts';
 import { matchesLogFilter, type FeedLogLine, type LogFilter } from './log-filter.ts';
 import { readLogTail } from './read-log-lines.ts';
+import { createSharedBatches, type SharedBatches } from './shared-batches.ts';
+
+/** Batches a stream remembers for its subscribers to share (a few seconds of live batches per
+ * filter at the rates logs are read; each holds lines the queues hold anyway). */
+const SHARED_BATCHES = 256;
 
 export interface LogSubscriber {
   filter: LogFilter;
@@ -42,6 +47,8 @@ export interface LogStreamOptions {
 export interface RunLogStream {
   readonly runId: string;
   readonly subscribers: Set<LogSubscriber>;
+  /** The batches its subscribers are handed, one object per content. */
+  readonly batches: SharedBatches;
   /** The seq through which every line was read and offered. */
   readonly delivered: number;
   /** The run is terminal (and settled) and every line of it was read: subscribers may complete. */
@@ -134,6 +141,7 @@ export function createRunLogStream(
   return {
     runId,
     subscribers,
+    batches: createSharedBatches(SHARED_BATCHES),
     get delivered() {
       return delivered;
     },

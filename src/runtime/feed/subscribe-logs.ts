@@ -3,17 +3,13 @@
 // resumes right after it. A subscriber whose consumer reads slowly stops being pulled, its queue
 // fills to the bound, is dropped, and it catches up from its cursor: memory stays bounded.
 import type { Database } from '../../db/client.ts';
-import type { FeedLogLine, LogFilter } from './log-filter.ts';
+import type { LogFilter } from './log-filter.ts';
 import type { LogSubscriber, RunLogStream } from './log-stream.ts';
 import { readLogLines } from './read-log-lines.ts';
+import { logFilterKey, type LogBatch } from './shared-batches.ts';
 import { deferred } from './wait-for-events.ts';
 
-/** Lines in seq order and the cursor (a seq) that resumes right after them: it may lie beyond the
- * last line when lines after it did not match the filter. */
-export interface LogBatch {
-  cursor: number;
-  lines: FeedLogLine[];
-}
+export type { LogBatch } from './shared-batches.ts';
 
 export interface SubscribeLogsOptions {
   /** Ends the subscription, also while it waits for lines. */
@@ -51,6 +47,7 @@ export async function* subscribeLogs(
   const { stream } = lease;
   stream.subscribers.add(subscriber);
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  const filterKey = logFilterKey(filter);
   const ended = () => lease.closed() || stream.gone || options.signal?.aborted === true;
   try {
     await stream.ready;
@@ -68,7 +65,7 @@ export async function* subscribeLogs(
           through: joinedAt,
         });
         const next = page.length < options.pageSize ? joinedAt : page[page.length - 1]!.seq;
-        if (page.length > 0) yield { cursor: next, lines: page };
+        if (page.length > 0) yield stream.batches.batch(filterKey, next, page);
         cursor = next;
       }
       while (!subscriber.behind && !ended()) {
@@ -79,7 +76,7 @@ export async function* subscribeLogs(
           const lines = taken.filter((line) => line.seq > cursor);
           if (next <= cursor) continue;
           cursor = next;
-          if (lines.length > 0) yield { cursor, lines };
+          if (lines.length > 0) yield stream.batches.batch(filterKey, cursor, lines);
         } else if (stream.ended) {
           return;
         } else {
