@@ -47,6 +47,7 @@ import {
 import { createPrometheus } from './metrics.ts';
 import { useMutationRateLimit } from './rate-limit.ts';
 import { createRouter } from './router.ts';
+import { createSharedSubscriptionResults } from './shared-subscription-results.ts';
 import {
   createSubscriptionServer,
   DEFAULT_SUBSCRIPTION_TIMINGS,
@@ -144,11 +145,13 @@ export function buildApp(options: AppOptions): App {
   const guard = createBrowserGuard({ host: options.host, corsOrigins: options.corsOrigins ?? [] });
   const documentCache = createDocumentCache({ maxEntries: 1_000, maxChars: 4_000_000 });
   const maskError = createMaskError(logger);
+  const sharedResults = createSharedSubscriptionResults();
   const metrics = createPrometheus(database, {
     documentCache: documentCache.size,
     // Read at scrape time, after the subscription server below exists.
     sockets: () => subscriptions.sockets,
     eventFeed: () => settings.events.stats(),
+    sharedResults: () => sharedResults.stats(),
   });
   const contextFor = (auth: Pick<RequestAuth, 'viewer' | 'authError'>): GraphQLContext =>
     createContext({ database, viewer: auth.viewer, authError: auth.authError, settings, logger, secrets });
@@ -196,6 +199,9 @@ export function buildApp(options: AppOptions): App {
       // from ~6 to ~3.5 ms with this alone. Mutations and subscriptions keep the reference
       // executor; they are not hot. The compiled code is kept per document object (a WeakMap), so
       // it lives as long as the document does in documentCache.
+      // Last, after every onSubscribe that may refuse: results shared by many subscribers are
+      // executed once (shared-subscription-results.ts).
+      sharedResults.plugin,
       useGraphQlJit(
         {},
         {
@@ -243,6 +249,7 @@ export function buildApp(options: AppOptions): App {
     authEnabled: settings.authEnabled,
     maxDocumentLength: limits.maxDocumentLength,
     contextFor,
+    sharedJson: sharedResults.sharedJson,
     timings: { ...DEFAULT_SUBSCRIPTION_TIMINGS, ...options.subscriptions },
     logger,
   });

@@ -21,6 +21,8 @@ export function createPrometheus(
     sockets?: () => number;
     /** Who holds the realtime event feed (subscriptions and waits); 0 when idle. */
     eventFeed?: () => { subscribers: number; waiters: number };
+    /** Results of shared subscription events: executed, or reused for another subscriber. */
+    sharedResults?: () => { executed: number; reused: number };
   } = {},
 ): Prometheus {
   const registry = new Registry();
@@ -64,7 +66,22 @@ export function createPrometheus(
     });
   }
 
-  const { sockets, eventFeed } = options;
+  const { sockets, eventFeed, sharedResults } = options;
+  if (sharedResults) {
+    new Gauge({
+      name: 'jobgate_subscription_shared_results',
+      help:
+        'Results of events many subscribers share (log batches) since start: executed once per ' +
+        'distinct operation (executed), or reused for another subscriber (reused)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+      collect() {
+        const stats = sharedResults();
+        this.set({ outcome: 'executed' }, stats.executed);
+        this.set({ outcome: 'reused' }, stats.reused);
+      },
+    });
+  }
   if (sockets) {
     new Gauge({
       name: 'jobgate_websocket_sockets',

@@ -10,7 +10,7 @@
 // request gets (the document length is checked before parsing, as over HTTP). The server pings
 // every socket every `keepAliveMs` (WebSocket ping frames) and drops one whose pong does not come
 // back within the next interval, so a vanished client does not hold its subscriptions open.
-import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { IncomingMessage, Server } from 'node:http';
@@ -22,6 +22,7 @@ import { resolveViewer, tokenFrom, type RequestAuth } from './auth.ts';
 import type { BrowserGuard } from './browser-guard.ts';
 import { boundMessage } from './errors.ts';
 import { documentTooLarge } from './limits.ts';
+import { sendSharedFrames } from './shared-frames.ts';
 
 /** Timings of the WebSocket transport (AppOptions.subscriptions). */
 export interface SubscriptionTimings {
@@ -64,6 +65,9 @@ export interface SubscriptionServerOptions {
   authEnabled: boolean;
   maxDocumentLength: number;
   contextFor(auth: RequestAuth): GraphQLContext;
+  /** The serialized payload of a result many subscribers share (shared-subscription-results.ts),
+   * else undefined. */
+  sharedJson(result: ExecutionResult): string | undefined;
   timings: SubscriptionTimings;
   logger: Logger;
 }
@@ -88,6 +92,10 @@ interface SocketExtra {
   socket: WebSocket;
   request: IncomingMessage;
   auth?: RequestAuth;
+}
+
+function isAsyncIterable<T>(value: unknown): value is AsyncIterable<T> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
 /** A GraphQL error with its message bounded (errors.ts), for answers that skip yoga's masking. */
@@ -178,6 +186,11 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
           contextValue: { ...options.contextFor(auth), jobgateAuth: auth },
           rootValue: { execute, subscribe },
         };
+      },
+      // A subscription's shared results go out as one pre-serialized payload (shared-frames.ts).
+      onOperation: (ctx, id, _payload, _args, result) => {
+        if (!isAsyncIterable(result)) return undefined;
+        return sendSharedFrames(result, (ctx.extra as SocketExtra).socket, id, options.sharedJson);
       },
     },
     wss,
