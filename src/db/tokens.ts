@@ -2,7 +2,7 @@
 // and revoke them (GraphQL and the CLI); a revoked token is refused from the next request on, since
 // every request looks its token up.
 import { randomBytes } from 'node:crypto';
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { sha256Hex } from '../lib/ids.ts';
 import type { Role } from '../lib/status.ts';
 import type { Database, Executor } from './client.ts';
@@ -125,4 +125,15 @@ export async function revokeApiToken(
     const [existing] = await tx.select(INFO).from(apiTokens).where(eq(apiTokens.id, id));
     return existing;
   });
+}
+
+/** Which of these token ids are still live (not revoked): one statement for any number of them
+ * (the WebSocket server re-checks the tokens of its open sockets with it). */
+export async function liveApiTokenIds(database: Database, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await database.db
+    .select({ id: apiTokens.id })
+    .from(apiTokens)
+    .where(and(inArray(apiTokens.id, [...ids]), isNull(apiTokens.revokedAt)));
+  return new Set(rows.map((row) => row.id));
 }

@@ -50,6 +50,7 @@ import { createRouter } from './router.ts';
 import { createSharedSubscriptionResults } from './shared-subscription-results.ts';
 import {
   createSubscriptionServer,
+  DEFAULT_MAX_SOCKETS_PER_TOKEN,
   DEFAULT_SUBSCRIPTION_TIMINGS,
   type SubscriptionTimings,
 } from './subscriptions.ts';
@@ -76,6 +77,8 @@ export interface AppOptions {
   /** WebSocket timings (init timeout, keep-alive pings, close grace); each unset one keeps its
    * default (DEFAULT_SUBSCRIPTION_TIMINGS). */
   subscriptions?: Partial<SubscriptionTimings>;
+  /** Open WebSocket sockets one token may hold at once (default DEFAULT_MAX_SOCKETS_PER_TOKEN). */
+  maxSocketsPerToken?: number;
 }
 
 /** Default of AppOptions.mutationsPerMinute. */
@@ -250,6 +253,7 @@ export function buildApp(options: AppOptions): App {
     maxDocumentLength: limits.maxDocumentLength,
     contextFor,
     sharedJson: sharedResults.sharedJson,
+    maxSocketsPerToken: options.maxSocketsPerToken ?? DEFAULT_MAX_SOCKETS_PER_TOKEN,
     timings: { ...DEFAULT_SUBSCRIPTION_TIMINGS, ...options.subscriptions },
     logger,
   });

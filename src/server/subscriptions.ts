@@ -23,6 +23,7 @@ import type { BrowserGuard } from './browser-guard.ts';
 import { boundMessage } from './errors.ts';
 import { documentTooLarge } from './limits.ts';
 import { sendSharedFrames } from './shared-frames.ts';
+import { createSocketTokens } from './socket-tokens.ts';
 
 /** Timings of the WebSocket transport (AppOptions.subscriptions). */
 export interface SubscriptionTimings {
@@ -32,6 +33,9 @@ export interface SubscriptionTimings {
   keepAliveMs: number;
   /** On stop, how long sockets get to answer the close before they are cut. */
   closeGraceMs: number;
+  /** How often the tokens of open sockets are re-read: a revoked token's sockets are closed 4403
+   * within this time. */
+  tokenRecheckMs: number;
 }
 
 export const DEFAULT_SUBSCRIPTION_TIMINGS: SubscriptionTimings = {
@@ -40,7 +44,11 @@ export const DEFAULT_SUBSCRIPTION_TIMINGS: SubscriptionTimings = {
   // is not cut by them, and a dead peer is noticed within ~25 s.
   keepAliveMs: 12_000,
   closeGraceMs: 2_000,
+  tokenRecheckMs: 5_000,
 };
+
+/** Default of SubscriptionServerOptions.maxSocketsPerToken. */
+export const DEFAULT_MAX_SOCKETS_PER_TOKEN = 1_000;
 
 /**
  * The close code for open sockets when the server stops: 1012 Service Restart rather than 1001
@@ -69,6 +77,8 @@ export interface SubscriptionServerOptions {
    * else undefined. */
   sharedJson(result: ExecutionResult): string | undefined;
   timings: SubscriptionTimings;
+  /** Open sockets one token may hold at once; one more is closed 4429 (socket-tokens.ts). */
+  maxSocketsPerToken: number;
   logger: Logger;
 }
 
@@ -124,6 +134,12 @@ function tokenFromUpgrade(req: IncomingMessage): string | undefined {
 export function createSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
   const { yoga, database, authEnabled, timings, logger } = options;
   let stopping: Promise<void> | undefined;
+  const tokens = createSocketTokens({
+    database,
+    maxPerToken: options.maxSocketsPerToken,
+    recheckMs: timings.tokenRecheckMs,
+    logger,
+  });
   const wss = new WebSocketServer({
     server: options.server,
     path: options.path,
@@ -151,6 +167,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         const auth = await resolveViewer(database, authEnabled, token);
         // false: graphql-ws closes the socket 4403 Forbidden.
         if (!auth.viewer) return false;
+        // Over the token's socket limit: closed 4429 by admit (graphql-ws's 4403 then does nothing).
+        if (auth.viewer.tokenId && !tokens.admit(auth.viewer.tokenId, extra.socket)) return false;
         extra.auth = { ...auth, client: extra.request.socket.remoteAddress ?? 'unknown' };
         return true;
       },
@@ -221,6 +239,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       return wss.clients.size;
     },
     stop: () => {
+      tokens.stop();
       stopping ??= closeAll().then(() => wsServer.dispose());
       return stopping;
     },
