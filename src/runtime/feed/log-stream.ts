@@ -11,10 +11,6 @@ import { matchesLogFilter, type FeedLogLine, type LogFilter } from './log-filter
 import { readLogTail } from './read-log-lines.ts';
 import { createSharedBatches, type SharedBatches } from './shared-batches.ts';
 
-/** Batches a stream remembers for its subscribers to share (a few seconds of live batches per
- * filter at the rates logs are read; each holds lines the queues hold anyway). */
-const SHARED_BATCHES = 256;
-
 export interface LogSubscriber {
   filter: LogFilter;
   /** Matching live lines not yet taken, in seq order; never more than maxBuffered. */
@@ -141,7 +137,8 @@ export function createRunLogStream(
   return {
     runId,
     subscribers,
-    batches: createSharedBatches(SHARED_BATCHES),
+    // Lines in the batches a stream remembers for its subscribers to share: two pages.
+    batches: createSharedBatches(pageSize * 2),
     get delivered() {
       return delivered;
     },

@@ -26,18 +26,26 @@ export function logFilterKey(filter: LogFilter): string {
   return JSON.stringify([filter.minLevel, filter.vertex, filter.subtaskIndex, filter.search]);
 }
 
-/** Remembers the `limit` most recently made batches (a slower subscriber that splits its lines
- * differently simply gets batches of its own). */
-export function createSharedBatches(limit: number): SharedBatches {
+/** Remembers the most recently made batches, `maxLines` lines in all: a few seconds of live
+ * batches at ordinary rates, so memory per stream stays bounded however large batches are (a
+ * subscriber catching up reads pages of its own, which are rarely shared). A slower subscriber
+ * that splits its lines differently, or comes after a batch was forgotten, gets a batch of its own. */
+export function createSharedBatches(maxLines: number): SharedBatches {
   const recent = new Map<string, LogBatch>();
+  let lines = 0;
   return {
-    batch: (filterKey, cursor, lines) => {
-      const key = `${cursor}:${lines[0]!.seq}:${lines[lines.length - 1]!.seq}:${lines.length}:${filterKey}`;
+    batch: (filterKey, cursor, taken) => {
+      const key = `${cursor}:${taken[0]!.seq}:${taken[taken.length - 1]!.seq}:${taken.length}:${filterKey}`;
       const known = recent.get(key);
       if (known) return known;
-      const made = markSharedPayload<LogBatch>({ cursor, lines });
+      const made = markSharedPayload<LogBatch>({ cursor, lines: taken });
       recent.set(key, made);
-      if (recent.size > limit) recent.delete(recent.keys().next().value!);
+      lines += taken.length;
+      for (const [oldest, batch] of recent) {
+        if (lines <= maxLines) break;
+        recent.delete(oldest);
+        lines -= batch.lines.length;
+      }
       return made;
     },
     get size() {

@@ -73,7 +73,7 @@ export async function* subscribeLogs(
           const taken = subscriber.queue.splice(0, options.pageSize);
           const next = subscriber.queue.length === 0 ? subscriber.through : taken[taken.length - 1]!.seq;
           // (A cursor from another gateway may be ahead of this one's reads.)
-          const lines = taken.filter((line) => line.seq > cursor);
+          const lines = taken[0]!.seq > cursor ? taken : taken.filter((line) => line.seq > cursor);
           if (next <= cursor) continue;
           cursor = next;
           if (lines.length > 0) yield stream.batches.batch(filterKey, cursor, lines);
