@@ -51,6 +51,7 @@ import { createSharedSubscriptionResults } from './shared-subscription-results.t
 import {
   createSubscriptionServer,
   DEFAULT_MAX_SOCKETS_PER_TOKEN,
+  DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET,
   DEFAULT_SUBSCRIPTION_TIMINGS,
   type SubscriptionTimings,
 } from './subscriptions.ts';
@@ -79,6 +80,8 @@ export interface AppOptions {
   subscriptions?: Partial<SubscriptionTimings>;
   /** Open WebSocket sockets one token may hold at once (default DEFAULT_MAX_SOCKETS_PER_TOKEN). */
   maxSocketsPerToken?: number;
+  /** Subscriptions one WebSocket socket may run at once (DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET). */
+  maxSubscriptionsPerSocket?: number;
 }
 
 /** Default of AppOptions.mutationsPerMinute. */
@@ -254,6 +257,7 @@ export function buildApp(options: AppOptions): App {
     contextFor,
     sharedJson: sharedResults.sharedJson,
     maxSocketsPerToken: options.maxSocketsPerToken ?? DEFAULT_MAX_SOCKETS_PER_TOKEN,
+    maxSubscriptionsPerSocket: options.maxSubscriptionsPerSocket ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET,
     timings: { ...DEFAULT_SUBSCRIPTION_TIMINGS, ...options.subscriptions },
     logger,
   });

@@ -49,6 +49,9 @@ export const DEFAULT_SUBSCRIPTION_TIMINGS: SubscriptionTimings = {
 
 /** Default of SubscriptionServerOptions.maxSocketsPerToken. */
 export const DEFAULT_MAX_SOCKETS_PER_TOKEN = 1_000;
+/** Default of SubscriptionServerOptions.maxSubscriptionsPerSocket: with the socket limit, a token
+ * holds at most 100,000 subscriptions on a gateway. */
+export const DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET = 100;
 
 /**
  * The close code for open sockets when the server stops: 1012 Service Restart rather than 1001
@@ -79,6 +82,8 @@ export interface SubscriptionServerOptions {
   timings: SubscriptionTimings;
   /** Open sockets one token may hold at once; one more is closed 4429 (socket-tokens.ts). */
   maxSocketsPerToken: number;
+  /** Subscriptions one socket may run at once; one more is answered with an error. */
+  maxSubscriptionsPerSocket: number;
   logger: Logger;
 }
 
@@ -177,6 +182,17 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         // Only an acknowledged socket gets here, and onConnect acknowledges only a viewer.
         if (!auth?.viewer) {
           return [new GraphQLError('authentication required', { extensions: { code: 'UNAUTHENTICATED' } })];
+        }
+        // (graphql-ws has registered this one already, so it counts itself.)
+        const open = Object.keys(ctx.subscriptions).length;
+        if (open > options.maxSubscriptionsPerSocket) {
+          return [
+            new GraphQLError(
+              `too many subscriptions on this socket (limit ${options.maxSubscriptionsPerSocket}): ` +
+                'complete one first, or open another socket',
+              { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } },
+            ),
+          ];
         }
         // The same order as over HTTP: who is asking, how long the document is, then parsing.
         if (payload.query.length > options.maxDocumentLength) {

@@ -20,7 +20,11 @@ const sockets: WebSocket[] = [];
 beforeAll(async () => {
   testDb = await createTestDatabase();
   database = testDb.database;
-  app = buildServedApp(database, { maxSocketsPerToken: 2, subscriptions: { tokenRecheckMs: 200 } });
+  app = buildServedApp(database, {
+    maxSocketsPerToken: 2,
+    maxSubscriptionsPerSocket: 2,
+    subscriptions: { tokenRecheckMs: 200 },
+  });
   baseUrl = await app.start();
 });
 
@@ -37,6 +41,8 @@ afterAll(async () => {
 
 interface Opened {
   socket: WebSocket;
+  /** Every message after connection_ack, parsed. */
+  messages: { id?: string; type: string; payload?: unknown }[];
   /** Resolves with the close code and reason. */
   closed: Promise<{ code: number; reason: string }>;
   /** Resolves true on connection_ack, false when closed before. */
@@ -49,16 +55,19 @@ function open(token: string): Opened {
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
     socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
   );
+  const messages: Opened['messages'] = [];
   const acked = new Promise<boolean>((resolve) => {
     socket.on('message', (data: Buffer) => {
-      if ((JSON.parse(data.toString()) as { type: string }).type === 'connection_ack') resolve(true);
+      const message = JSON.parse(data.toString()) as Opened['messages'][number];
+      if (message.type === 'connection_ack') resolve(true);
+      else messages.push(message);
     });
     void closed.then(() => resolve(false));
   });
   socket.once('open', () =>
     socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })),
   );
-  return { socket, closed, acked };
+  return { socket, messages, closed, acked };
 }
 
 describe('WebSocket sockets per token', () => {
@@ -102,5 +111,37 @@ describe('WebSocket sockets per token', () => {
     expect(closed).toEqual({ code: 4403, reason: 'the token was revoked' });
     // The re-check that closed the revoked token's socket read the kept token in the same statement.
     expect(keptSocket.socket.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('answers a subscription over the per-socket limit with an error, and frees a place on complete', async () => {
+    const { token } = await createApiToken(database, 'viewer', 'many subscriptions');
+    const opened = open(token);
+    expect(await opened.acked).toBe(true);
+    const subscribe = (id: string) =>
+      opened.socket.send(
+        JSON.stringify({
+          id,
+          type: 'subscribe',
+          payload: { query: 'subscription { clusterEvents { cursor } }' },
+        }),
+      );
+    const errorsOf = (id: string) => opened.messages.filter((m) => m.id === id && m.type === 'error');
+    subscribe('s1');
+    subscribe('s2');
+    subscribe('s3');
+    const [refused] = await until('the third to be refused', () => errorsOf('s3').length && errorsOf('s3'));
+    expect(refused!.payload).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/too many subscriptions on this socket \(limit 2\)/),
+        extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' },
+      }),
+    ]);
+    // Completing one frees its place: s4 is taken, s5 (the positive control, handled after s4) is not.
+    opened.socket.send(JSON.stringify({ id: 's1', type: 'complete' }));
+    subscribe('s4');
+    subscribe('s5');
+    await until('the fifth to be refused', () => errorsOf('s5').length > 0);
+    expect(errorsOf('s4')).toEqual([]);
+    expect(errorsOf('s1').concat(errorsOf('s2'))).toEqual([]);
   });
 });
