@@ -9,7 +9,9 @@ let t: TestApp;
 let seeded: SeededRun;
 
 beforeAll(async () => {
-  t = await createTestApp();
+  // The seeded nodes heartbeat once, at seeding; this file reads them, it does not test liveness, so
+  // a busy machine taking longer than the default 5 s between seeding and a test must not make one DOWN.
+  t = await createTestApp({ heartbeatTimeoutMs: 600_000 });
   seeded = await seedRun(t.database, {
     name: 'orders-etl',
     vertices: 3,
