@@ -102,6 +102,36 @@ describe('savepoints', () => {
     await t.waitForRun(runId, ['CANCELED']);
   });
 
+  it('savepoints triggered at the same moment each get their own number, none refused', async () => {
+    await t.createJob({
+      name: 'sp-race',
+      pipeline: {
+        env: { 'job.mode': 'STREAMING', parallelism: 2, 'checkpoint.interval': 200 },
+        source: [{ plugin_name: 'FakeSource', 'row.num': 1_000_000, 'rows.per.second': 2000 }],
+        sink: [{ plugin_name: 'Blackhole' }],
+      },
+    });
+    const runId = await t.start('sp-race');
+    await t.waitForRun(runId, ['RUNNING']);
+    // Eight requests race for the run's next checkpoint number (and with the periodic checkpoints).
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        t.graphql({ contract: 'TriggerSavepoint' }, { runId, requestId: `race-${i}` }),
+      ),
+    );
+    for (const answer of answers) expect(answer.errors).toBeUndefined();
+    const rows = await t.database.db
+      .select()
+      .from(checkpoints)
+      .where(and(eq(checkpoints.runId, runId), eq(checkpoints.kind, 'SAVEPOINT')));
+    expect(rows.map((r) => r.requestId).sort()).toEqual(
+      Array.from({ length: 8 }, (_, i) => `race-${i}`).sort(),
+    );
+    expect(new Set(rows.map((r) => r.number)).size).toBe(8);
+    await t.graphql({ contract: 'CancelJob' }, { runId });
+    await t.waitForRun(runId, ['CANCELED']);
+  });
+
   it('a savepoint of a run that is not RUNNING is a CONFLICT', async () => {
     await t.createJob({ name: 'sp-done', command: { command: 'true' } });
     const runId = await t.start('sp-done');

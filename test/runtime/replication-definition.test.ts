@@ -46,13 +46,13 @@ it('an unknown endpoint type is refused, naming the field', async () => {
   expect(err.message).toMatch(/input\.replication\.source\.type: must be mysql or postgres/);
 });
 
-it('exactly one of pipeline, command, steps or replication', async () => {
+it('exactly one of pipeline, command, steps, http or replication', async () => {
   const err = await refusal({
     name: 'r-two',
     command: { command: 'true' },
     replication: { source: mysqlEndpoint(), destination: mysqlEndpoint() },
   });
-  expect(err.message).toMatch(/exactly one of pipeline, command, steps or replication/);
+  expect(err.message).toMatch(/exactly one of pipeline, command, steps, http or replication/);
 });
 
 it('an operator may not give raw server credentials, and nothing is connected to', async () => {

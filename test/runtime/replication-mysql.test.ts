@@ -101,9 +101,13 @@ describe.skipIf(!mysqlUp)('MariaDB → MariaDB', () => {
     await src.conn.query('DELETE FROM orders WHERE id = 1');
     const run2 = await t.start('repl-my');
     await until('the second run to catch up', same, { timeoutMs: 60_000 });
-    const logs2 = await runLogs(t, run2);
+    // Log lines are written in batches, after the changes they describe: wait for the line.
+    let logs2: string[] = [];
+    await until("the resume line in the second run's log", async () => {
+      logs2 = await runLogs(t, run2);
+      return logs2.some((l) => l.startsWith('resuming from the saved position'));
+    });
     expect(logs2.some((l) => l.startsWith('job_stage_full'))).toBe(false);
-    expect(logs2.some((l) => l.startsWith('resuming from the saved position'))).toBe(true);
     await t.graphql({ contract: 'CancelJob' }, { runId: run2 });
     await t.waitForRun(run2, [RunStatus.CANCELED, RunStatus.FINISHED]);
 

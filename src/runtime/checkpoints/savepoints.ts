@@ -18,6 +18,9 @@ import { WaitTimeoutError, type EventFeed, type WaitLimits } from '../feed/event
  * With `stopAfter`, the run's subtasks stop at the savepoint's barrier and the run ends SUSPENDED
  * (FINISHED with `drain`).
  */
+/** How many times a savepoint retries its number after a periodic checkpoint took it. */
+const MAX_NUMBER_RACES = 5;
+
 export async function triggerSavepoint(
   database: Database,
   feed: EventFeed,
@@ -57,44 +60,46 @@ export async function triggerSavepoint(
   if (Number(notRunning!.n) > 0) {
     throw new ConflictError(`a savepoint needs every subtask running; ${notRunning!.n} of ${all!.n} are not`);
   }
-  let created: CheckpointRow;
-  try {
-    // The savepoint, its audit record and its event commit together: a subscriber never misses a
-    // savepoint that exists, nor sees one that does not.
-    created = await database.db.transaction(async (tx) => {
-      const [row] = await executeIn<{ id: string }>(
-        tx,
-        sql`
-        insert into checkpoints (run_id, number, kind, request_id, stop_after, stop_drains, expected_acks)
-        values (${runId}, coalesce((select max(number) from checkpoints where run_id = ${runId}), 0) + 1,
-                'SAVEPOINT', ${requestId}, ${options.stopAfter ?? false},
-                ${(options.stopAfter ?? false) && (options.drain ?? false)}, ${Number(all!.n)}::int)
-        returning id`,
-      );
-      const [inserted] = await tx.select().from(checkpoints).where(eq(checkpoints.id, row!.id));
-      await tx
-        .insert(auditEvents)
-        .values({ actor: options.actor, action: 'run:savepoint', target: runId, details: { requestId } });
-      await emitEvent(
-        database,
-        {
-          type: 'checkpoint:triggered',
-          runId,
-          checkpointId: inserted!.id,
-          payload: { kind: 'SAVEPOINT', requestId },
-        },
-        tx,
-      );
-      return inserted!;
-    });
-  } catch (err) {
-    if (pgErrorCode(err) !== PG_UNIQUE_VIOLATION) throw err;
-    // Raced with the same request (or a periodic checkpoint took the number): the request's row wins.
-    const again = await findByRequest(database, runId, requestId);
-    if (again) return again;
-    throw new ConflictError('another checkpoint was being triggered at the same moment; try again', {
-      cause: err,
-    });
+  // The number is the run's next one; a periodic checkpoint triggered at the same moment may take it
+  // first (a unique violation on (run_id, number)), and then this takes the next. A violation on the
+  // request id means the same request raced in: its row wins.
+  let created: CheckpointRow | undefined;
+  for (let attempt = 1; !created; attempt++) {
+    try {
+      created = await database.db.transaction(async (tx) => {
+        const [row] = await executeIn<{ id: string }>(
+          tx,
+          sql`
+          insert into checkpoints (run_id, number, kind, request_id, stop_after, stop_drains, expected_acks)
+          values (${runId}, coalesce((select max(number) from checkpoints where run_id = ${runId}), 0) + 1,
+                  'SAVEPOINT', ${requestId}, ${options.stopAfter ?? false},
+                  ${(options.stopAfter ?? false) && (options.drain ?? false)}, ${Number(all!.n)}::int)
+          returning id`,
+        );
+        const [inserted] = await tx.select().from(checkpoints).where(eq(checkpoints.id, row!.id));
+        await tx
+          .insert(auditEvents)
+          .values({ actor: options.actor, action: 'run:savepoint', target: runId, details: { requestId } });
+        await emitEvent(
+          database,
+          {
+            type: 'checkpoint:triggered',
+            runId,
+            checkpointId: inserted!.id,
+            payload: { kind: 'SAVEPOINT', requestId },
+          },
+          tx,
+        );
+        return inserted!;
+      });
+    } catch (err) {
+      if (pgErrorCode(err) !== PG_UNIQUE_VIOLATION) throw err;
+      const again = await findByRequest(database, runId, requestId);
+      if (again) return again;
+      if (attempt >= MAX_NUMBER_RACES) {
+        throw new ConflictError('other checkpoints kept taking the next number; try again', { cause: err });
+      }
+    }
   }
   await notifyNodesOfRuns(database, [runId]);
   // Asked not to wait (Flink's trigger-and-poll): the savepoint as it was made, IN_PROGRESS.
