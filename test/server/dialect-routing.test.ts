@@ -11,6 +11,7 @@ import { createEventFeed, createLogFeed, createMetricFeed } from '../../src/runt
 import type { App } from '../../src/server/app.ts';
 import type { Dialect } from '../../src/shim/core/index.ts';
 import { buildServedApp, createTestApp, type TestApp } from '../support/app.ts';
+import { freePort } from '../support/dialect-harness.ts';
 
 const CREATE = 'mutation ($input: CreateJobInput!) { createJob(input: $input) { job { name } } }';
 const PIPELINE = { source: [{ plugin_name: 'FakeSource' }], sink: [{ plugin_name: 'Console' }] };
@@ -49,13 +50,6 @@ const echo: Dialect = {
 };
 
 /** A port that was free a moment ago. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 let t: TestApp;
 let app: App;

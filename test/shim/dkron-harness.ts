@@ -2,24 +2,15 @@
 // sockets (the Dkron dialect on its own port with auth on, and a second app with auth off on
 // loopback for the seed's curl commands, which carry no token), and curl run as a child process.
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import type { Role } from '../../src/lib/status.ts';
-import type { App } from '../../src/server/app.ts';
-import { buildServedApp } from '../support/app.ts';
+import { startDialectHarness } from '../support/dialect-harness.ts';
 import { loadOpenApi } from '../support/openapi.ts';
-import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import type { TestRuntime } from '../support/runtime.ts';
 
 const run = promisify(execFile);
 
-/** A port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from '../support/dialect-harness.ts';
 
 export interface DkronHarness {
   t: TestRuntime;
@@ -34,40 +25,8 @@ export interface DkronHarness {
 }
 
 export async function startDkronHarness(): Promise<DkronHarness> {
-  const t = await createTestRuntime({ slots: 8 });
-  const settings = (authEnabled: boolean) => ({
-    authEnabled,
-    heartbeatTimeoutMs: 5_000,
-    commandsEnabled: true,
-    files: t.runtime.files,
-    events: t.runtime.events,
-    logFeed: t.runtime.logFeed,
-    metricFeed: t.runtime.metricFeed,
-  });
-  const secured = buildServedApp(t.database, {
-    settings: settings(true),
-    dialectPorts: { dkron: await freePort() },
-  });
-  const open = buildServedApp(t.database, {
-    settings: settings(false),
-    dialectPorts: { dkron: await freePort() },
-  });
-  const main = await secured.start();
-  await open.start();
-  const tokens = {} as Record<Role, string>;
-  for (const role of ['viewer', 'operator', 'admin'] as const) tokens[role] = await t.token(role);
-  const apps: App[] = [secured, open];
-  return {
-    t,
-    dkron: secured.dialectUrls().dkron!,
-    open: open.dialectUrls().dkron!,
-    main,
-    tokens,
-    close: async () => {
-      for (const app of apps) await app.stop();
-      await t.close();
-    },
-  };
+  const h = await startDialectHarness('dkron');
+  return { t: h.t, dkron: h.secured, open: h.open, main: h.securedMain, tokens: h.tokens, close: h.close };
 }
 
 export interface CurlAnswer {

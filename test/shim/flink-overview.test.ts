@@ -1,20 +1,12 @@
 // The Flink dialect's first route, GET /overview, over a real socket: served at /v1/overview and
 // /overview, under /compat/flink/ on the main port and on the dialect's own port, in Flink's shape
 // and content type; any other prefix, an unknown path or a wrong method answer Flink's 404.
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFlags, settingsFrom } from '../../src/bin/settings.ts';
 import { parseConfig } from '../../src/config.ts';
 import type { App } from '../../src/server/app.ts';
 import { buildServedApp, createTestApp, type TestApp } from '../support/app.ts';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { freePort } from '../support/dialect-harness.ts';
 
 let t: TestApp;
 let app: App;

@@ -3,7 +3,6 @@
 // app with auth off on loopback), jars built with fflate, and curl run as a child process.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,21 +11,14 @@ import { strToU8, zipSync } from 'fflate';
 import { parse } from 'yaml';
 import { expect } from 'vitest';
 import type { Role } from '../../src/lib/status.ts';
-import type { App } from '../../src/server/app.ts';
-import { buildServedApp } from '../support/app.ts';
 import { openApiAjv } from '../support/openapi.ts';
-import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { startDialectHarness } from '../support/dialect-harness.ts';
+import type { TestRuntime } from '../support/runtime.ts';
 
 const run = promisify(execFile);
 
 /** A port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from '../support/dialect-harness.ts';
 
 /** A jar: a zip with a manifest and, when given, the jobgate definition at jobgate/job.json. */
 export function makeJar(definition?: unknown, extra: Record<string, Uint8Array> = {}): Uint8Array {
@@ -52,38 +44,15 @@ export interface FlinkHarness {
 
 export async function startFlinkHarness(): Promise<FlinkHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'jobgate-flink-write-'));
-  const t = await createTestRuntime({ slots: 8, fileRoots: [dir] });
-  const settings = (authEnabled: boolean) => ({
-    authEnabled,
-    heartbeatTimeoutMs: 5_000,
-    commandsEnabled: true,
-    files: t.runtime.files,
-    events: t.runtime.events,
-    logFeed: t.runtime.logFeed,
-    metricFeed: t.runtime.metricFeed,
-  });
-  const secured = buildServedApp(t.database, {
-    settings: settings(true),
-    dialectPorts: { flink: await freePort() },
-  });
-  const open = buildServedApp(t.database, {
-    settings: settings(false),
-    dialectPorts: { flink: await freePort() },
-  });
-  await secured.start();
-  await open.start();
-  const tokens = {} as Record<Role, string>;
-  for (const role of ['viewer', 'operator', 'admin'] as const) tokens[role] = await t.token(role);
-  const apps: App[] = [secured, open];
+  const h = await startDialectHarness('flink', { fileRoots: [dir] });
   return {
-    t,
-    flink: secured.dialectUrls().flink!,
-    open: open.dialectUrls().flink!,
-    tokens,
+    t: h.t,
+    flink: h.secured,
+    open: h.open,
+    tokens: h.tokens,
     dir,
     close: async () => {
-      for (const app of apps) await app.stop();
-      await t.close();
+      await h.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -3,26 +3,14 @@
 // with auth off on loopback for the seed's URLs as they are written), and curl as a child process.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import { pino } from 'pino';
 import type { Role } from '../../src/lib/status.ts';
-import type { App } from '../../src/server/app.ts';
-import { buildServedApp } from '../support/app.ts';
-import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { startDialectHarness } from '../support/dialect-harness.ts';
+import type { TestRuntime } from '../support/runtime.ts';
 
 const exec = promisify(execFile);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 export interface KeeperHarness {
   t: TestRuntime;
@@ -39,47 +27,16 @@ export interface KeeperHarness {
 
 export async function startKeeperHarness(): Promise<KeeperHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'jobgate-keeper-'));
-  const t = await createTestRuntime({ slots: 8 });
-  let logText = '';
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      logText += String(chunk);
-      done();
-    },
-  });
-  const settings = (authEnabled: boolean) => ({
-    authEnabled,
-    heartbeatTimeoutMs: 5_000,
-    commandsEnabled: true,
-    files: t.runtime.files,
-    events: t.runtime.events,
-    logFeed: t.runtime.logFeed,
-    metricFeed: t.runtime.metricFeed,
-  });
-  const secured = buildServedApp(t.database, {
-    settings: settings(true),
-    logger: pino({ level: 'debug' }, sink),
-    dialectPorts: { keeper: await freePort() },
-  });
-  const open = buildServedApp(t.database, {
-    settings: settings(false),
-    dialectPorts: { keeper: await freePort() },
-  });
-  await secured.start();
-  await open.start();
-  const tokens = {} as Record<Role, string>;
-  for (const role of ['viewer', 'operator', 'admin'] as const) tokens[role] = await t.token(role);
-  const apps: App[] = [secured, open];
+  const h = await startDialectHarness('keeper');
   return {
-    t,
-    keeper: secured.dialectUrls().keeper!,
-    open: open.dialectUrls().keeper!,
-    tokens,
-    logged: () => logText,
+    t: h.t,
+    keeper: h.secured,
+    open: h.open,
+    tokens: h.tokens,
+    logged: () => h.gatewayLog.join(''),
     dir,
     close: async () => {
-      for (const app of apps) await app.stop();
-      await t.close();
+      await h.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

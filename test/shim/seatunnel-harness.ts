@@ -2,15 +2,11 @@
 // real sockets, the SeaTunnel dialect on its own port twice: auth on, and (for the seed's curl
 // commands, which carry no token) a second app with auth off on loopback. curl runs as a child process.
 import { execFile } from 'node:child_process';
-import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import { pino } from 'pino';
 import type { Role } from '../../src/lib/status.ts';
-import type { App } from '../../src/server/app.ts';
-import { buildServedApp } from '../support/app.ts';
-import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { startDialectHarness } from '../support/dialect-harness.ts';
+import type { TestRuntime } from '../support/runtime.ts';
 import { until } from '../support/wait.ts';
-import { freePort } from './flink-write-harness.ts';
 
 const run = promisify(execFile);
 
@@ -31,47 +27,15 @@ export interface SeaTunnelHarness {
 }
 
 export async function startSeaTunnelHarness(): Promise<SeaTunnelHarness> {
-  const t = await createTestRuntime({ slots: 8, nodeTags: { zone: 'a', disk: 'ssd' } });
-  const settings = (authEnabled: boolean) => ({
-    authEnabled,
-    heartbeatTimeoutMs: 5_000,
-    commandsEnabled: true,
-    events: t.runtime.events,
-    logFeed: t.runtime.logFeed,
-    metricFeed: t.runtime.metricFeed,
-  });
-  const gatewayLog: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      gatewayLog.push(String(chunk));
-      done();
-    },
-  });
-  const secured = buildServedApp(t.database, {
-    logger: pino({ level: 'debug' }, sink),
-    settings: settings(true),
-    dialectPorts: { seatunnel: await freePort() },
-  });
-  const open = buildServedApp(t.database, {
-    settings: settings(false),
-    dialectPorts: { seatunnel: await freePort() },
-  });
-  await secured.start();
-  const openMain = await open.start();
-  const tokens = {} as Record<Role, string>;
-  for (const role of ['viewer', 'operator', 'admin'] as const) tokens[role] = await t.token(role);
-  const apps: App[] = [secured, open];
+  const h = await startDialectHarness('seatunnel', { nodeTags: { zone: 'a', disk: 'ssd' } });
   return {
-    t,
-    secured: secured.dialectUrls().seatunnel!,
-    open: open.dialectUrls().seatunnel!,
-    openMain,
-    tokens,
-    gatewayLog,
-    close: async () => {
-      for (const app of apps) await app.stop();
-      await t.close();
-    },
+    t: h.t,
+    secured: h.secured,
+    open: h.open,
+    openMain: h.openMain,
+    tokens: h.tokens,
+    gatewayLog: h.gatewayLog,
+    close: h.close,
   };
 }
 

@@ -9,3 +9,4 @@ export type {
 } from './dialect.ts';
 export { createRouteTable } from './route-table.ts';
 export type { Miss, Route, RouteCall, RouteHandler, RouteTable, RouteTableOptions } from './route-table.ts';
+export { httpStatusOf, queryData } from './query.ts';

@@ -2,7 +2,7 @@
 // answers: BAD_USER_INPUT is a 400 job validation failure, NOT_FOUND the route's own 404, FORBIDDEN
 // 403 with the reason, a rate limit 429, anything else 500 with Dkron's generic text (masked).
 import type { GraphQLFormattedError } from 'graphql';
-import type { DialectContext } from '../core/index.ts';
+import { queryData, type DialectContext } from '../core/index.ts';
 import { DkronError, validationFailed } from './respond.ts';
 
 export interface QueryOptions {
@@ -35,14 +35,11 @@ export function dkronErrorOf(
 }
 
 /** The operation's data, or a DkronError for its first error. */
-export async function query<T>(
+export function query<T>(
   ctx: DialectContext,
   document: string,
   variables: Record<string, unknown> = {},
   options: QueryOptions = {},
 ): Promise<T> {
-  const result = await ctx.execute<T>({ document, variables });
-  const error = result.errors?.[0];
-  if (!error && result.data) return result.data;
-  throw dkronErrorOf(error, options);
+  return queryData<T>(ctx, document, variables, (error) => dkronErrorOf(error, options));
 }

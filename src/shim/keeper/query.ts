@@ -3,7 +3,7 @@
 // Denied.`), NOT_FOUND akka's 404, BAD_USER_INPUT and CONFLICT a 400 with the message, anything else
 // akka's 500 (the masked message stays masked).
 import type { GraphQLFormattedError } from 'graphql';
-import type { DialectContext } from '../core/index.ts';
+import { queryData, type DialectContext } from '../core/index.ts';
 import { ACCESS_DENIED, AkkaText, KeeperRestError } from './respond.ts';
 
 function keeperError(error: GraphQLFormattedError | undefined): KeeperRestError {
@@ -25,15 +25,12 @@ function keeperError(error: GraphQLFormattedError | undefined): KeeperRestError 
 }
 
 /** The operation's data, or a KeeperRestError. */
-export async function query<T>(
+export function query<T>(
   ctx: DialectContext,
   document: string,
   variables: Record<string, unknown> = {},
 ): Promise<T> {
-  const result = await ctx.execute<T>({ document, variables });
-  const error = result.errors?.[0];
-  if (!error && result.data) return result.data;
-  throw keeperError(error);
+  return queryData<T>(ctx, document, variables, keeperError);
 }
 
 /** Like query, but a GraphQL error code in `expected` answers undefined instead of throwing. */

@@ -3,7 +3,7 @@
 // gets), NOT_FOUND the route's own 404 text, BAD_USER_INPUT a 400 with the message, a rate limit
 // 429, anything else 500 with the masked message.
 import type { GraphQLFormattedError } from 'graphql';
-import type { DialectContext } from '../core/index.ts';
+import { queryData, type DialectContext } from '../core/index.ts';
 import { NomadError, NomadMessage } from './respond.ts';
 
 export interface QueryOptions {
@@ -31,15 +31,13 @@ export function nomadErrorOf(error: GraphQLFormattedError, options: QueryOptions
 }
 
 /** The operation's data, or the NomadError of its first error. */
-export async function query<T>(
+export function query<T>(
   ctx: DialectContext,
   document: string,
   variables: Record<string, unknown> = {},
   options: QueryOptions = {},
 ): Promise<T> {
-  const result = await ctx.execute<T>({ document, variables });
-  const error = result.errors?.[0];
-  if (!error && result.data) return result.data;
-  if (!error) throw new NomadError(500, 'Unexpected error.');
-  throw nomadErrorOf(error, options);
+  return queryData<T>(ctx, document, variables, (error) =>
+    error ? nomadErrorOf(error, options) : new NomadError(500, 'Unexpected error.'),
+  );
 }

@@ -2,8 +2,7 @@
 // BAD_USER_INPUT 400, UNAUTHENTICATED 401, FORBIDDEN 403, NOT_FOUND 404, CONFLICT 409, a rate limit
 // 429, anything else 500 with the masked message. Routes that answer a code otherwise (Zeta has no
 // 404 for an unknown job) catch the error and read its `code`.
-import type { GraphQLFormattedError } from 'graphql';
-import type { DialectContext } from '../core/index.ts';
+import { httpStatusOf, queryData, type DialectContext } from '../core/index.ts';
 import { SeaTunnelRestError } from './respond.ts';
 
 /** A failed GraphQL operation: the status it maps to, and GraphQL's own code. */
@@ -17,33 +16,18 @@ export class SeaTunnelQueryError extends SeaTunnelRestError {
   }
 }
 
-const STATUS_OF_CODE: Record<string, number> = {
-  BAD_USER_INPUT: 400,
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-};
-
-function statusOf(error: GraphQLFormattedError): number {
-  const code = String(error.extensions?.code ?? '');
-  const http = error.extensions?.http as { status?: number } | undefined;
-  return STATUS_OF_CODE[code] ?? (http?.status === 429 ? 429 : 500);
-}
-
 /** The operation's data, or a SeaTunnelQueryError carrying the first error's status and code. */
-export async function query<T>(
+export function query<T>(
   ctx: DialectContext,
   document: string,
   variables: Record<string, unknown> = {},
 ): Promise<T> {
-  const result = await ctx.execute<T>({ document, variables });
-  const error = result.errors?.[0];
-  if (!error && result.data) return result.data;
-  const status = error ? statusOf(error) : 500;
-  const code = String(error?.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
-  const message = status === 500 ? 'Internal server error.' : error!.message;
-  throw new SeaTunnelQueryError(status, message, code);
+  return queryData<T>(ctx, document, variables, (error) => {
+    const status = httpStatusOf(error);
+    const code = String(error?.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+    const message = status === 500 ? 'Internal server error.' : error!.message;
+    return new SeaTunnelQueryError(status, message, code);
+  });
 }
 
 /** The operation's data, or null when it answers NOT_FOUND. */
