@@ -17,6 +17,7 @@ import './types/log-line.ts';
 import './types/job-mutations.ts';
 import './types/run-mutations.ts';
 import './types/node-mutations.ts';
+import './types/submissions.ts';
 import './types/connection.ts';
 import './types/subscription.ts';
 import './types/subscription-run-events.ts';

@@ -107,6 +107,7 @@ export { artifactPlan, JAR_DEFINITION_NEEDED, type ArtifactDefinition } from './
 export { JAR_DEFINITION_PATH } from './artifacts/read-jar.ts';
 export { checkpointPositions } from './checkpoints/ack-checkpoint.ts';
 export { setNodeDraining } from './node/drain-node.ts';
+export { setSubmissionsPaused, submissionsPaused } from './jobs/submissions-paused.ts';
 export {
   createFileGuard,
   FileAccessError,

@@ -1,13 +1,14 @@
 // The agent and cluster routes (ref/dkron/ENDPOINTS.md §1, §5): jobgate's worker nodes are Dkron's
 // members. jobgate's coordinator is elected among its processes, not among nodes, so the leader
-// named here is the first live node and every gateway answers /isleader as the leader.
+// named here is the first live node, and /isleader answers as the leader while there is one.
+// There is no serf: /leave only answers the members and stops nothing.
 import { randomUUID } from 'node:crypto';
 import { serfStatus } from '../../lib/dkron-status.ts';
 import type { NodeStatus } from '../../lib/status.ts';
 import { VERSION as JOBGATE_VERSION } from '../../lib/version.ts';
 import type { DialectContext, RouteCall } from '../core/index.ts';
 import { query } from './query.ts';
-import { DKRON_AGENT, dkronJson } from './respond.ts';
+import { DKRON_AGENT, DkronError, dkronJson } from './respond.ts';
 
 /** Dkron's serf port, which members report as theirs. */
 const SERF_PORT = 8946;
@@ -69,9 +70,17 @@ export async function leader({ ctx, url }: RouteCall): Promise<Response> {
   return live ? dkronJson(member(live), url) : dkronJson(null, url, 404);
 }
 
-/** GET /v1/isleader. */
-export function isLeader({ url }: RouteCall): Response {
-  return dkronJson('I am a leader', url);
+/** GET /v1/isleader: a leader while /v1/leader names one, else Dkron's follower 404. */
+export async function isLeader({ ctx, url }: RouteCall): Promise<Response> {
+  const live = (await nodes(ctx)).some((n) => serfStatus(n.status).code === 1);
+  return live ? dkronJson('I am a leader', url) : dkronJson('I am a follower', url, 404);
+}
+
+/** POST /v1/leave: Dkron's agent leaves serf and answers its peers; jobgate has no serf, so this
+ * only answers the members (as GET /v1/members) and stops nothing. */
+export async function leave({ ctx, url }: RouteCall): Promise<Response> {
+  const list = (await nodes(ctx)).map(member);
+  return dkronJson(list, url);
 }
 
 /** GET /v1 and /v1/: the agent's status. */
@@ -98,7 +107,32 @@ export function health({ url }: RouteCall): Response {
   return dkronJson({ status: 'healthy' }, url);
 }
 
-/** GET /v1/pause: jobgate never pauses submissions. */
-export function pauseStatus({ url }: RouteCall): Response {
+const PAUSED = `query DkronPaused { jobSubmissionsPaused }`;
+const SET_PAUSED = `mutation DkronPause($paused: Boolean!) { setJobSubmissionsPaused(paused: $paused) }`;
+
+/** Whether new job submissions are paused (shared by every gateway over the database). */
+export async function submissionsPaused(ctx: DialectContext): Promise<boolean> {
+  return (await query<{ jobSubmissionsPaused: boolean }>(ctx, PAUSED)).jobSubmissionsPaused;
+}
+
+/** Dkron's 503 while submissions are paused. */
+export async function refuseWhilePaused(ctx: DialectContext): Promise<void> {
+  if (await submissionsPaused(ctx)) throw new DkronError(503, 'New job submissions are currently paused');
+}
+
+/** GET /v1/pause. */
+export async function pauseStatus({ ctx, url }: RouteCall): Promise<Response> {
+  return dkronJson({ paused: await submissionsPaused(ctx) }, url);
+}
+
+/** POST /v1/pause (admin). */
+export async function pause({ ctx, url }: RouteCall): Promise<Response> {
+  await query(ctx, SET_PAUSED, { paused: true });
+  return dkronJson({ paused: true }, url);
+}
+
+/** POST /v1/unpause (admin). */
+export async function unpause({ ctx, url }: RouteCall): Promise<Response> {
+  await query(ctx, SET_PAUSED, { paused: false });
   return dkronJson({ paused: false }, url);
 }

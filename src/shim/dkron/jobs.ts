@@ -2,6 +2,7 @@
 // run now and toggle, each a GraphQL operation run as the request's viewer, so a role can do here
 // exactly what GraphQL lets it (shell and http jobs are an admin's to define).
 import type { RouteCall } from '../core/index.ts';
+import { refuseWhilePaused } from './cluster.ts';
 import type { DialectContext } from '../core/index.ts';
 import { jobInputOf, META, parseBody, type JobInput } from './job-body.ts';
 import { dkronJob, JOB_FIELDS, type DkronJob, type JobData } from './job-json.ts';
@@ -114,7 +115,7 @@ const SAVE = (mutation: 'createJob' | 'updateJob') =>
 const EXISTS = `query DkronExists($name: String!) { jobs(name: $name, first: 1000) { nodes { name kind } } }`;
 const START = `mutation DkronRun($job: String!) { startJob(input: { job: $job }) { run { id } } }`;
 
-async function save(ctx: DialectContext, input: JobInput): Promise<void> {
+export async function save(ctx: DialectContext, input: JobInput): Promise<void> {
   const found = await query<{ jobs: { nodes: { name: string; kind: string }[] } }>(ctx, EXISTS, {
     name: input.name,
   });
@@ -139,6 +140,7 @@ async function save(ctx: DialectContext, input: JobInput): Promise<void> {
 /** POST/PATCH /v1/jobs and PUT /v1/jobs/:job (the path name is ignored, as Dkron ignores it): 201
  * with the job, `Location: <request URI>/<name>`; `?runoncreate` runs it at once. */
 export async function upsertJob({ ctx, request, url }: RouteCall): Promise<Response> {
+  await refuseWhilePaused(ctx);
   const input = jobInputOf(parseBody(await request.text()));
   await save(ctx, input);
   if (url.searchParams.has('runoncreate')) await query(ctx, START, { job: input.name });

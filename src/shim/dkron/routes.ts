@@ -1,10 +1,11 @@
 // Dkron's route table (ref/dkron/ENDPOINTS.md §1, from api.go APIRoutes). Any other path or method
 // answers gin's `404 page not found` (gin does not answer 405 unless configured to).
 import { createRouteTable, type Miss, type Route } from '../core/index.ts';
-import { health, isLeader, leader, members, pauseStatus, status } from './cluster.ts';
+import { health, isLeader, leader, leave, members, pause, pauseStatus, status, unpause } from './cluster.ts';
 import { busy, clearExecutions, listExecutions, showExecution } from './executions.ts';
 import { deleteJob, listJobs, runJob, showJob, toggleJob, upsertJob } from './jobs.ts';
 import { dkronText } from './respond.ts';
+import { restore } from './restore.ts';
 
 const JOB = '/v1/jobs/:job';
 
@@ -14,9 +15,13 @@ export const DKRON_ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/', handler: status, doc: 'status object' },
   { method: 'GET', path: '/v1/members', handler: members, doc: 'serf members' },
   { method: 'GET', path: '/v1/leader', handler: leader, doc: 'leader member' },
-  { method: 'GET', path: '/v1/isleader', handler: isLeader, doc: '"I am a leader"' },
+  { method: 'GET', path: '/v1/isleader', handler: isLeader, doc: '"I am a leader" or 404 "I am a follower"' },
+  { method: 'POST', path: '/v1/leave', handler: leave, doc: 'the members; stops nothing (no serf)' },
+  { method: 'POST', path: '/v1/restore', handler: restore, doc: 'multipart `file`: JSON array of jobs' },
   { method: 'GET', path: '/v1/busy', handler: busy, doc: 'running executions' },
-  { method: 'GET', path: '/v1/pause', handler: pauseStatus, doc: '{"paused": false}' },
+  { method: 'GET', path: '/v1/pause', handler: pauseStatus, doc: '{"paused": bool}' },
+  { method: 'POST', path: '/v1/pause', handler: pause, doc: '{"paused": true} (admin)' },
+  { method: 'POST', path: '/v1/unpause', handler: unpause, doc: '{"paused": false} (admin)' },
   { method: 'GET', path: '/v1/jobs', handler: listJobs, doc: 'list' },
   { method: 'POST', path: '/v1/jobs', handler: upsertJob, doc: 'create or update, 201' },
   { method: 'PATCH', path: '/v1/jobs', handler: upsertJob, doc: 'create or update, 201' },
