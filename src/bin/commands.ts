@@ -161,6 +161,7 @@ export async function serve(config: Config, logger: Logger) {
       events: runtime.events,
       logFeed: runtime.logFeed,
       metricFeed: runtime.metricFeed,
+      nodeId: runtime.node?.id,
     },
     host: config.host,
     port: config.port,

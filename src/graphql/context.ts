@@ -27,6 +27,8 @@ export interface GraphQLSettings {
   logFeed: LogFeed;
   /** The runtime's metric feed: the `metrics` subscription reads through it. */
   metricFeed: MetricFeed;
+  /** The worker node this process hosts (embedded mode), if any: `gatewayNode` answers it. */
+  nodeId?: string;
 }
 
 /** Created fresh for every request (and every subscription), never shared between them. */

@@ -108,6 +108,7 @@ export { JAR_DEFINITION_PATH } from './artifacts/read-jar.ts';
 export { checkpointPositions } from './checkpoints/ack-checkpoint.ts';
 export { setNodeDraining } from './node/drain-node.ts';
 export { setSubmissionsPaused, submissionsPaused } from './jobs/submissions-paused.ts';
+export { checkNodeTags, NODE_TAG_LIMITS, setNodeTags } from './node/node-tags.ts';
 export {
   createFileGuard,
   FileAccessError,

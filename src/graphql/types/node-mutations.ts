@@ -1,6 +1,6 @@
 import { BadInputError } from '../../lib/errors.ts';
 import { isUuid } from '../../lib/ids.ts';
-import { setNodeDraining } from '../../runtime/index.ts';
+import { setNodeDraining, setNodeTags } from '../../runtime/index.ts';
 import { requireRole } from '../auth.ts';
 import { builder } from '../builder.ts';
 import { mustExist } from '../must-exist.ts';
@@ -42,6 +42,18 @@ builder.mutationFields((t) => ({
       const viewer = requireRole(ctx, 'operator');
       checkId(id);
       return { node: await setNodeDraining(ctx.database, id, false, viewer.name) };
+    },
+  }),
+  updateNodeTags: t.field({
+    type: NodePayload,
+    description:
+      "Replaces a node's tags (an empty object clears them); placement honours them from the next round. " +
+      'At most 32 tags, keys of 1 to 64 characters, string values of at most 256. Admin only.',
+    args: { id: t.arg.id({ required: true }), tags: t.arg({ type: 'JSON', required: true }) },
+    resolve: async (_root, { id, tags }, ctx) => {
+      const viewer = requireRole(ctx, 'admin');
+      checkId(id);
+      return { node: await setNodeTags(ctx.database, id, tags, viewer.name) };
     },
   }),
 }));

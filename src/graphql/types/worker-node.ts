@@ -72,6 +72,12 @@ WorkerNodeRef.implement({
 });
 
 builder.queryFields((t) => ({
+  gatewayNode: t.field({
+    type: WorkerNodeRef,
+    nullable: true,
+    description: 'The worker node this gateway process hosts (embedded mode); null when it hosts none.',
+    resolve: (_root, _args, ctx) => (ctx.settings.nodeId ? ctx.loaders.node.load(ctx.settings.nodeId) : null),
+  }),
   nodes: t.field({
     type: [WorkerNodeRef],
     args: {
