@@ -46,6 +46,7 @@ export async function startDialectHarness(
     events: t.runtime.events,
     logFeed: t.runtime.logFeed,
     metricFeed: t.runtime.metricFeed,
+    nodeId: t.runtime.node?.id,
   });
   const gatewayLog: string[] = [];
   const sink = new Writable({

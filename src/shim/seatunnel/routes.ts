@@ -8,6 +8,7 @@ import { getLogFile, getLogs } from './logs.ts';
 import { getSystemMonitoring } from './monitoring.ts';
 import { stopJob, stopJobs } from './stop.ts';
 import { submitJob, submitJobs } from './submit.ts';
+import { postUpdateTags } from './tags.ts';
 import { getThreadDump } from './thread-dump.ts';
 
 export const SEATUNNEL_PREFIX = '/hazelcast/rest/maps';
@@ -45,6 +46,12 @@ export const SEATUNNEL_ROUTES: readonly Route[] = [
   { method: 'GET', path: '/log', handler: getLogs, doc: '§3 log: this node’s log files' },
   { method: 'GET', path: '/log/:name', handler: getLogFile, doc: '§3 log/<file>.log' },
   { method: 'POST', path: '/encrypt-config', handler: postEncryptConfig, doc: '§3 encrypt-config' },
+  {
+    method: 'POST',
+    path: '/update-tags',
+    handler: postUpdateTags,
+    doc: '§3 update-tags: the tags of the node this gateway hosts',
+  },
 ];
 
 const notFound = () => new Response(null, { status: 404 });
