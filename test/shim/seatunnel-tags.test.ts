@@ -128,3 +128,31 @@ describe('POST /update-tags', () => {
     expect(await nodeTags()).toEqual({ zone: 'a', disk: 'ssd' });
   });
 });
+
+describe('updateNodeTags and gatewayNode in GraphQL', () => {
+  const UPDATE = `mutation ($id: ID!, $tags: JSON!) { updateNodeTags(id: $id, tags: $tags) { node { id tags { key value } } } }`;
+
+  it('refuses an unknown node, a malformed id and tags that are no object, changing nothing', async () => {
+    const unknown = await h.t.graphql(UPDATE, { id: '00000000-0000-4000-8000-000000000000', tags: {} });
+    expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const malformed = await h.t.graphql(UPDATE, { id: 'node-1', tags: {} });
+    expect(malformed.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const list = await h.t.graphql(UPDATE, { id: h.t.runtime.node!.id, tags: ['zone'] });
+    expect(list.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(await nodeTags()).toEqual({ zone: 'a', disk: 'ssd' });
+  });
+
+  it('answers the node an app hosts, and null for an app that hosts none', async () => {
+    // h.t's own app was built without a node id; the dialect apps were given the runtime's node.
+    const none = await h.t.graphql<{ gatewayNode: null }>('{ gatewayNode { id } }');
+    expect(none.errors).toBeUndefined();
+    expect(none.data!.gatewayNode).toBeNull();
+    const hosted = await fetch(`${h.openMain}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ gatewayNode { id name } }' }),
+    });
+    const body = (await hosted.json()) as { data: { gatewayNode: { id: string } } };
+    expect(body.data.gatewayNode.id).toBe(h.t.runtime.node!.id);
+  });
+});
