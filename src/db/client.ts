@@ -44,18 +44,7 @@ export interface Database {
    * A function so the URL — it may hold a password — never shows up when the object is logged or
    * serialized; never log what it returns. */
   connectionUrl?: () => string;
-  /** PostgreSQL only (PGlite has no COPY FROM STDIN): runs `work` in one transaction on one pooled
-   * connection; a throw rolls it back. */
-  rawTransaction?<T>(work: (tx: RawTransaction) => Promise<T>): Promise<T>;
   close(): Promise<void>;
-}
-
-/** A transaction on one PostgreSQL connection, for hand-written hot paths that need COPY. */
-export interface RawTransaction {
-  /** A statement with `$1, $2, …` parameters, prepared once per connection. */
-  query<T = Record<string, unknown>>(text: string, params: readonly unknown[]): Promise<T[]>;
-  /** `COPY … FROM STDIN` (text format): sends `data` and resolves once the server has taken it all. */
-  copyFrom(statement: string, data: string): Promise<void>;
 }
 
 export interface AdvisoryLock {
@@ -115,33 +104,6 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
           prepare: true,
         }) as unknown as Promise<T[]>;
       },
-      rawTransaction: async <T>(work: (tx: RawTransaction) => Promise<T>): Promise<T> =>
-        (await client.begin((tx) =>
-          work({
-            query: <R>(text: string, params: readonly unknown[]) => {
-              logger.logQuery(text);
-              return tx.unsafe(text, params as postgres.ParameterOrJSON<never>[], {
-                prepare: true,
-              }) as unknown as Promise<R[]>;
-            },
-            copyFrom: async (statement, data) => {
-              logger.logQuery(statement);
-              const copy = tx.unsafe(statement);
-              const stream = await copy.writable();
-              // postgres.js (3.4.9) settles the query's promise with the stream, and when the server
-              // then refuses the data (a bad row) it rejects that settled promise: the error would
-              // reach nobody and the stream never finish. The query settles again when the server is
-              // ready for the next statement, after the COPY either way; that settles this instead.
-              const settled = new Promise<void>((resolve, reject) => {
-                const query = copy as unknown as { resolve(x: unknown): void; reject(err: unknown): void };
-                query.resolve = () => resolve();
-                query.reject = reject;
-              });
-              stream.end(data);
-              await settled;
-            },
-          }),
-        )) as T,
       listen: async (channel, onPayload) => {
         const sub = await client.listen(channel, onPayload);
         return () => sub.unlisten();

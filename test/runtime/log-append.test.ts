@@ -1,6 +1,5 @@
-// appendLogLines on both backends: PostgreSQL writes by COPY (text format, after the UPDATE that
-// reserves the seqs), PGlite by one statement. Whatever the path, a line reads back exactly as it
-// was appended, seqs are gap-free across concurrent writers, and a missing run takes nothing.
+// appendLogLines on both backends: a line reads back exactly as it was appended, seqs are gap-free
+// across concurrent writers, a missing run takes nothing, and a refused batch leaves nothing behind.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { createLogAppender } from '../../src/runtime/logs/log-appender.ts';
@@ -144,7 +143,7 @@ it('a batch the server refuses rejects, writes nothing and reserves no seqs', as
   });
   const at = new Date();
   await appendLogLines(database, runId, NODE, [{ at, level: 30, message: 'kept' }]);
-  // Level 99 breaks log_lines_level_check on the server, whichever path wrote it.
+  // Level 99 breaks log_lines_level_check on the server.
   const refused = await appendLogLines(database, runId, NODE, [
     { at, level: 30, message: 'fine' },
     { at, level: 99, message: 'refused' },

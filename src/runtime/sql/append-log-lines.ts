@@ -12,8 +12,9 @@ export interface LogLineInput {
 }
 
 /**
- * Appends a batch of one run's log lines. On PostgreSQL by COPY (copyLogLines, below); on PGlite,
- * which has no COPY FROM STDIN, in ONE statement. The UPDATE of the run's `log_seq` takes
+ * Appends a batch of one run's log lines in ONE statement. (COPY FROM STDIN was measured against it
+ * on PostgreSQL, after the UPDATE that reserves the seqs: no faster with four runs written side by
+ * side and a third slower with one; see BENCHMARKS.md.) The UPDATE of the run's `log_seq` takes
  * the run row's lock until the statement commits, so concurrent writers of one run (several nodes)
  * queue behind each other: seqs are gap-free and follow commit order, which is what lets a reader
  * that saw seq N be sure nothing below N can still appear. The lines travel as one JSON parameter
@@ -31,7 +32,6 @@ export async function appendLogLines(
   lines: readonly LogLineInput[],
 ): Promise<void> {
   if (lines.length === 0) return;
-  if (database.rawTransaction) return copyLogLines(database, runId, node, lines);
   const payload = JSON.stringify(
     lines.map((l) => ({
       a: l.at.toISOString(),
@@ -50,47 +50,4 @@ export async function appendLogLines(
     from bumped,
       rows from (jsonb_to_recordset(${payload}::jsonb) as (a timestamptz, l smallint, v text, s int, m text))
       with ordinality as t(a, l, v, s, m, ord)`);
-}
-
-const BUMP_SEQ = `update runs set log_seq = log_seq + $2::int where id = $1
-  returning log_seq - $2::int as base, pg_notify($3, $1)`;
-const COPY_LINES =
-  'copy log_lines (run_id, seq, at, level, node_id, node_name, vertex, subtask_index, message) from stdin';
-
-/**
- * PostgreSQL: the batch as COPY text in one transaction, after the UPDATE that reserves its seq range
- * and notifies (the same lock and commit-order rules as the single statement above: the run row stays
- * locked until COMMIT, the NOTIFY is delivered at COMMIT). COPY parses plain text where the statement
- * parses one JSON document into a record set; see BENCHMARKS.md for what it gains. A run that does
- * not exist reserves nothing and writes nothing.
- */
-async function copyLogLines(
-  database: Database,
-  runId: string,
-  node: { id: string | null; name: string | null },
-  lines: readonly LogLineInput[],
-): Promise<void> {
-  await database.rawTransaction!(async (tx) => {
-    const [row] = await tx.query<{ base: string }>(BUMP_SEQ, [runId, lines.length, LOGS_CHANNEL]);
-    if (!row) return;
-    const base = Number(row.base);
-    const prefix = `${runId}\t`;
-    const nodePart = `${copyText(node.id)}\t${copyText(node.name)}\t`;
-    let data = '';
-    for (let i = 0; i < lines.length; i++) {
-      const l = lines[i]!;
-      data += `${prefix}${base + i + 1}\t${l.at.toISOString()}\t${l.level}\t${nodePart}${copyText(l.vertex)}\t${l.subtaskIndex ?? '\\N'}\t${copyText(l.message)}\n`;
-    }
-    await tx.copyFrom(COPY_LINES, data);
-  });
-}
-
-/** A value in COPY's text format: \N for null; backslash, newline, carriage return and tab escaped. */
-function copyText(value: string | null | undefined): string {
-  if (value == null) return '\\N';
-  return /[\\\n\r\t]/.test(value)
-    ? value.replace(/[\\\n\r\t]/g, (c) =>
-        c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t',
-      )
-    : value;
 }
