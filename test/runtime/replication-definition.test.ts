@@ -46,6 +46,21 @@ it('an unknown endpoint type is refused, naming the field', async () => {
   expect(err.message).toMatch(/input\.replication\.source\.type: must be mysql or postgres/);
 });
 
+it('a rename into the schema where jobgate keeps saved positions is refused', async () => {
+  const err = await refusal({
+    name: 'r-state-rename',
+    replication: {
+      source: mysqlEndpoint(),
+      destination: mysqlEndpoint(),
+      rename: [{ schema: 'shop', toSchema: 'jobgate_replication' }],
+    },
+  });
+  expect(err.extensions?.code).toBe('BAD_USER_INPUT');
+  expect(err.message).toMatch(
+    /input\.replication\.rename\[?\.?0\]?\.toSchema: must not be jobgate_replication/,
+  );
+});
+
 it('exactly one of pipeline, command, steps, http or replication', async () => {
   const err = await refusal({
     name: 'r-two',

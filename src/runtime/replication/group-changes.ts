@@ -6,7 +6,14 @@ import type { Change, TableDef } from './endpoint-types.ts';
 
 export type Statement = { kind: 'upsert' | 'delete'; def: TableDef; rows: Row[] };
 
-const keyText = (def: TableDef, row: Row) => JSON.stringify(def.primaryKey.map((k) => String(row[k] ?? '')));
+/** A row's key as text; binary key values by their bytes (as UTF-8 two keys could read the same). */
+const keyText = (def: TableDef, row: Row) =>
+  JSON.stringify(
+    def.primaryKey.map((k) => {
+      const value = row[k];
+      return Buffer.isBuffer(value) ? `0x${value.toString('hex')}` : String(value ?? '');
+    }),
+  );
 
 export function groupChanges(defs: Map<string, TableDef>, changes: Change[]): Statement[] {
   const out: (Statement & { keys: Map<string, number> })[] = [];

@@ -47,6 +47,8 @@ export function mysqlOptions(target: MysqlTarget) {
     dateStrings: true as const,
     supportBigNumbers: true,
     bigNumberStrings: true,
+    // JSON columns as their text: parsed, an object would be written back as `k` = v assignments.
+    jsonStrings: true,
     timezone: 'Z',
     multipleStatements: false,
   };

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { NormalizedDefinition } from '../definition/job-definition.ts';
+import { STATE_SCHEMA } from './endpoint-types.ts';
 
 export const ENDPOINT_TYPES = ['mysql', 'postgres'] as const;
 export type EndpointType = (typeof ENDPOINT_TYPES)[number];
@@ -99,15 +100,22 @@ const positionSchema = z.union(
 export type PositionSpec = z.output<typeof positionSchema>;
 
 /** A destination table's name for a source table: { schema: to } or { schema, table, toTable }. */
-const renameRule = z.strictObject(
-  {
-    schema: name,
-    table: name.optional(),
-    toSchema: name.optional(),
-    toTable: name.optional(),
-  },
-  { error: 'must be { schema, table?, toSchema?, toTable? }' },
-);
+const renameRule = z
+  .strictObject(
+    {
+      schema: name,
+      table: name.optional(),
+      toSchema: name.optional(),
+      toTable: name.optional(),
+    },
+    { error: 'must be { schema, table?, toSchema?, toTable? }' },
+  )
+  .refine((rule) => (rule.toSchema ?? rule.schema) !== STATE_SCHEMA, {
+    // There jobgate keeps every job's saved position at the destination: a table renamed into it could
+    // overwrite another job's.
+    path: ['toSchema'],
+    message: `must not be ${STATE_SCHEMA}, where jobgate keeps the saved positions`,
+  });
 export type RenameRule = z.output<typeof renameRule>;
 
 export const replicationSchema = z
