@@ -9,6 +9,7 @@ import { CheckpointStatus, RunStatus, SubtaskStatus } from '../../lib/status.ts'
 import { emitEvent } from '../events.ts';
 import { notifyNodesOfRuns } from '../channels.ts';
 import { savepointRequestIdSchema } from '../runs/run-inputs.ts';
+import { lockRun } from '../runs/transition-run.ts';
 import { WaitTimeoutError, type EventFeed, type WaitLimits } from '../feed/event-feed.ts';
 
 /**
@@ -19,7 +20,7 @@ import { WaitTimeoutError, type EventFeed, type WaitLimits } from '../feed/event
  * (FINISHED with `drain`).
  */
 /** How many times a savepoint retries its number after a periodic checkpoint took it. */
-const MAX_NUMBER_RACES = 5;
+const MAX_NUMBER_RACES = 10;
 
 export async function triggerSavepoint(
   database: Database,
@@ -60,13 +61,15 @@ export async function triggerSavepoint(
   if (Number(notRunning!.n) > 0) {
     throw new ConflictError(`a savepoint needs every subtask running; ${notRunning!.n} of ${all!.n} are not`);
   }
-  // The number is the run's next one; a periodic checkpoint triggered at the same moment may take it
-  // first (a unique violation on (run_id, number)), and then this takes the next. A violation on the
-  // request id means the same request raced in: its row wins.
+  // The number is the run's next one. Savepoints of one run take it in turn (the run row's lock, held
+  // to commit); a periodic checkpoint triggered at the same moment may still take it first (a unique
+  // violation on (run_id, number)), and then this takes the next. A violation on the request id means
+  // the same request raced in: its row wins.
   let created: CheckpointRow | undefined;
   for (let attempt = 1; !created; attempt++) {
     try {
       created = await database.db.transaction(async (tx) => {
+        await lockRun(tx, runId);
         const [row] = await executeIn<{ id: string }>(
           tx,
           sql`
