@@ -114,9 +114,13 @@ describe.skipIf(!reachable)('Jdbc plugins on PostgreSQL', () => {
       await write(30); // buffered
       expect(await count()).toBe(0);
       expect(await stored()).toEqual({});
-      await write(80); // 110 >= batch_size: the whole buffer goes out with offset 110
-      expect(await count()).toBe(110);
+      // The executor would read only 70 more; a caller that overshoots gets the whole buffer committed,
+      // since the position inside a write is not known.
+      expect(writer.rowsUntilCommit!()).toBe(70);
+      await write(80); // 110 >= batch_size: the whole buffer goes out with offset 110, in flight
+      await until('the 110 rows', async () => (await count()) === 110);
       expect(await stored()).toEqual({ 0: { offset: 110 } });
+      expect(writer.rowsUntilCommit!()).toBe(100);
       await write(5); // buffered again: the stored position must not move
       expect(await count()).toBe(110);
       expect(await stored()).toEqual({ 0: { offset: 110 } });
@@ -166,6 +170,99 @@ describe.skipIf(!reachable)('Jdbc plugins on PostgreSQL', () => {
       await run(undefined);
       const ids = await sql`select id from once order by id`;
       expect(ids.map((r) => Number(r.id))).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    });
+
+    it('commits exactly batch_size rows per statement when the caller reads what rowsUntilCommit says', async () => {
+      // Each commit is one autocommitted statement, so its rows share one transaction id.
+      await sql`create table exact (id bigint, name text, value double precision, tx bigint default txid_current())`;
+      const writer = await jdbcSink.open({ url, table: 'exact', batch_size: 64 }, base(0, 1, 'exact/sink'));
+      const source = await fakeReader(1000);
+      for (;;) {
+        const r = await source.read(Math.min(50, writer.rowsUntilCommit!()));
+        if (r.kind !== 'rows') break;
+        await writer.write(r.rows, source.positions());
+      }
+      await writer.flush(source.positions());
+      await writer.close();
+      const commits = await sql<{ n: number; last: number }[]>`
+        select count(*)::int as n, max(id)::int as last from exact group by tx order by last`;
+      // 1000 = 15 × 64 + 40: fifteen full commits, the flush takes the rest.
+      expect(commits.map((c) => c.n)).toEqual([...Array.from({ length: 15 }, () => 64), 40]);
+      expect(commits.map((c) => c.last)).toEqual([
+        ...Array.from({ length: 15 }, (_, i) => 64 * (i + 1) - 1),
+        999,
+      ]);
+      expect(await sql`select position from jobgate_sink_offsets where commit_key = 'exact/sink'`).toEqual([
+        { position: { offset: 1000 } },
+      ]);
+    });
+
+    it('a commit the target refuses fails the next write or flush and stores no position past the rows', async () => {
+      await sql`create table strict (id bigint check (id < 500), name text, value double precision)`;
+      const writer = await jdbcSink.open(
+        { url, table: 'strict', batch_size: 100 },
+        base(0, 1, 'strict/sink'),
+      );
+      const source = await fakeReader(1000);
+      let failure: unknown;
+      try {
+        for (;;) {
+          const r = await source.read(writer.rowsUntilCommit!());
+          if (r.kind !== 'rows') break;
+          await writer.write(r.rows, source.positions());
+        }
+        await writer.flush(source.positions());
+      } catch (err) {
+        failure = err;
+      }
+      await writer.close();
+      expect(failure).toBeInstanceOf(Error);
+      expect((failure as Error).message).toMatch(
+        /Jdbc sink could not write 100 rows to "strict": .*violates check constraint/,
+      );
+      // Rows 500–599 were refused with their position; everything before is there, with offset 500.
+      expect((await sql`select count(*)::int as n, max(id)::int as hi from strict`)[0]).toEqual({
+        n: 500,
+        hi: 499,
+      });
+      expect(await sql`select position from jobgate_sink_offsets where commit_key = 'strict/sink'`).toEqual([
+        { position: { offset: 500 } },
+      ]);
+      // Positive control: the same loop with every row allowed gets through, so the failure was the check.
+      await sql`alter table strict drop constraint strict_id_check`;
+      const again = await jdbcSink.open({ url, table: 'strict', batch_size: 100 }, base(0, 1, 'strict/sink'));
+      const resumed = await fakeReader(1000, await again.committedPositions!());
+      for (;;) {
+        const r = await resumed.read(again.rowsUntilCommit!());
+        if (r.kind !== 'rows') break;
+        await again.write(r.rows, resumed.positions());
+      }
+      await again.flush(resumed.positions());
+      await again.close();
+      expect((await sql`select count(*)::int as n, count(distinct id)::int as d from strict`)[0]).toEqual({
+        n: 1000,
+        d: 1000,
+      });
+    });
+
+    it('a batch past the parameter limit commits in one transaction with its offsets', async () => {
+      // 30,000 rows × 3 columns = 90,000 parameters: more than one statement may carry.
+      await sql`create table wide (id bigint, name text, value double precision, tx bigint default txid_current())`;
+      const writer = await jdbcSink.open({ url, table: 'wide', batch_size: 30_000 }, base(0, 1, 'wide/sink'));
+      const source = await fakeReader(30_000);
+      const r = await source.read(30_000);
+      if (r.kind !== 'rows') throw new Error('source ended');
+      await writer.write(r.rows, source.positions());
+      await writer.flush(source.positions());
+      await writer.close();
+      expect(
+        (
+          await sql`select count(*)::int as n, count(distinct id)::int as d, count(distinct tx)::int as t from wide`
+        )[0],
+      ).toEqual({ n: 30_000, d: 30_000, t: 1 });
+      expect(await sql`select position from jobgate_sink_offsets where commit_key = 'wide/sink'`).toEqual([
+        { position: { offset: 30_000 } },
+      ]);
     });
 
     it('upserts by primary_keys, keeping the last row of a key within a batch', async () => {

@@ -8,11 +8,20 @@
  * insert; `enable_upsert: false` forces plain inserts), `batch_size` (default 1000).
  *
  * Rows are buffered; once `batch_size` rows are waiting (and at every flush) the whole buffer is written
- * as multi-row inserts in ONE transaction that also upserts the write's source positions into
- * `jobgate_sink_offsets(commit_key, split, position, committed_at)` of the target database (created if
- * missing). So a stored position always means "every row before it is in the table"; rows still in
- * the buffer never have their positions stored. `committedPositions()` reads them back for the
- * context's commitKey, and a source restored from them re-reads exactly the rows not yet written.
+ * with its source positions, upserted into `jobgate_sink_offsets(commit_key, split, position,
+ * committed_at)` of the target database (created if missing), in ONE statement (see
+ * jdbc-sink-statements.ts). So a stored position always means "every row before it is in the table";
+ * rows still in the buffer never have their positions stored. `committedPositions()` reads them back
+ * for the context's commitKey, and a source restored from them re-reads exactly the rows not yet written.
+ *
+ * Exactly `batch_size` rows per commit: positions are only known at the end of a write, so the buffer
+ * is never cut inside one; instead `rowsUntilCommit()` tells the executor how many rows to read next,
+ * and the buffer fills to exactly `batch_size` at a write's end. Only a transform that emits more rows
+ * than it gets can overshoot; that commit then holds the whole buffer. A flush (checkpoint, end of
+ * input) commits whatever is buffered.
+ *
+ * One commit is in flight at a time, while the subtask reads and buffers the next batch; the next
+ * commit, a flush and so a checkpoint wait for it, and its failure fails the next write or flush.
  * The inserted columns are the fields of the first buffered row; missing fields are written as null.
  */
 import type postgres from 'postgres';
@@ -37,8 +46,14 @@ import {
   type JdbcSession,
 } from './jdbc-connection.ts';
 import { pgErrorCode, PG_UNIQUE_VIOLATION } from '../../lib/errors.ts';
+import {
+  CREATE_OFFSETS,
+  InsertStatements,
+  MAX_PARAMETERS,
+  OFFSET_PARAMETERS,
+  UPSERT_OFFSETS,
+} from './jdbc-sink-statements.ts';
 
-const MAX_PARAMETERS = 65_535; // the protocol's limit per statement
 const PG_DUPLICATE_TABLE = '42P07';
 
 interface JdbcSinkConfig {
@@ -66,23 +81,14 @@ function parseJdbcSinkOptions(options: Options): JdbcSinkConfig {
   };
 }
 
-const CREATE_OFFSETS = `create table if not exists jobgate_sink_offsets (
-  commit_key text not null,
-  split int not null,
-  position jsonb not null,
-  committed_at timestamptz not null default now(),
-  primary key (commit_key, split)
-)`;
-
-const UPSERT_OFFSETS = `insert into jobgate_sink_offsets (commit_key, split, position, committed_at)
-select $1, t.split, t.position::jsonb, now() from unnest($2::int[], $3::text[]) as t(split, position)
-on conflict (commit_key, split) do update set position = excluded.position, committed_at = excluded.committed_at`;
-
 class JdbcWriter implements SinkWriter {
   private buffer: Row[] = [];
   private committed = '';
-  /** Statement text by (columns, row count), so full batches reuse one prepared statement. */
-  private readonly statements = new Map<string, string>();
+  /** The commit on its way, if any. At most one at a time, so stored positions only move forward. */
+  private inflight: Promise<void> | null = null;
+  /** Why a commit failed; every later write and flush throws it (the subtask fails). */
+  private failure: PluginRuntimeError | null = null;
+  private readonly statements: InsertStatements;
 
   private readonly sql: postgres.Sql;
 
@@ -92,20 +98,42 @@ class JdbcWriter implements SinkWriter {
     private readonly ctx: PluginContext,
   ) {
     this.sql = session.sql;
+    this.statements = new InsertStatements(config.table, config.primaryKeys);
   }
 
+  rowsUntilCommit(): number {
+    return Math.max(1, this.config.batchSize - this.buffer.length);
+  }
+
+  /** Once `batch_size` rows wait, they go out while the caller produces the next batch; the
+   * previous commit is waited for first (a subtask spent ~40% of its time waiting when each
+   * commit was awaited before reading on). */
   async write(rows: Row[], positions: Record<number, SplitPosition>): Promise<void> {
+    if (this.failure) throw this.failure;
     const buffer = this.buffer;
     for (let i = 0; i < rows.length; i++) buffer.push(rows[i] as Row);
-    if (buffer.length >= this.config.batchSize) await this.commit(positions);
+    if (buffer.length < this.config.batchSize) return;
+    await this.settle();
+    this.startCommit(positions);
   }
 
   async flush(positions: Record<number, SplitPosition>): Promise<void> {
-    await this.commit(positions);
+    await this.settle();
+    this.startCommit(positions);
+    await this.settle();
   }
 
-  /** Writes the whole buffer and the positions after it in one transaction. */
-  private async commit(positions: Record<number, SplitPosition>): Promise<void> {
+  /** Waits for the commit in flight; throws its failure. */
+  private async settle(): Promise<void> {
+    if (this.inflight) {
+      await this.inflight;
+      this.inflight = null;
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  /** Sends the whole buffer with the positions after it; returns at once (see settle()). */
+  private startCommit(positions: Record<number, SplitPosition>): void {
     const splits = Object.keys(positions).map(Number);
     const encoded = splits.map((s) => JSON.stringify(positions[s]));
     const key = `${splits.join(',')}|${encoded.join(',')}`;
@@ -114,66 +142,45 @@ class JdbcWriter implements SinkWriter {
     if (this.buffer.length === 0 && key === this.committed) return;
     const rows = this.config.primaryKeys.length > 0 ? this.lastPerKey(this.buffer) : this.buffer;
     this.buffer = [];
-    await this.session.ready();
-    try {
-      await this.sql.begin((tx) => [
-        ...this.inserts(tx, rows),
-        tx.unsafe(UPSERT_OFFSETS, [this.ctx.commitKey, splits, encoded], { prepare: true }),
-      ]);
-    } catch (err) {
-      throw new PluginRuntimeError(
+    this.committed = key;
+    this.inflight = this.commit(rows, [this.ctx.commitKey, splits, encoded]).catch((err: unknown) => {
+      this.failure = new PluginRuntimeError(
         `Jdbc sink could not write ${rows.length} rows to ${this.config.table}: ${(err as Error).message}`,
         { cause: err },
       );
-    }
-    this.committed = key;
+    });
   }
 
-  private inserts(tx: postgres.TransactionSql, rows: Row[]): postgres.PendingQuery<postgres.Row[]>[] {
-    if (rows.length === 0) return [];
+  /** One autocommitted statement when the batch fits the parameter limit; otherwise (a wide row
+   * times a large batch_size) a transaction of chunked inserts and the offsets upsert. */
+  private async commit(rows: Row[], offsets: [string, number[], string[]]): Promise<void> {
+    await this.session.ready();
+    if (rows.length === 0) {
+      await this.sql.unsafe(UPSERT_OFFSETS, offsets, { prepare: true });
+      return;
+    }
     const columns = Object.keys(rows[0] as Row);
     if (columns.length === 0) throw new PluginRuntimeError('Jdbc sink got a row without fields');
     const width = columns.length;
-    const chunk = Math.max(1, Math.min(this.config.batchSize, Math.floor(MAX_PARAMETERS / width)));
-    const queries: postgres.PendingQuery<postgres.Row[]>[] = [];
-    for (let start = 0; start < rows.length; start += chunk) {
-      const end = Math.min(rows.length, start + chunk);
-      const params: unknown[] = new Array((end - start) * width);
-      let p = 0;
-      for (let r = start; r < end; r++) {
-        const row = rows[r] as Row;
-        for (let c = 0; c < width; c++) {
-          const value = row[columns[c] as string];
-          params[p++] = value === undefined ? null : value;
-        }
+    if (rows.length * width + OFFSET_PARAMETERS <= MAX_PARAMETERS) {
+      const params = rowParameters(rows, columns, 0, rows.length, offsets);
+      await this.sql.unsafe(this.statements.text(columns, rows.length, true), params as never[], {
+        prepare: true,
+      });
+      return;
+    }
+    const chunk = Math.max(1, Math.floor(MAX_PARAMETERS / width));
+    await this.sql.begin((tx) => {
+      const queries: postgres.PendingQuery<postgres.Row[]>[] = [];
+      for (let start = 0; start < rows.length; start += chunk) {
+        const end = Math.min(rows.length, start + chunk);
+        const params = rowParameters(rows, columns, start, end, []);
+        const text = this.statements.text(columns, end - start, false);
+        queries.push(tx.unsafe(text, params as never[], { prepare: true }));
       }
-      queries.push(tx.unsafe(this.statement(columns, end - start), params as never[], { prepare: true }));
-    }
-    return queries;
-  }
-
-  private statement(columns: string[], count: number): string {
-    const cacheKey = `${count}\u0000${columns.join('\u0000')}`;
-    let text = this.statements.get(cacheKey);
-    if (text !== undefined) return text;
-    const width = columns.length;
-    const tuples: string[] = new Array(count);
-    for (let r = 0; r < count; r++) {
-      const slots: string[] = new Array(width);
-      for (let c = 0; c < width; c++) slots[c] = `$${r * width + c + 1}`;
-      tuples[r] = `(${slots.join(',')})`;
-    }
-    text = `insert into ${this.config.table} (${columns.map(quoteIdent).join(',')}) values ${tuples.join(',')}`;
-    const pks = this.config.primaryKeys;
-    if (pks.length > 0) {
-      const updates = columns
-        .filter((c) => !pks.includes(c))
-        .map((c) => `${quoteIdent(c)} = excluded.${quoteIdent(c)}`);
-      text += ` on conflict (${pks.map(quoteIdent).join(',')}) do ${updates.length > 0 ? `update set ${updates.join(',')}` : 'nothing'}`;
-    }
-    if (this.statements.size > 64) this.statements.clear();
-    this.statements.set(cacheKey, text);
-    return text;
+      queries.push(tx.unsafe(UPSERT_OFFSETS, offsets, { prepare: true }));
+      return queries;
+    });
   }
 
   /** One upsert cannot touch a row twice, so a batch keeps only the last row of each key. */
@@ -198,8 +205,32 @@ class JdbcWriter implements SinkWriter {
   }
 
   async close(): Promise<void> {
+    // A commit still in flight finishes or fails on its own (the session's end waits for it, a cancel
+    // ends it at once); either way the rows and their offsets land together or not at all.
     await this.session.close();
   }
+}
+
+/** The bind parameters of rows[start, end): `before` first, then each row's columns in order. */
+function rowParameters(
+  rows: Row[],
+  columns: string[],
+  start: number,
+  end: number,
+  before: unknown[],
+): unknown[] {
+  const width = columns.length;
+  const params: unknown[] = new Array(before.length + (end - start) * width);
+  let p = 0;
+  for (const value of before) params[p++] = value;
+  for (let r = start; r < end; r++) {
+    const row = rows[r] as Row;
+    for (let c = 0; c < width; c++) {
+      const value = row[columns[c] as string];
+      params[p++] = value === undefined ? null : value;
+    }
+  }
+  return params;
 }
 
 async function ensureOffsetsTable(sql: postgres.Sql): Promise<void> {

@@ -100,8 +100,13 @@ export interface TransformPlugin {
 
 export interface SinkWriter {
   /** Writes a batch. `positions` are the source positions right after the batch: an exactly-once
-   * sink stores them in the same transaction as the rows. */
+   * sink stores them atomically with the rows. It may return before the rows are durable (a commit
+   * in flight); flush() is what waits. */
   write(rows: Row[], positions: Record<number, SplitPosition>): Promise<void>;
+  /** How many rows the sink takes before its next commit. The executor reads no more than this, so
+   * a commit ends at a record boundary of the source (where positions are known) with exactly the
+   * sink's batch size (unless a transform adds rows). */
+  rowsUntilCommit?(): number;
   /** Makes everything written so far durable (called at checkpoint barriers and at the end). */
   flush(positions: Record<number, SplitPosition>): Promise<void>;
   /** Commit marks the sink already holds for this commitKey, for restore (exactly-once sinks). */
