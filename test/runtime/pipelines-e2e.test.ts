@@ -78,6 +78,67 @@ describe.skipIf(!usingPostgres)('FakeSource → Jdbc sink (needs TEST_DATABASE_U
       await scratch.drop();
     }
   });
+
+  it('every Jdbc commit holds exactly batch_size rows, though the executor reads 1,024 at a time', async () => {
+    const scratch = await createScratchDatabase();
+    await t.createJob({
+      name: 'fake-to-pg-exact',
+      pipeline: {
+        env: { 'job.mode': 'BATCH', parallelism: 2 },
+        source: [{ plugin_name: 'FakeSource', 'row.num': 10_500, seed: 3 }],
+        sink: [{ plugin_name: 'Jdbc', url: scratch.url, table: 'exact_rows', batch_size: 1500 }],
+      },
+    });
+    const sql = postgres(scratch.url, { max: 1, onnotice: () => {} });
+    try {
+      // Each commit is one statement, so the rows it wrote share one transaction id.
+      await sql`create table exact_rows (id bigint, name text, value double precision,
+        tx bigint default txid_current())`;
+      const runId = await t.start('fake-to-pg-exact');
+      expect((await t.waitForRun(runId, ['FINISHED', 'FAILED'], 60_000)).status).toBe('FINISHED');
+      const [counts] = await sql`select count(*)::int as n, count(distinct id)::int as d from exact_rows`;
+      expect(counts).toEqual({ n: 21_000, d: 21_000 });
+      const commits = await sql<{ n: number }[]>`select count(*)::int as n from exact_rows group by tx`;
+      // 10,500 rows per subtask = 7 × 1,500: fourteen commits, each exactly batch_size.
+      expect(commits.map((c) => c.n)).toEqual(Array.from({ length: 14 }, () => 1500));
+      const marks = await sql`select position from jobgate_sink_offsets order by split`;
+      expect(marks.map((m) => m.position)).toEqual([{ offset: 10_500 }, { offset: 10_500 }]);
+    } finally {
+      await sql.end();
+      await scratch.drop();
+    }
+  });
+
+  it('a Jdbc commit the target refuses fails the run, and no stored position passes the written rows', async () => {
+    const scratch = await createScratchDatabase();
+    await t.createJob({
+      name: 'fake-to-pg-refused',
+      pipeline: {
+        env: { 'job.mode': 'BATCH', parallelism: 1 },
+        source: [{ plugin_name: 'FakeSource', 'row.num': 10_000, seed: 3 }],
+        sink: [{ plugin_name: 'Jdbc', url: scratch.url, table: 'refused_rows', batch_size: 1000 }],
+      },
+    });
+    const sql = postgres(scratch.url, { max: 1, onnotice: () => {} });
+    try {
+      await sql`create table refused_rows (id bigint check (id < 4500), name text, value double precision)`;
+      const runId = await t.start('fake-to-pg-refused');
+      expect((await t.waitForRun(runId, ['FINISHED', 'FAILED'], 60_000)).status).toBe('FAILED');
+      const res = await t.graphql({ contract: 'Run' }, { id: runId });
+      expect(res.data!.run.exceptions[0].message).toMatch(
+        /Jdbc sink could not write 1000 rows to "refused_rows": .*violates check constraint/,
+      );
+      expect(res.data!.run.exceptions[0].vertex).toBe('sink-0');
+      // The commit of rows 4,000–4,999 was refused whole; the one before it stands with its position.
+      const [counts] = await sql`select count(*)::int as n, max(id)::int as hi from refused_rows`;
+      expect(counts).toEqual({ n: 4000, hi: 3999 });
+      const marks = await sql`select position from jobgate_sink_offsets`;
+      expect(marks.map((m) => m.position)).toEqual([{ offset: 4000 }]);
+    } finally {
+      await sql.end();
+      await scratch.drop();
+    }
+  });
 });
 if (!usingPostgres) {
   it.skip('FakeSource → Jdbc sink is skipped: set TEST_DATABASE_URL to run it against PostgreSQL', () => {});

@@ -77,6 +77,17 @@ function estimateBytes(rows: Row[]): number {
   return rows.length === 0 ? 0 : rows.length * JSON.stringify(rows[0]).length;
 }
 
+/** Rows to read next: the batch size, or less when a sink's commit is due sooner (so the commit
+ * ends where the source's positions are known, with exactly the sink's batch size). */
+function readSize(chain: Chain, batchSize: number): number {
+  let size = batchSize;
+  for (const sink of chain.sinks) {
+    const room = sink.writer.rowsUntilCommit?.();
+    if (room !== undefined && room >= 1 && room < size) size = room;
+  }
+  return size;
+}
+
 export class PipelineRunner {
   readonly chains: Chain[] = [];
   private readonly counters = new Map<string, Counters>();
@@ -243,7 +254,7 @@ export class PipelineRunner {
         for (const chain of this.chains) {
           if (chain.source.done) continue;
           this.failureVertex = chain.source.name;
-          const result = await chain.source.reader.read(batchSize);
+          const result = await chain.source.reader.read(readSize(chain, batchSize));
           if (result.kind === 'end') {
             chain.source.done = true;
             continue;
