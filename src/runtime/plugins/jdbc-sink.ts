@@ -13,6 +13,7 @@
  * jdbc-sink-statements.ts). So a stored position always means "every row before it is in the table";
  * rows still in the buffer never have their positions stored. `committedPositions()` reads them back
  * for the context's commitKey, and a source restored from them re-reads exactly the rows not yet written.
+ * The inserted columns are the fields of the first buffered row; missing fields are written as null.
  *
  * Exactly `batch_size` rows per commit: positions are only known at the end of a write, so the buffer
  * is never cut inside one; instead `rowsUntilCommit()` tells the executor how many rows to read next,
@@ -22,7 +23,6 @@
  *
  * One commit is in flight at a time, while the subtask reads and buffers the next batch; the next
  * commit, a flush and so a checkpoint wait for it, and its failure fails the next write or flush.
- * The inserted columns are the fields of the first buffered row; missing fields are written as null.
  */
 import type postgres from 'postgres';
 import { PluginConfigError, PluginRuntimeError } from './types.ts';
