@@ -1,4 +1,5 @@
 import { GraphQLError, Kind, type ValueNode } from 'graphql';
+import { isoTimestamp } from '../../lib/iso-timestamp.ts';
 import { builder } from '../builder.ts';
 
 /** ISO-8601 timestamps. The database drivers hand back Dates or timestamp strings; both serialize. */
@@ -7,7 +8,7 @@ builder.scalarType('DateTime', {
   serialize: (value) => {
     const date = value instanceof Date ? value : new Date(normalizePgTimestamp(String(value)));
     if (Number.isNaN(date.getTime())) throw new GraphQLError(`DateTime cannot represent ${String(value)}`);
-    return date.toISOString();
+    return isoTimestamp(date);
   },
   parseValue: (value) => parseDate(value),
   parseLiteral: (ast) => {
