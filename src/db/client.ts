@@ -1,7 +1,5 @@
-import { PGlite } from '@electric-sql/pglite';
 import { sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
@@ -168,6 +166,11 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
       close: () => client.end({ timeout: 5 }),
     };
   }
+  // Loaded only for PGlite, so a start-up on PostgreSQL does not read PGlite's module for nothing.
+  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('drizzle-orm/pglite'),
+  ]);
   const client = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
   await client.waitReady;
   const db = drizzlePglite({ client, schema, logger }) as unknown as Db;

@@ -17,7 +17,6 @@
 // reconnect (elsewhere) and resume from their last cursor, then every listener; SSE streams end
 // with their connections.
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { getOperationAST } from 'graphql';
 import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { createServer, type Server } from 'node:http';
@@ -166,7 +165,9 @@ export function buildApp(options: AppOptions): App {
     schema: getSchema(),
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    renderGraphiQL,
+    // The GraphiQL page (~9 MB of inlined JavaScript) loads on the first request for it, not at start.
+    renderGraphiQL: async (graphiql) =>
+      (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(graphiql),
     graphiql: { title: 'jobgate', subscriptionsProtocol: 'WS' },
     logging: yogaLogger(logger),
     maskedErrors: { maskError },

@@ -4,7 +4,6 @@ import type { ResolvedConnection } from '../connections/save-connection.ts';
 import type { DatabaseIdentity } from '../connections/database-identity.ts';
 import { sameDatabase } from '../connections/database-identity.ts';
 import type { DestinationEndpoint, SourceEndpoint } from './endpoint-types.ts';
-import { MysqlEndpoint } from './mysql-endpoint.ts';
 import { PostgresEndpoint, type PostgresTarget } from './postgres-endpoint.ts';
 import { ReplicationSetupError } from './replication-errors.ts';
 import type { EndpointSpec } from './replication-spec.ts';
@@ -37,13 +36,17 @@ export async function openEndpoint(spec: EndpointSpec, access: EndpointAccess): 
     }
     return openPostgres(targetOfConnection(conn, spec.database), access);
   }
-  if (spec.type === 'mysql')
+  if (spec.type === 'mysql') {
+    // mysql2 and the binlog reader load only for a MySQL endpoint (tens of modules a start-up
+    // would otherwise pay for whether or not any replication reads MySQL).
+    const { MysqlEndpoint } = await import('./mysql-endpoint.ts');
     return MysqlEndpoint.open({
       host: spec.host,
       port: spec.port ?? 3306,
       user: spec.user,
       password: spec.password,
     });
+  }
   return openPostgres(
     {
       host: spec.host,

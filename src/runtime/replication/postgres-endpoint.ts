@@ -5,7 +5,6 @@
 import postgres from 'postgres';
 import type { Row } from '../plugins/types.ts';
 import { ReplicationSetupError } from './replication-errors.ts';
-import { streamPgoutput } from './postgres-changes.ts';
 import {
   STATE_SCHEMA,
   STATE_TABLE,
@@ -189,6 +188,8 @@ export class PostgresEndpoint implements SourceEndpoint, DestinationEndpoint {
       throw new ReplicationSetupError(
         `the replication slot ${slot} is gone from the source (dropped by hand?): delete the job and create it again for a new full copy`,
       );
+    // pg and pg-logical-replication load only when a replication streams from PostgreSQL.
+    const { streamPgoutput } = await import('./postgres-changes.ts');
     return streamPgoutput(this.target, slot, from.lsn ?? '0/0', onTransaction);
   }
 
