@@ -25,8 +25,10 @@ export interface JobgateProcess {
   exited: Promise<number | null>;
 }
 
-export function startJobgate(args: string[], env: Record<string, string> = {}): JobgateProcess {
-  const child = spawn(process.execPath, [BIN, ...args], {
+/** Starts `jobgate <args>` as a child process; `bin` is another copy's bin/jobgate.mjs (default: this
+ * checkout's). */
+export function startJobgate(args: string[], env: Record<string, string> = {}, bin = BIN): JobgateProcess {
+  const child = spawn(process.execPath, [bin, ...args], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
