@@ -37,7 +37,10 @@ const HttpRequestInput = builder.inputType('HttpRequestInput', {
     }),
     body: t.string(),
     expectCode: t.int({ description: 'The status that means success.' }),
-    timeoutSeconds: t.int({ description: 'Aborted after this long.' }),
+    timeoutSeconds: t.int({
+      description:
+        'The whole request (answer and body) is aborted after this long: default 30, at most 3600.',
+    }),
   }),
 });
 

@@ -2,8 +2,9 @@
 // run's output), the outcome one summary line; the status against expectCode (any 2xx without one)
 // decides. The request's headers hold secrets: they are opened here and never logged.
 import { SubtaskStatus } from '../../lib/status.ts';
-import { redactSecrets, revealSecrets } from '../definition/secret-options.ts';
-import { runHttp } from '../executors/run-http.ts';
+import { REDACTED, redactSecrets, revealSecrets } from '../definition/secret-options.ts';
+import { httpTimeoutMs, runHttp } from '../executors/run-http.ts';
+import { createSecretScrubber } from '../logs/secret-scrubber.ts';
 import type { AssignmentOutcome } from '../runs/settle.ts';
 import { writeMetrics } from '../sql/write-metrics.ts';
 import type { AssignmentContext } from './assignment-context.ts';
@@ -34,14 +35,20 @@ export async function runHttpAssignment(
     url: config.url,
     headers: config.headers ?? {},
     body: config.body ?? null,
-    timeoutMs: config.timeoutSeconds ? config.timeoutSeconds * 1000 : undefined,
+    timeoutMs: httpTimeoutMs(config.timeoutSeconds),
     signal: opts.signal,
   });
   // A server that echoes the request (httpbin's /anything, a debug endpoint) would put the header
   // secrets into the log: each header value is cut out of every line before it is written.
-  const secrets = Object.values(config.headers ?? {}).filter((v) => v.length >= 4);
-  const scrub = (line: string) =>
-    secrets.reduce((text, secret) => text.split(secret).join('[redacted]'), line);
+  const scrub = createSecretScrubber(Object.values(config.headers ?? {}), REDACTED);
+  if (result.headersDroppedFor) {
+    opts.logs.append(
+      runId,
+      'WARN',
+      `redirected to another origin (${result.headersDroppedFor}): the job's headers were not sent there`,
+      where,
+    );
+  }
   for (const line of result.body.split(/\r?\n/)) {
     if (line !== '') opts.logs.append(runId, 'INFO', scrub(line), where);
   }
@@ -60,9 +67,9 @@ export async function runHttpAssignment(
   const failure = result.canceled
     ? undefined
     : result.timedOut
-      ? `timed out after ${config.timeoutSeconds} s`
+      ? `request to ${result.host} timed out after ${result.timeoutMs / 1000} s without a complete answer`
       : result.error
-        ? `request failed: ${result.error}`
+        ? `request to ${result.host} failed: ${result.error}`
         : ok
           ? undefined
           : `HTTP ${result.status}, expected ${expected ?? '2xx'}`;
@@ -70,7 +77,7 @@ export async function runHttpAssignment(
     ? 'request stopped'
     : result.status !== null
       ? `HTTP ${result.status}${expected !== null ? ` (expected ${expected})` : ''}`
-      : `request ${failure}`;
+      : failure;
   opts.logs.append(
     runId,
     failure ? 'ERROR' : 'INFO',
