@@ -10,6 +10,7 @@ import { runCommand, type CommandResult } from '../executors/run-command.ts';
 import { runSteps } from '../executors/run-steps.ts';
 import type { StepSpec } from '../executors/steps-plan.ts';
 import type { LogAppender } from '../logs/log-appender.ts';
+import { createSecretScrubber } from '../logs/secret-scrubber.ts';
 import type { AssignmentOutcome } from '../runs/settle.ts';
 import type { Database } from '../../db/client.ts';
 import type { AssignmentContext } from './assignment-context.ts';
@@ -52,7 +53,11 @@ async function runOne(
   signal: AbortSignal = opts.signal,
 ): Promise<{ result: CommandResult; failure?: string }> {
   const runId = ctx.run.id;
-  opts.logs.append(runId, 'INFO', `$ ${config.command}`, { vertex: vertexName, subtaskIndex: 0 });
+  // Every env value is sealed at rest; one the command prints must not reach viewers of the log.
+  const scrub = createSecretScrubber(Object.values(config.env ?? {}));
+  const log = (level: 'INFO' | 'ERROR', message: string) =>
+    opts.logs.append(runId, level, scrub(message), { vertex: vertexName, subtaskIndex: 0 });
+  log('INFO', `$ ${config.command}`);
   const result = await runCommand({
     command: config.command,
     baseEnv: opts.baseEnv,
@@ -66,21 +71,12 @@ async function runOne(
     timeoutMs: config.timeoutSeconds ? config.timeoutSeconds * 1000 : undefined,
     signal,
     logger: opts.logger,
-    onLine: (stream, line) =>
-      opts.logs.append(runId, stream === 'stdout' ? 'INFO' : 'ERROR', line, {
-        vertex: vertexName,
-        subtaskIndex: 0,
-      }),
+    onLine: (stream, line) => log(stream === 'stdout' ? 'INFO' : 'ERROR', line),
   });
   const failure = result.canceled ? undefined : describe(result, config.timeoutSeconds ?? null);
-  opts.logs.append(
-    runId,
+  log(
     failure ? 'ERROR' : 'INFO',
     `${vertexName}: ${failure ?? (result.canceled ? 'stopped' : 'exited with code 0')} (${result.durationMs} ms)`,
-    {
-      vertex: vertexName,
-      subtaskIndex: 0,
-    },
   );
   return { result, failure };
 }
