@@ -29,7 +29,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import type { Dialect } from '../shim/core/index.ts';
 import { DIALECTS } from '../shim/index.ts';
-import { resolveViewer, tokenFrom, useAuth, type AuthCarrier, type RequestAuth } from './auth.ts';
+import { authenticateRequest, useAuth, type AuthCarrier, type RequestAuth } from './auth.ts';
 import { createBrowserGuard, useJsonBodiesOnly } from './browser-guard.ts';
 import { baseUrl, closeServer, createDialectListeners, listen } from './dialect-listeners.ts';
 import { createDocumentCache } from './document-cache.ts';
@@ -186,7 +186,9 @@ export function buildApp(options: AppOptions): App {
     context: async ({ request, jobgateAuth }: { request: Request } & AuthCarrier) => {
       if (jobgateAuth) return contextFor(jobgateAuth);
       const url = new URL(request.url);
-      return contextFor(await resolveViewer(database, settings.authEnabled, tokenFrom(request.headers, url)));
+      return contextFor(
+        await authenticateRequest(database, settings.authEnabled, { headers: request.headers, url }),
+      );
     },
     plugins: [
       useChunkedBodyLimit(MAX_BODY_BYTES),

@@ -22,20 +22,38 @@ export interface AuthCarrier {
   jobgateAuth?: RequestAuth;
 }
 
-/** The token a request carries: `Authorization: Bearer`, or a dialect's own carrier (Nomad's
- * X-Nomad-Token, Dkron Pro's X-Dkron-Token, Keeper's ?token=). */
-export function tokenFrom(headers: { get(name: string): string | null }, url?: URL): string | undefined {
+/** The token a request carries in a header: `Authorization: Bearer`, or a dialect's own header
+ * (Nomad's X-Nomad-Token, Dkron Pro's X-Dkron-Token). */
+export function tokenFrom(headers: { get(name: string): string | null }): string | undefined {
   const authorization = headers.get('authorization');
   if (authorization) {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
     return match?.[1] ?? authorization.trim();
   }
-  return (
-    headers.get('x-nomad-token') ??
-    headers.get('x-dkron-token') ??
-    url?.searchParams.get('token') ??
-    undefined
-  );
+  return headers.get('x-nomad-token') ?? headers.get('x-dkron-token') ?? undefined;
+}
+
+/** Why a token in the URL is refused where no client needs it there. */
+export const QUERY_TOKEN_REFUSED =
+  'a token in the URL (?token=) is refused here: URLs end up in logs, proxies and browser history; ' +
+  'send it in the Authorization header (Authorization: Bearer <token>)';
+
+/**
+ * Who sent a request, from its headers and, only where a dialect's real clients can send it no other
+ * way (Keeper: `?token=` is its only carrier), its URL. Elsewhere a URL with `token=` is refused even
+ * beside a good header, so that the client that put it there learns to stop. With auth off no token
+ * is read at all.
+ */
+export async function authenticateRequest(
+  database: Database,
+  authEnabled: boolean,
+  request: { headers: { get(name: string): string | null }; url: URL },
+  acceptsQueryToken = false,
+): Promise<{ viewer: Viewer | null; authError?: string }> {
+  if (!authEnabled) return { viewer: LOOPBACK_VIEWER };
+  const inUrl = request.url.searchParams.get('token') ?? undefined;
+  if (inUrl !== undefined && !acceptsQueryToken) return { viewer: null, authError: QUERY_TOKEN_REFUSED };
+  return resolveViewer(database, authEnabled, tokenFrom(request.headers) ?? inUrl);
 }
 
 export async function resolveViewer(
@@ -79,11 +97,10 @@ export function useAuth(options: {
     async onRequest({ request, url, serverContext, endResponse, fetchAPI }) {
       if (url.pathname !== graphqlEndpoint || request.method === 'OPTIONS') return;
       const req = (serverContext as { req?: IncomingMessage }).req;
-      const { viewer, authError } = await resolveViewer(
-        database,
-        authEnabled,
-        tokenFrom(request.headers, url),
-      );
+      const { viewer, authError } = await authenticateRequest(database, authEnabled, {
+        headers: request.headers,
+        url,
+      });
       (serverContext as AuthCarrier).jobgateAuth = {
         viewer,
         authError,

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Dialect, DialectContext } from '../shim/core/index.ts';
-import { resolveViewer, tokenFrom } from './auth.ts';
+import { authenticateRequest } from './auth.ts';
 import type { BrowserGuard, Refusal } from './browser-guard.ts';
 import type { Execute } from './execute.ts';
 import { BodyTooLargeError, sendFetchResponse, toFetchRequest } from './fetch-bridge.ts';
@@ -118,11 +118,11 @@ export function createRouter(options: RouterOptions): Router {
   ) => {
     const request = toFetchRequest(req, res, limit);
     try {
-      const url = new URL(request.url);
-      const auth = await resolveViewer(
+      const auth = await authenticateRequest(
         options.database,
         options.authEnabled,
-        tokenFrom(request.headers, url),
+        { headers: request.headers, url: new URL(request.url) },
+        dialect.acceptsQueryToken,
       );
       const viewer = auth.viewer;
       if (!viewer) {

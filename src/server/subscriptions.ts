@@ -18,7 +18,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Database } from '../db/client.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
 import type { Logger } from '../lib/logger.ts';
-import { resolveViewer, tokenFrom, type RequestAuth } from './auth.ts';
+import { QUERY_TOKEN_REFUSED, resolveViewer, tokenFrom, type RequestAuth } from './auth.ts';
 import type { BrowserGuard } from './browser-guard.ts';
 import { boundMessage } from './errors.ts';
 import { documentTooLarge } from './limits.ts';
@@ -157,8 +157,11 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       if (stopping) return callback(false, 503, 'the server is stopping');
       const { host, origin } = info.req.headers;
       const refusal = options.guard.check({ host, origin }, options.port());
-      if (refusal) callback(false, refusal.status, refusal.message);
-      else callback(true);
+      if (refusal) return callback(false, refusal.status, refusal.message);
+      // The upgrade's URL never carries the token; one there is refused as on every HTTP surface.
+      if (authEnabled && new URL(info.req.url ?? '/', 'http://localhost').searchParams.has('token'))
+        return callback(false, 401, QUERY_TOKEN_REFUSED);
+      callback(true);
     },
   });
   const wsServer = useServer(

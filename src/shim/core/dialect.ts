@@ -72,6 +72,10 @@ export interface Dialect {
    * which Flink exempts from its request limit; undefined keeps the server's limit. A value below
    * the server's limit does not lower it. */
   maxBodyBytes?(method: string, path: string): number | undefined;
+  /** Whether the real system's clients send the API token as `?token=` in the URL (Keeper: its only
+   * carrier). Everywhere else a token in the URL is refused with 401, since URLs end up in logs,
+   * proxies and browser history. */
+  acceptsQueryToken?: boolean;
   /** Shapes the server's own refusals (401 without a valid token, 413, 500) as the real system's
    * error bodies; without it they are GraphQL-style `{ errors: [{ message, extensions: { code } }] }`. */
   refuse?(refusal: DialectRefusal): Response;

@@ -33,6 +33,8 @@ function refuse(refusal: DialectRefusal): Response {
 export const keeperDialect: Dialect = {
   name: 'keeper',
   defaultPort: 7700,
+  // Keeper reads its token from the query string only (ref/keeper/ENDPOINTS.md §1).
+  acceptsQueryToken: true,
   handle,
   refuse,
 };
