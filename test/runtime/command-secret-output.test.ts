@@ -14,7 +14,8 @@ const PEM = 'line-one-aa11\nline-two-bb22';
 let t: TestRuntime;
 beforeAll(async () => {
   t = await createTestRuntime();
-});
+  // A shared machine under load may take minutes to boot PGlite and a runtime.
+}, 240_000);
 afterAll(() => t?.close());
 
 const stored = async (runId: string) =>
@@ -38,7 +39,7 @@ describe('sealed env values in command output', () => {
       },
     });
     const runId = await t.start('echo-secret');
-    expect((await t.waitForRun(runId, ['FAILED', 'FINISHED'], 60_000)).status).toBe('FINISHED');
+    expect((await t.waitForRun(runId, ['FAILED', 'FINISHED'], 150_000)).status).toBe('FINISHED');
     // The summary line is the last one written.
     const messages = await until('the run log to be stored', async () => {
       const lines = await stored(runId);
@@ -54,7 +55,7 @@ describe('sealed env values in command output', () => {
     expect(all).not.toContain(SECRET);
     expect(all).not.toContain('line-one-aa11');
     expect(all).not.toContain('line-two-bb22');
-  });
+  }, 180_000);
 });
 
 describe('the scrubber', () => {
@@ -62,5 +63,5 @@ describe('the scrubber', () => {
     const scrub = createSecretScrubber(['abcd', 'xxabcdyy']);
     expect(scrub('1 xxabcdyy 2 abcd')).toBe('1 *** 2 ***');
     expect(createSecretScrubber([])('unchanged')).toBe('unchanged');
-  });
+  }, 180_000);
 });

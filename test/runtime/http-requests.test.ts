@@ -64,7 +64,8 @@ beforeAll(async () => {
     else res.writeHead(200).end('landed elsewhere\n');
   });
   t = await createTestRuntime();
-});
+  // A shared machine under load may take minutes to boot PGlite and a runtime.
+}, 240_000);
 afterAll(async () => {
   await t?.close();
   for (const s of [silent, other, origin]) {
@@ -80,7 +81,7 @@ describe('the timeout of an HTTP request', () => {
     expect(httpTimeoutMs(undefined)).toBe(DEFAULT_HTTP_TIMEOUT_MS);
     expect(httpTimeoutMs(5)).toBe(5_000);
     expect(httpTimeoutMs(604_800)).toBe(MAX_HTTP_TIMEOUT_MS);
-  });
+  }, 180_000);
 
   it('ends a request to a server that never answers, naming its host', async () => {
     const result = await runHttp({
@@ -92,17 +93,17 @@ describe('the timeout of an HTTP request', () => {
     });
     expect(result).toMatchObject({ status: null, timedOut: true, canceled: false, timeoutMs: 300 });
     expect(result.host).toBe(new URL(silent.base).host);
-  });
+  }, 180_000);
 
   it('fails the run of a job whose server never answers, with the host and the timeout', async () => {
     await t.createJob({ name: 'http-hang', http: { url: `${silent.base}/hang`, timeoutSeconds: 1 } });
     const runId = await t.start('http-hang');
-    expect((await t.waitForRun(runId, ['FAILED', 'FINISHED'], 60_000)).status).toBe('FAILED');
+    expect((await t.waitForRun(runId, ['FAILED', 'FINISHED'], 150_000)).status).toBe('FAILED');
     const res = await t.graphql({ contract: 'Run' }, { id: runId });
     const message = res.data!.run.exceptions[0].message as string;
     expect(message).toContain(new URL(silent.base).host);
     expect(message).toContain('timed out after 1 s');
-  });
+  }, 180_000);
 });
 
 describe('a redirect', () => {
@@ -121,7 +122,7 @@ describe('a redirect', () => {
     expect(result.headersDroppedFor).toBeUndefined();
     const landing = origin.seen.slice(before).find((s) => s.url === '/landing')!;
     expect(headerValues(landing)).toEqual(Object.values(SECRET_HEADERS));
-  });
+  }, 180_000);
 
   it('to another origin drops Authorization, Cookie, Proxy-Authorization and every job header', async () => {
     const before = { origin: origin.seen.length, other: other.seen.length };
@@ -138,7 +139,7 @@ describe('a redirect', () => {
     const landing = other.seen.slice(before.other).find((s) => s.url === '/landing')!;
     expect(headerValues(landing)).toEqual([undefined, undefined, undefined, undefined]);
     expect(landing.headers.accept).toBe('text/plain');
-  });
+  }, 180_000);
 
   it('back to the job origin after another one does not send them again', async () => {
     const before = origin.seen.length;
@@ -152,7 +153,7 @@ describe('a redirect', () => {
     const home = origin.seen.slice(before).find((s) => s.url === '/home-again')!;
     expect(home.method).toBe('POST'); // 307 keeps the method
     expect(headerValues(home)).toEqual([undefined, undefined, undefined, undefined]);
-  });
+  }, 180_000);
 
   it('to another origin is said in the run log, and the run succeeds', async () => {
     await t.createJob({
@@ -160,7 +161,7 @@ describe('a redirect', () => {
       http: { url: `${origin.base}/away`, headers: { 'X-Api-Key': SECRET_HEADERS['X-Api-Key'] } },
     });
     const runId = await t.start('http-away');
-    expect((await t.waitForRun(runId, ['FAILED', 'FINISHED'], 60_000)).status).toBe('FINISHED');
+    expect((await t.waitForRun(runId, ['FAILED', 'FINISHED'], 150_000)).status).toBe('FINISHED');
     const res = await t.graphql(
       `query($id: ID!) { logLines(runId: $id, first: 100) { nodes { level message } } }`,
       {
@@ -173,5 +174,5 @@ describe('a redirect', () => {
       message: expect.stringContaining(`another origin (${new URL(other.base).host})`),
     });
     expect(lines.map((l) => l.message)).toContain('landed elsewhere');
-  });
+  }, 180_000);
 });

@@ -36,7 +36,8 @@ beforeAll(async () => {
     dialects: [keeperDialect, plain, legacy],
   });
   base = await app.start();
-});
+  // A shared machine under load may take minutes to boot PGlite.
+}, 240_000);
 afterAll(async () => {
   await app?.stop();
   await t?.close();
@@ -51,7 +52,7 @@ describe('a token in the URL', () => {
     const none = await fetch(`${base}/compat/keeper/`);
     expect(none.status).toBe(404);
     expect(await none.text()).toContain("missing required query parameter 'token'");
-  });
+  }, 180_000);
 
   it('is refused with 401 naming the Authorization header on /graphql and other dialects', async () => {
     const body = JSON.stringify({ query: '{ overview { clusters } }' });
@@ -74,7 +75,7 @@ describe('a token in the URL', () => {
     });
     expect(((await graphqlOk.json()) as any).data.overview.clusters).toBe(1);
     expect(await (await fetch(`${base}/compat/plain/whoami`, { headers })).json()).toEqual({ role: 'admin' });
-  });
+  }, 180_000);
 
   it('is refused on the WebSocket upgrade with 401', async () => {
     const url = `${base.replace(/^http/, 'ws')}/graphql?token=${token}`;
@@ -92,7 +93,7 @@ describe('a token in the URL', () => {
       open.once('error', reject);
     });
     open.close();
-  });
+  }, 180_000);
 
   it('never reaches the gateway log, even when the route it was sent to fails', async () => {
     const before = lines.length;
@@ -104,5 +105,5 @@ describe('a token in the URL', () => {
     const logged = lines.slice(before).map((line) => JSON.parse(line) as { msg: string; path?: string });
     expect(logged.find((entry) => entry.msg === 'a dialect route failed')).toMatchObject({ path: '/boom' });
     expect(lines.join('\n')).not.toContain(token);
-  });
+  }, 180_000);
 });
