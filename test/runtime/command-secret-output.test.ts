@@ -4,7 +4,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logLines } from '../../src/db/schema/index.ts';
-import { createSecretScrubber } from '../../src/runtime/logs/secret-scrubber.ts';
+import { createSecretScrubber, sensitiveEnvValues } from '../../src/runtime/logs/secret-scrubber.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { until } from '../support/wait.ts';
 
@@ -33,9 +33,10 @@ describe('sealed env values in command output', () => {
           'echo "to stderr $DB_PASSWORD" >&2',
           `printf 'split pw-4c81'; sleep 0.3; printf 'd2e9f07a end\\n'`,
           'printf "%s\\n" "$KEY"',
-          'echo "short $SHORT stays"',
+          'echo "short $SHORT_TOKEN stays"',
+          'echo "port $PORT stays"',
         ].join('; '),
-        env: { DB_PASSWORD: SECRET, KEY: PEM, SHORT: 'abc' },
+        env: { DB_PASSWORD: SECRET, KEY: PEM, SHORT_TOKEN: 'abc', PORT: '18080' },
       },
     });
     const runId = await t.start('echo-secret');
@@ -51,6 +52,8 @@ describe('sealed env values in command output', () => {
     expect(messages).toContain('split *** end');
     expect(messages).toContain('***');
     expect(messages).toContain('short abc stays');
+    // Not a secret by its name: ordinary output keeps it.
+    expect(messages).toContain('port 18080 stays');
     const all = messages.join('\n');
     expect(all).not.toContain(SECRET);
     expect(all).not.toContain('line-one-aa11');
@@ -59,6 +62,12 @@ describe('sealed env values in command output', () => {
 });
 
 describe('the scrubber', () => {
+  it('takes the values of secret-looking env names only', () => {
+    expect(
+      sensitiveEnvValues({ DB_PASSWORD: 'a', API_KEY: 'b', GITHUB_TOKEN: 'c', PORT: 'd', JAVA_HOME: 'e' }),
+    ).toEqual(['a', 'b', 'c']);
+  });
+
   it('replaces a longer value whole before one it contains', () => {
     const scrub = createSecretScrubber(['abcd', 'xxabcdyy']);
     expect(scrub('1 xxabcdyy 2 abcd')).toBe('1 *** 2 ***');

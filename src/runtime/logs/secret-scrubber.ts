@@ -8,6 +8,18 @@
  * nothing worth hiding. */
 export const MIN_SCRUBBED_LENGTH = 4;
 
+/** Env names whose values are secrets by their name, as Airflow decides which variables to mask: a
+ * job's env is sealed at rest as a whole, but blanking every value (`PORT=8080`) out of its output
+ * would hide ordinary numbers and paths. */
+const SENSITIVE_NAME = /pass|pwd|secret|token|key|auth|credential|private|cookie|session|cert|dsn/i;
+
+/** The values of `env` a command's output must not show: those of sensitive names. */
+export function sensitiveEnvValues(env: Record<string, string> | undefined): string[] {
+  return Object.entries(env ?? {})
+    .filter(([name]) => SENSITIVE_NAME.test(name))
+    .map(([, value]) => value);
+}
+
 /**
  * A function that replaces every exact occurrence of each of `values` in a line with `replacement`.
  * A value of several lines (a PEM key) is also looked for line by line, since output arrives as

@@ -10,7 +10,7 @@ import { runCommand, type CommandResult } from '../executors/run-command.ts';
 import { runSteps } from '../executors/run-steps.ts';
 import type { StepSpec } from '../executors/steps-plan.ts';
 import type { LogAppender } from '../logs/log-appender.ts';
-import { createSecretScrubber } from '../logs/secret-scrubber.ts';
+import { createSecretScrubber, sensitiveEnvValues } from '../logs/secret-scrubber.ts';
 import type { AssignmentOutcome } from '../runs/settle.ts';
 import type { Database } from '../../db/client.ts';
 import type { AssignmentContext } from './assignment-context.ts';
@@ -53,8 +53,8 @@ async function runOne(
   signal: AbortSignal = opts.signal,
 ): Promise<{ result: CommandResult; failure?: string }> {
   const runId = ctx.run.id;
-  // Every env value is sealed at rest; one the command prints must not reach viewers of the log.
-  const scrub = createSecretScrubber(Object.values(config.env ?? {}));
+  // A secret the command prints (its env's password, token, key…) must not reach viewers of the log.
+  const scrub = createSecretScrubber(sensitiveEnvValues(config.env));
   const log = (level: 'INFO' | 'ERROR', message: string) =>
     opts.logs.append(runId, level, scrub(message), { vertex: vertexName, subtaskIndex: 0 });
   log('INFO', `$ ${config.command}`);
