@@ -1,10 +1,12 @@
-// Buffers log lines per run and writes them in batches (one statement per run per flush), so a
-// chatty command or pipeline costs a few statements a second instead of one per line.
+// Buffers log lines per run and writes them in batches (a flush of many runs is one statement per
+// write lane, see write-lanes.ts), so a chatty command or pipeline costs a few statements a second
+// instead of one per line.
 import { coerceError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { LOG_LEVEL_RANK, type LogLevel } from '../../lib/status.ts';
 import type { Database } from '../../db/client.ts';
-import { appendLogLines, type LogLineInput } from '../sql/append-log-lines.ts';
+import { appendRunsLogLines, type LogLineInput } from '../sql/append-log-lines.ts';
+import { createWriteLanes } from './write-lanes.ts';
 
 export interface LogAppender {
   append(
@@ -35,32 +37,29 @@ export function createLogAppender(options: {
   flushIntervalMs?: number;
   /** Flush early once this many lines wait. */
   maxBuffered?: number;
+  /** A flush of several runs is written as at most this many statements side by side, each for a
+   * share of the runs (default 2; see write-lanes.ts). */
+  statementsPerFlush?: number;
 }): LogAppender {
   const { database, logger, node } = options;
   const maxBuffered = options.maxBuffered ?? 5_000;
   let buffer = new Map<string, LogLineInput[]>();
   let count = 0;
-  let flushing: Promise<void> = Promise.resolve();
+  const lanes = createWriteLanes(options.statementsPerFlush ?? 2, async (share) => {
+    try {
+      await appendRunsLogLines(database, node, share);
+    } catch (err) {
+      // A deleted run takes nothing without failing, so this is the database refusing the batch.
+      const lines = share.reduce((n, s) => n + s.lines.length, 0);
+      logger.warn({ err: coerceError(err), runs: share.length, lines }, 'could not write log lines');
+    }
+  });
 
   const flushNow = (): Promise<void> => {
     const batch = buffer;
     buffer = new Map();
     count = 0;
-    flushing = flushing.then(async () => {
-      // Runs are written side by side (each run's lines stay in order: one batch per run per
-      // flush, and flushes are chained).
-      await Promise.all(
-        [...batch].map(async ([runId, lines]) => {
-          try {
-            await appendLogLines(database, runId, node, lines);
-          } catch (err) {
-            // The run may have been deleted; its lines have nowhere to go.
-            logger.warn({ err: coerceError(err), runId, lines: lines.length }, 'could not write log lines');
-          }
-        }),
-      );
-    });
-    return flushing;
+    return lanes.write(batch);
   };
   const timer = setInterval(() => void flushNow(), options.flushIntervalMs ?? 100);
   timer.unref();
