@@ -258,7 +258,7 @@ export async function logBench(
       { writer: 'floor', runs: many, fk: false },
       { writer: 'LogAppender', runs: many, fk: false },
       { writer: 'LogAppender', runs: many, fk: false, statements: 1 },
-      { writer: 'LogAppender', runs: many, fk: false, statements: 4 },
+      { writer: 'LogAppender', runs: many, fk: false, statements: 2 },
       { writer: 'appendRunsLogLines', runs: many, fk: false },
       { writer: 'perRunFlush', runs: many, fk: false },
       { writer: 'appendLogLines', runs: many, fk: false },
