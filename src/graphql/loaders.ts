@@ -27,6 +27,7 @@ import {
   type CheckpointRow,
 } from '../db/schema/index.ts';
 import { SLOT_HOLDING_STATUSES, sqlLiteral, SubtaskStatus } from '../lib/status.ts';
+import { createRunStatsLoader } from './run-stats-loader.ts';
 
 /** Column types whose driver value already is what Drizzle's row type holds, on both drivers. */
 const PLAIN = new Set([
@@ -477,6 +478,10 @@ export class Loaders {
           return ids.map((id) => byKey.get(id)?.[0]?.used ?? 0);
         }),
     );
+  }
+  /** How each job's runs ended, since a time or ever. */
+  get runStatsByJob() {
+    return this.#lazy('runStatsByJob', () => createRunStatsLoader(this.#database));
   }
 }
 

@@ -1,6 +1,6 @@
 // A job's run outcomes (counts and the latest of each) and its next scheduled tick: what schedulers
 // such as Dkron show on every job.
-import { jobRunStats, nextFireTime, type JobRunStats } from '../../runtime/index.ts';
+import { nextFireTime, type JobRunStats } from '../../runtime/index.ts';
 import { builder } from '../builder.ts';
 import { JobRef } from './refs.ts';
 
@@ -19,7 +19,7 @@ builder.objectFields(JobRef, (t) => ({
     type: JobRunStatsRef,
     description: "Counts of the job's ended runs.",
     args: { since: t.arg({ type: 'DateTime', description: 'Only runs created after this time.' }) },
-    resolve: (job, args, ctx) => jobRunStats(ctx.database, job.id, args.since ?? null),
+    resolve: (job, args, ctx) => ctx.loaders.runStatsByJob.load({ jobId: job.id, since: args.since ?? null }),
   }),
   nextFireAt: t.field({
     type: 'DateTime',

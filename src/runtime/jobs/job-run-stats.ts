@@ -1,6 +1,7 @@
-// How a job's runs have ended: counts and the latest end of each outcome, the numbers Dkron shows
-// on a job (success_count, error_count, last_success, last_error). Read with one aggregate.
-import { and, count, eq, gt, max, sql } from 'drizzle-orm';
+// How jobs' runs have ended: counts and the latest end of each outcome, the numbers Dkron shows
+// on a job (success_count, error_count, last_success, last_error). One aggregate for any number of
+// jobs, so a list of jobs costs one statement, not one per job.
+import { and, count, gt, inArray, max, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import { runs } from '../../db/schema/index.ts';
 import { RunStatus } from '../../lib/status.ts';
@@ -12,31 +13,46 @@ export interface JobRunStats {
   lastFailedAt: Date | null;
 }
 
+const NO_RUNS: JobRunStats = Object.freeze({
+  finished: 0,
+  failed: 0,
+  lastFinishedAt: null,
+  lastFailedAt: null,
+});
+
 const toDate = (value: unknown): Date | null =>
   value == null ? null : value instanceof Date ? value : new Date(String(value));
 
-/** The job's ended runs, counting only runs created after `since` when it is given. */
+/** Each job's ended runs, counting only runs created after `since` when it is given. Every job
+ * asked for has an entry (zeros when it has no runs). */
 export async function jobRunStats(
   database: Database,
-  jobId: string,
+  jobIds: readonly string[],
   since?: Date | null,
-): Promise<JobRunStats> {
-  const where = and(eq(runs.jobId, jobId), since ? gt(runs.createdAt, since) : undefined);
+): Promise<Map<string, JobRunStats>> {
+  const out = new Map<string, JobRunStats>();
+  if (jobIds.length === 0) return out;
   const isFinished = sql`${runs.status} = ${RunStatus.FINISHED}`;
   const isFailed = sql`${runs.status} = ${RunStatus.FAILED}`;
-  const [row] = await database.db
+  const rows = await database.db
     .select({
+      jobId: runs.jobId,
       finished: count(sql`case when ${isFinished} then 1 end`),
       failed: count(sql`case when ${isFailed} then 1 end`),
       lastFinishedAt: max(sql`case when ${isFinished} then ${runs.endedAt} end`),
       lastFailedAt: max(sql`case when ${isFailed} then ${runs.endedAt} end`),
     })
     .from(runs)
-    .where(where);
-  return {
-    finished: Number(row?.finished ?? 0),
-    failed: Number(row?.failed ?? 0),
-    lastFinishedAt: toDate(row?.lastFinishedAt),
-    lastFailedAt: toDate(row?.lastFailedAt),
-  };
+    .where(and(inArray(runs.jobId, [...jobIds]), since ? gt(runs.createdAt, since) : undefined))
+    .groupBy(runs.jobId);
+  for (const row of rows) {
+    out.set(row.jobId, {
+      finished: Number(row.finished),
+      failed: Number(row.failed),
+      lastFinishedAt: toDate(row.lastFinishedAt),
+      lastFailedAt: toDate(row.lastFailedAt),
+    });
+  }
+  for (const id of jobIds) if (!out.has(id)) out.set(id, { ...NO_RUNS });
+  return out;
 }
