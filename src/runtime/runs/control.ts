@@ -1,7 +1,7 @@
 // Stop, cancel and restart: each one transaction under the run's lock.
 import { and, desc, eq } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
-import { auditEvents, checkpoints, jobs, jobVersions, runs } from '../../db/schema/index.ts';
+import { auditEvents, checkpoints, runs } from '../../db/schema/index.ts';
 import { ConflictError, NotFoundError } from '../../lib/errors.ts';
 import {
   CheckpointStatus,
@@ -13,6 +13,7 @@ import {
 } from '../../lib/status.ts';
 import { checkShellStart } from '../jobs/job-actor.ts';
 import { reopenForNewAttempt } from './reopen-attempt.ts';
+import { readRunJob } from './run-job.ts';
 import { cancelLiveAssignments, cancelUnplaced, settleRun } from './settle.ts';
 import { notifyCoordinators, notifyNodesOfRuns } from '../channels.ts';
 import { startRun } from './start-run.ts';
@@ -85,11 +86,7 @@ export async function restartWhole(
 ): Promise<RunRow> {
   const [old] = await database.db.select().from(runs).where(eq(runs.id, runId));
   if (!old) throw new NotFoundError('run', runId);
-  const [version] = await database.db
-    .select({ kind: jobVersions.kind, job: jobs.name, deletedAt: jobs.deletedAt })
-    .from(jobVersions)
-    .innerJoin(jobs, eq(jobs.id, jobVersions.jobId))
-    .where(eq(jobVersions.id, old.jobVersionId));
+  const version = await readRunJob(database.db, old.jobVersionId);
   // Refused before the old run is canceled: a refused restart changes nothing.
   if (version?.deletedAt) {
     throw new ConflictError(`job ${JSON.stringify(version.job)} was deleted; it starts no more runs`);
@@ -120,11 +117,7 @@ export async function restartFailed(
   const run = await database.db.transaction(async (tx) => {
     const run = await lockRun(tx, runId);
     if (!run) throw new NotFoundError('run', runId);
-    const [version] = await tx
-      .select({ kind: jobVersions.kind, job: jobs.name })
-      .from(jobVersions)
-      .innerJoin(jobs, eq(jobs.id, jobVersions.jobId))
-      .where(eq(jobVersions.id, run.jobVersionId));
+    const version = await readRunJob(tx, run.jobVersionId);
     if (version) checkShellStart(version.kind, policy.commandsEnabled, version.job);
     if (!isIn(RETRYABLE_RUN_STATUSES, run.status)) {
       throw new ConflictError(

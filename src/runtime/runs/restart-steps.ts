@@ -2,12 +2,13 @@
 // ids): the named steps run again whatever they ended as, the others keep their outcome.
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
-import { auditEvents, jobs, jobVersions, vertices } from '../../db/schema/index.ts';
+import { auditEvents, vertices } from '../../db/schema/index.ts';
 import { BadInputError, ConflictError, NotFoundError } from '../../lib/errors.ts';
 import { isIn, RETRYABLE_RUN_STATUSES } from '../../lib/status.ts';
 import { notifyCoordinators } from '../channels.ts';
 import { checkShellStart } from '../jobs/job-actor.ts';
 import { reopenForNewAttempt } from './reopen-attempt.ts';
+import { readRunJob } from './run-job.ts';
 import { lockRun, type RunRow } from './transition-run.ts';
 
 /** Most step names one re-run may name (a steps job has at most 100 steps). */
@@ -34,11 +35,7 @@ export async function restartSteps(
   const run = await database.db.transaction(async (tx) => {
     const run = await lockRun(tx, runId);
     if (!run) throw new NotFoundError('run', runId);
-    const [version] = await tx
-      .select({ kind: jobVersions.kind, job: jobs.name })
-      .from(jobVersions)
-      .innerJoin(jobs, eq(jobs.id, jobVersions.jobId))
-      .where(eq(jobVersions.id, run.jobVersionId));
+    const version = await readRunJob(tx, run.jobVersionId);
     if (version?.kind !== 'STEPS') {
       throw new BadInputError(`${path}: only a steps job has steps to re-run`, { path });
     }
