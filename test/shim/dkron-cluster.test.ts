@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditEvents } from '../../src/db/schema/index.ts';
 import { startDialectHarness, type DialectHarness } from '../support/dialect-harness.ts';
 import { curl, startDkronHarness, type DkronHarness } from './dkron-harness.ts';
 
@@ -97,6 +98,24 @@ describe('pause and unpause', () => {
     const created = await dkron('POST', '/v1/jobs', 'admin', shell('held'));
     expect(created.status).toBe(201);
     expect((await dkron('GET', '/v1/jobs/held', 'viewer')).json).toMatchObject({ name: 'held' });
+  });
+});
+
+describe('the pause outlives the audit trail', () => {
+  it('stays paused after retention deletes every audit row, and the unpause is still recorded', async () => {
+    expect((await dkron('POST', '/v1/pause', 'admin')).json).toEqual({ paused: true });
+    // What audit retention does to old rows: the flag must not go with them.
+    await h.t.database.db.delete(auditEvents);
+    expect((await dkron('GET', '/v1/pause', 'viewer')).json).toEqual({ paused: true });
+    const refused = await dkron('POST', '/v1/jobs', 'admin', shell('after-retention'));
+    expect([refused.status, refused.text]).toEqual([503, 'New job submissions are currently paused']);
+
+    expect((await dkron('POST', '/v1/unpause', 'admin')).json).toEqual({ paused: false });
+    expect((await dkron('GET', '/v1/pause', null, undefined, h.open)).json).toEqual({ paused: false });
+    const actions = await h.t.database.db
+      .select({ action: auditEvents.action, actor: auditEvents.actor })
+      .from(auditEvents);
+    expect(actions).toEqual([{ action: 'submissions:unpause', actor: expect.any(String) }]);
   });
 });
 

@@ -6,4 +6,5 @@ export * from './telemetry.ts';
 export * from './auth.ts';
 export * from './schedule.ts';
 export * from './connection.ts';
+export * from './settings.ts';
 export type * from './rows.ts';
