@@ -9,6 +9,7 @@ import {
   STATE_TABLE,
   type Change,
   type ChangeStream,
+  type ColumnDef,
   type DestinationEndpoint,
   type Position,
   type ReplicationState,
@@ -17,7 +18,7 @@ import {
   type TableDef,
   type TableName,
 } from './endpoint-types.ts';
-import { groupChanges } from './group-changes.ts';
+import { columnGroups, groupChanges } from './group-changes.ts';
 import { mysqlTypeFor } from './type-mapping.ts';
 
 export interface MysqlTarget {
@@ -192,10 +193,11 @@ export class MysqlEndpoint implements SourceEndpoint, DestinationEndpoint {
     await this.conn.query(`CREATE TABLE IF NOT EXISTS ${qualified(def)} (${columns.join(', ')}${key})`);
   }
 
-  private upsertSql(def: TableDef, count: number): string {
-    const cols = def.columns.map((c) => quoteMysql(c.name));
+  /** An upsert of `count` rows writing `columns` only: a column a row lacks keeps its value. */
+  private upsertSql(def: TableDef, columns: ColumnDef[], count: number): string {
+    const cols = columns.map((c) => quoteMysql(c.name));
     const one = `(${cols.map(() => '?').join(', ')})`;
-    const updates = def.columns
+    const updates = columns
       .filter((c) => !def.primaryKey.includes(c.name))
       .map((c) => `${quoteMysql(c.name)} = VALUES(${quoteMysql(c.name)})`);
     const onDup = updates.length
@@ -205,9 +207,10 @@ export class MysqlEndpoint implements SourceEndpoint, DestinationEndpoint {
   }
 
   async upsertRows(def: TableDef, rows: Row[]): Promise<void> {
-    if (rows.length === 0) return;
-    const values = rows.flatMap((r) => def.columns.map((c) => r[c.name] ?? null));
-    await this.conn.query(this.upsertSql(def, rows.length), values);
+    for (const group of columnGroups(def, rows)) {
+      const values = group.rows.flatMap((r) => group.columns.map((c) => r[c.name] ?? null));
+      await this.conn.query(this.upsertSql(def, group.columns, group.rows.length), values);
+    }
   }
 
   private async deleteRows(def: TableDef, rows: Row[]): Promise<void> {

@@ -23,6 +23,15 @@ type Message =
 
 const asText = (raw: unknown) => raw;
 
+/** The tuple's columns that carry a value. pgoutput sends an unchanged TOASTed value (a big one an
+ * UPDATE did not touch) as 'u', with no value: the parser leaves it undefined, and it is left out
+ * here so that the destination keeps what it has instead of writing NULL over it. */
+function presentColumns(tuple: Row): Row {
+  const row: Row = {};
+  for (const [name, value] of Object.entries(tuple)) if (value !== undefined) row[name] = value;
+  return row;
+}
+
 export async function streamPgoutput(
   target: PostgresTarget,
   slot: string,
@@ -64,7 +73,7 @@ export async function streamPgoutput(
           op: 'update',
           schema: m.relation.schema,
           table: m.relation.name,
-          row: { ...m.new },
+          row: presentColumns(m.new),
           before: before ? { ...before } : undefined,
         });
         return;

@@ -10,6 +10,7 @@ import {
   STATE_TABLE,
   type Change,
   type ChangeStream,
+  type ColumnDef,
   type DestinationEndpoint,
   type Position,
   type ReplicationState,
@@ -18,7 +19,7 @@ import {
   type TableDef,
   type TableName,
 } from './endpoint-types.ts';
-import { groupChanges } from './group-changes.ts';
+import { columnGroups, groupChanges } from './group-changes.ts';
 import { postgresTypeFor } from './type-mapping.ts';
 
 export interface PostgresTarget {
@@ -212,30 +213,30 @@ export class PostgresEndpoint implements SourceEndpoint, DestinationEndpoint {
     await this.sql.unsafe(`create table if not exists ${qualified(def)} (${columns.join(', ')}${key})`);
   }
 
-  private upsertSql(def: TableDef, count: number): string {
-    const cols = def.columns.map((c) => quotePg(c.name));
+  /** An upsert of `count` rows writing `columns` only: a column a row lacks keeps its value. */
+  private upsertSql(def: TableDef, columns: ColumnDef[], count: number): string {
+    const cols = columns.map((c) => quotePg(c.name));
     const width = cols.length;
     const tuples = Array.from(
       { length: count },
       (_, r) => `(${cols.map((_c, i) => `$${r * width + i + 1}`).join(', ')})`,
     );
-    const updates = def.columns
+    const updates = columns
       .filter((c) => !def.primaryKey.includes(c.name))
       .map((c) => `${quotePg(c.name)} = excluded.${quotePg(c.name)}`);
     const conflict = `on conflict (${def.primaryKey.map(quotePg).join(', ')}) ${updates.length ? `do update set ${updates.join(', ')}` : 'do nothing'}`;
     return `insert into ${qualified(def)} (${cols.join(', ')}) values ${tuples.join(', ')} ${conflict}`;
   }
 
-  private static values(def: TableDef, rows: Row[]): postgres.ParameterOrJSON<never>[] {
-    return rows.flatMap((r) => def.columns.map((c) => textOf(r[c.name]))) as never[];
-  }
-
   async upsertRows(def: TableDef, rows: Row[], sql: postgres.Sql = this.sql): Promise<void> {
-    // PostgreSQL takes at most 65535 parameters per statement.
-    const per = Math.max(1, Math.floor(60_000 / Math.max(1, def.columns.length)));
-    for (let i = 0; i < rows.length; i += per) {
-      const chunk = rows.slice(i, i + per);
-      await sql.unsafe(this.upsertSql(def, chunk.length), PostgresEndpoint.values(def, chunk));
+    for (const group of columnGroups(def, rows)) {
+      // PostgreSQL takes at most 65535 parameters per statement.
+      const per = Math.max(1, Math.floor(60_000 / Math.max(1, group.columns.length)));
+      for (let i = 0; i < group.rows.length; i += per) {
+        const chunk = group.rows.slice(i, i + per);
+        const values = chunk.flatMap((r) => group.columns.map((c) => textOf(r[c.name])));
+        await sql.unsafe(this.upsertSql(def, group.columns, chunk.length), values as never[]);
+      }
     }
   }
 
