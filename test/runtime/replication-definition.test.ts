@@ -116,6 +116,37 @@ describe.skipIf(!mysqlUp)('against MariaDB', () => {
     expect(err.message).toMatch(/nokey has no primary key/);
   });
 
+  it('a destination that is the source, table for table, is refused naming both', async () => {
+    const err = await refusal({
+      name: 'r-loop',
+      replication: {
+        source: mysqlEndpoint(),
+        destination: mysqlEndpoint({ host: 'localhost' }), // another spelling of the same server
+        tables: [{ schema: db!.name, table: 't1' }],
+      },
+    });
+    expect(err.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(err.message).toBe(
+      `input.replication.destination: the source (mysql 127.0.0.1:3306) and the destination (mysql localhost:3306) ` +
+        `are the same database: ${db!.name}.t1 would be written into itself, and the replication would loop; ` +
+        'pick another destination or rename the tables into another schema',
+    );
+    // A rename onto another source table loops as well.
+    await db!.conn.query('CREATE TABLE t2 (id INT PRIMARY KEY)');
+    const onto = await refusal({
+      name: 'r-loop2',
+      replication: {
+        source: mysqlEndpoint(),
+        destination: mysqlEndpoint(),
+        tables: [{ schema: db!.name, tableRegex: '^t[12]$' }],
+        rename: [{ schema: db!.name, table: 't1', toTable: 't2' }],
+      },
+    });
+    expect(onto.message).toMatch(
+      new RegExp(`${db!.name}\\.t1 would be written into ${db!.name}\\.t2, also a source table`),
+    );
+  });
+
   it('a valid definition is stored as kind REPLICATION with its password sealed and never shown', async () => {
     const res = await t.graphql(
       CREATE,
@@ -142,6 +173,7 @@ describe.skipIf(!mysqlUp)('against MariaDB', () => {
             source: mysqlEndpoint(),
             destination: mysqlEndpoint({ password: '' }),
             tables: [{ schema: db!.name, table: 't1' }],
+            rename: [{ schema: db!.name, toSchema: `${db!.name}_copy` }],
           },
         },
       },

@@ -1,6 +1,7 @@
 // What can be checked before a replication job is stored (interface point 6): both servers answer,
-// neither is jobgate's own database, the source has what a change stream needs, and the tables
-// named exist with a primary key. Each refusal is a BadInputError naming the field.
+// neither is jobgate's own database, the source has what a change stream needs, the tables named
+// exist with a primary key, and none would be written back into the source's tables. Each refusal
+// is a BadInputError naming the field.
 import type { Database } from '../../db/client.ts';
 import { BadInputError } from '../../lib/errors.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
@@ -9,6 +10,7 @@ import { readOwnDatabaseIdentity } from '../connections/database-identity.ts';
 import { resolveConnection } from '../connections/save-connection.ts';
 import type { NormalizedDefinition } from '../definition/job-definition.ts';
 import { checkDefinitionRole } from '../definition/secure-definition.ts';
+import { refuseOverlap } from './check-overlap.ts';
 import type { TableDef } from './endpoint-types.ts';
 import { openEndpoint, type Endpoint, type EndpointAccess } from './open-endpoint.ts';
 import { ReplicationSetupError } from './replication-errors.ts';
@@ -70,12 +72,20 @@ export async function checkReplication(
         throw new BadInputError(`${base}.source: ${err.message}`, { path: `${base}.source` });
       throw err;
     }
-    await resolveTables(source, spec, base);
+    const tables = await resolveTables(source, spec, base);
+    const destination = await opened(spec.destination, access, `${base}.destination`);
+    try {
+      await refuseOverlap(source, destination, tables, spec.rename);
+    } catch (err) {
+      if (err instanceof ReplicationSetupError)
+        throw new BadInputError(`${base}.destination: ${err.message}`, { path: `${base}.destination` });
+      throw err;
+    } finally {
+      await destination.close();
+    }
   } finally {
     await source.close();
   }
-  const destination = await opened(spec.destination, access, `${base}.destination`);
-  await destination.close();
 }
 
 /** The up-front checks of a new REPLICATION definition, as the one storing it (role first: only

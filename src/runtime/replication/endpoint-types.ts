@@ -64,8 +64,20 @@ export interface ChangeStream {
   stop(): Promise<void>;
 }
 
+/** Which server and database an endpoint reached, by the server's own identity (a host has many
+ * spellings), and a label for messages naming no credentials. */
+export interface EndpointScope {
+  /** The same for two connections to one server. */
+  server: string;
+  /** The PostgreSQL database (tables of two databases never meet); MySQL has one namespace. */
+  database?: string;
+  /** e.g. `postgres 10.0.0.5:5432/shop`. */
+  label: string;
+}
+
 export interface SourceEndpoint {
   readonly type: 'mysql' | 'postgres';
+  scope(): Promise<EndpointScope>;
   /** Refuses with a message naming what is missing (binlog, ROW format, wal_level, privilege). */
   checkSettings(): Promise<void>;
   /** Every user table (system schemas left out). */
@@ -89,6 +101,7 @@ export interface SourceEndpoint {
 
 export interface DestinationEndpoint {
   readonly type: 'mysql' | 'postgres';
+  scope(): Promise<EndpointScope>;
   /** Creates the table (and its schema) unless it exists. */
   ensureTable(def: TableDef, sourceType: 'mysql' | 'postgres'): Promise<void>;
   /** Inserts or replaces rows by primary key (the full stage). */

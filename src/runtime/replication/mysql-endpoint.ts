@@ -11,6 +11,7 @@ import {
   type ChangeStream,
   type ColumnDef,
   type DestinationEndpoint,
+  type EndpointScope,
   type Position,
   type ReplicationState,
   type SourceEndpoint,
@@ -83,6 +84,19 @@ export class MysqlEndpoint implements SourceEndpoint, DestinationEndpoint {
 
   static async open(target: MysqlTarget): Promise<MysqlEndpoint> {
     return new MysqlEndpoint(await connectMysql(target), target);
+  }
+
+  async scope(): Promise<EndpointScope> {
+    // MariaDB has no server_uuid: the host name, port and data directory tell servers apart.
+    const [rows] = await this.conn.query<mysql.RowDataPacket[]>(
+      'SELECT @@hostname AS h, @@port AS p, @@datadir AS d, @@server_id AS id',
+    );
+    const r = rows[0]!;
+    const uuid = await variable(this.conn, 'server_uuid');
+    return {
+      server: uuid ?? `${String(r.h)}|${String(r.p)}|${String(r.d)}|${String(r.id)}`,
+      label: `mysql ${this.target.host}:${this.target.port}`,
+    };
   }
 
   async checkSettings(): Promise<void> {

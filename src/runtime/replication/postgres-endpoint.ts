@@ -12,6 +12,7 @@ import {
   type ChangeStream,
   type ColumnDef,
   type DestinationEndpoint,
+  type EndpointScope,
   type Position,
   type ReplicationState,
   type SourceEndpoint,
@@ -88,6 +89,12 @@ export class PostgresEndpoint implements SourceEndpoint, DestinationEndpoint {
       select system_identifier::text as system_identifier, current_database()::text as database
         from pg_control_system()`;
     return { systemIdentifier: row!.system_identifier, database: row!.database };
+  }
+
+  async scope(): Promise<EndpointScope> {
+    const { systemIdentifier, database } = await this.identity();
+    const { host, port } = this.target;
+    return { server: systemIdentifier, database, label: `postgres ${host}:${port}/${database}` };
   }
 
   async checkSettings(): Promise<void> {

@@ -12,6 +12,7 @@ import { tableKey } from './endpoint-types.ts';
 import { openEndpoint, type Endpoint, type EndpointAccess } from './open-endpoint.ts';
 import { endpointType, type ReplicationSpec } from './replication-spec.ts';
 import { resolveTables } from './check-replication.ts';
+import { refuseOverlap } from './check-overlap.ts';
 import { renamed } from './table-rules.ts';
 
 export type ReplicationVertex = 'snapshot' | 'changes' | 'apply';
@@ -74,6 +75,7 @@ export class Replicator {
       this.destination = await openEndpoint(this.spec.destination, this.access);
       await this.source.checkSettings();
       const tables = await resolveTables(this.source, this.spec, 'replication');
+      await refuseOverlap(this.source, this.destination, tables, this.spec.rename);
       const targets = new Map(
         tables.map((t) => [tableKey(t), { ...t, ...renamed(t, this.spec.rename) } as TableDef]),
       );
