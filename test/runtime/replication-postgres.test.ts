@@ -190,6 +190,53 @@ describe.skipIf(!pgUp)('into PostgreSQL', () => {
     ).toBeUndefined();
   }, 240_000);
 
+  it("traffic on the source's other tables moves the slot's confirmed position while ours stay quiet", async () => {
+    await src.unsafe('create schema quiet');
+    await src.unsafe('create table quiet.ours (id int primary key)');
+    await src.unsafe('create table public.busy (id serial primary key, v text)');
+    await t.createJob({
+      name: 'repl-quiet',
+      replication: {
+        source: endpointOf(srcDb),
+        destination: endpointOf(dstDb),
+        tables: [{ schema: 'quiet' }],
+      },
+    });
+    const run = await t.start('repl-quiet');
+    await until(
+      'the incremental stage',
+      async () => (await runLogs(t, run)).some((l) => l.startsWith('job_stage_incr')),
+      { timeoutMs: 60_000 },
+    );
+    const confirmed = async () =>
+      (
+        await src`select confirmed_flush_lsn::text as lsn from pg_replication_slots
+                   where database = ${srcDb.name} and slot_name in
+                     (select pubname from pg_publication_tables where schemaname = 'quiet')`
+      )[0]!.lsn as string;
+    await src.unsafe(`insert into public.busy (v) select repeat('x', 100) from generate_series(1, 1000)`);
+    const { written } = (await src`select pg_current_wal_lsn()::text as written`)[0]!;
+    await until(
+      "the confirmed position to pass the other table's writes",
+      async () => (await src`select ${await confirmed()}::pg_lsn >= ${written}::pg_lsn as ok`)[0]!.ok,
+      { timeoutMs: 90_000, explain: async () => `confirmed ${await confirmed()}, written up to ${written}` },
+    );
+    // Ours still arrive after that.
+    await src.unsafe('insert into quiet.ours values (1)');
+    await until(
+      'our row at the destination',
+      async () => (await dst`select 1 from quiet.ours where id = 1`).length === 1,
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    await t.graphql({ contract: 'CancelJob' }, { runId: run });
+    await t.waitForRun(run, [RunStatus.CANCELED, RunStatus.FINISHED]);
+    expect(
+      (await t.graphql(`mutation { deleteJob(name: "repl-quiet") { job { name } } }`)).errors,
+    ).toBeUndefined();
+  }, 240_000);
+
   describe.skipIf(!mysqlUp)('from MariaDB', () => {
     let my: MysqlScratch;
     beforeAll(async () => {

@@ -23,6 +23,12 @@ type Message =
 
 const asText = (raw: unknown) => raw;
 
+/** An LSN as a number, to compare two (`16/B374D848`: 32 bits each side of the slash). */
+const lsnValue = (lsn: string) => {
+  const [hi = '0', lo = '0'] = lsn.split('/');
+  return BigInt(`0x${hi}`) * 0x1_0000_0000n + BigInt(`0x${lo}`);
+};
+
 /** The tuple's columns that carry a value. pgoutput sends an unchanged TOASTed value (a big one an
  * UPDATE did not touch) as 'u', with no value: the parser leaves it undefined, and it is left out
  * here so that the destination keeps what it has instead of writing NULL over it. */
@@ -52,6 +58,9 @@ export async function streamPgoutput(
   );
   const plugin = new PgoutputPlugin({ protoVersion: 1, publicationNames: [slot] });
   let confirmed = fromLsn;
+  /** The commit position of the last transaction handed on (applied once `confirmed` reaches it). */
+  let delivered = fromLsn;
+  let inTransaction = false;
   let pending: Change[] = [];
   let stopping = false;
   service.on('data', (_lsn: string, raw: unknown) => {
@@ -60,6 +69,9 @@ export async function streamPgoutput(
       case 'relation':
         // Values stay the text the server sent: the destination parses them itself.
         for (const column of (msg as Relation).columns) column.parser = asText;
+        return;
+      case 'begin':
+        inTransaction = true;
         return;
       case 'insert': {
         const m = msg as Extract<Message, { tag: 'insert' }>;
@@ -88,6 +100,8 @@ export async function streamPgoutput(
         const m = msg as Extract<Message, { tag: 'commit' }>;
         const position: Position = { lsn: m.commitEndLsn };
         const commitTimeMs = Number(BigInt(m.commitTime) / 1000n);
+        inTransaction = false;
+        delivered = m.commitEndLsn;
         onTransaction({ changes: pending, position, commitTimeMs });
         pending = [];
         return;
@@ -96,9 +110,16 @@ export async function streamPgoutput(
         return;
     }
   });
-  // The server asks for a reply now and then; it gets the position the destination holds.
-  service.on('heartbeat', (_lsn: string, _ts: number, shouldRespond: boolean) => {
-    if (shouldRespond) void service.acknowledge(confirmed).catch(() => undefined);
+  // A keepalive carries how far the server has decoded. Everything before it was sent ahead of it;
+  // when all of that is applied at the destination and no transaction is open, the WAL up to there
+  // holds nothing more for this job: acknowledging it lets the server free WAL that other tables'
+  // traffic fills while ours stay quiet (the saved position may stay behind: a restart from there
+  // finds nothing of ours in between).
+  service.on('heartbeat', (lsn: string, _ts: number, shouldRespond: boolean) => {
+    const idle = !inTransaction && lsnValue(confirmed) >= lsnValue(delivered);
+    if (idle && lsnValue(lsn) > lsnValue(confirmed)) confirmed = delivered = lsn;
+    else if (!shouldRespond) return;
+    void service.acknowledge(confirmed).catch(() => undefined);
   });
   let settle!: { resolve: () => void; reject: (err: Error) => void };
   const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
@@ -115,7 +136,7 @@ export async function streamPgoutput(
   return {
     done,
     confirm: (position) => {
-      if (!position.lsn) return;
+      if (!position.lsn || lsnValue(position.lsn) <= lsnValue(confirmed)) return;
       confirmed = position.lsn;
       void service.acknowledge(position.lsn).catch(() => undefined);
     },
