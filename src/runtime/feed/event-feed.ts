@@ -5,6 +5,7 @@
 // event's id.
 import type { Database } from '../../db/client.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { withDefaults } from '../../lib/with-defaults.ts';
 import type { EventFilter, FeedEvent } from './event-filter.ts';
 import { readEvents } from './read-events.ts';
 import { createSharedReader } from './shared-reader.ts';
@@ -54,7 +55,7 @@ const DEFAULTS = { pollMs: 1_000, gapGraceMs: 5_000, pageSize: 500, maxBuffered:
 
 /** A feed holds nothing (no timer, no LISTEN) until its first reader. */
 export function createEventFeed(database: Database, options: EventFeedOptions = {}): EventFeed {
-  const settings = { ...DEFAULTS, ...options };
+  const settings = withDefaults<typeof DEFAULTS & { logger?: Logger }>(DEFAULTS, options);
   const reader = createSharedReader(database, settings);
   return {
     after: (cursor, filter = {}, limit = settings.pageSize) =>

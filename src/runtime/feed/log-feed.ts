@@ -5,6 +5,7 @@
 // client can take it from either to the other and to any gateway.
 import type { Database } from '../../db/client.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { withDefaults } from '../../lib/with-defaults.ts';
 import { LOGS_CHANNEL } from '../channels.ts';
 import { abortableIterable } from './abortable.ts';
 import type { LogFilter } from './log-filter.ts';
@@ -65,7 +66,7 @@ const DEFAULTS = { pollMs: 1_000, pageSize: 500, maxBuffered: 2_000, settleMs: 2
 
 /** A feed holds nothing (no timer, no LISTEN) while nobody subscribes. */
 export function createLogFeed(database: Database, options: LogFeedOptions = {}): LogFeed {
-  const settings = { ...DEFAULTS, ...options };
+  const settings = withDefaults<typeof DEFAULTS & { logger?: Logger }>(DEFAULTS, options);
   const streams = new Map<string, RunLogStream>();
   let listening: Promise<() => Promise<void>> | undefined;
   let timer: NodeJS.Timeout | undefined;
