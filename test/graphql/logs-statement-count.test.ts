@@ -136,3 +136,41 @@ it('50 metric subscribers of a run share one stream: one statement per tick, who
     await until('the watchers to leave', () => metricFeed.stats().streams === 0);
   }
 });
+
+it('subscribers joining, with after "HEAD", a run this gateway already streams cost no run lookup each', async () => {
+  const { runId } = await seedRun(database, { name: 'storm', vertices: 1, parallelism: 1, checkpoints: 0 });
+  const runLookups = () => statements.filter((q) => /from runs r where r\.id = any/.test(q)).length;
+  const clients = [wsClient(baseUrl, token), wsClient(baseUrl, token), wsClient(baseUrl, token)];
+  try {
+    statements.length = 0;
+    const tails = [collect<TailBatch>(clients[0]!, TAIL_LOGS, { runId, after: 'HEAD' })];
+    await until('the first subscriber to join', () => logFeed.stats().joined === 1);
+    // The first one had no stream to join: it looked the run up (the count sees lookups).
+    expect(runLookups()).toBe(1);
+    statements.length = 0;
+    for (let i = 0; i < 60; i++) {
+      tails.push(collect<TailBatch>(clients[i % 3]!, TAIL_LOGS, { runId, after: 'HEAD' }));
+    }
+    await until('61 subscribers to join', () => logFeed.stats().joined === 61, { timeoutMs: 60_000 });
+    // A lookup each would be 60: they join the stream, whose reads found the run.
+    expect(runLookups()).toBe(0);
+    const lines = [1, 2, 3].map((i) => ({
+      at: new Date(),
+      level: LOG_LEVEL_RANK.INFO,
+      message: `storm ${i}`,
+    }));
+    await appendLogLines(database, runId, { id: null, name: null }, lines);
+    await until('every subscriber to get the lines', () =>
+      tails.every((tail) => seqsOf(tail.results).length === 3),
+    );
+    expect(tails.every((tail) => seqsOf(tail.results).join() === '1,2,3')).toBe(true);
+    expect(tails.flatMap((tail) => tail.errors)).toEqual([]);
+    // A run that does not exist is still refused (no stream knows it).
+    const missing = collect<TailBatch>(clients[0]!, TAIL_LOGS, { runId: 'f'.repeat(32), after: 'HEAD' });
+    await missing.done;
+    expect(missing.errors[0]?.extensions?.code).toBe('NOT_FOUND');
+  } finally {
+    await Promise.all(clients.map((client) => client.dispose()));
+    await until('the subscribers to leave', () => logFeed.stats().subscribers === 0);
+  }
+}, 180_000);

@@ -2,7 +2,8 @@
 // batches, through the runtime's shared log feed. Each batch carries the cursor that resumes right
 // after it; the cursor is a line's seq, the same one `logLines` pages by.
 import { BadInputError } from '../../lib/errors.ts';
-import type { LogBatch } from '../../runtime/index.ts';
+import { parseInput } from '../../lib/parse-input.ts';
+import { runIdSchema, type LogBatch } from '../../runtime/index.ts';
 import { requireRole } from '../auth.ts';
 import { builder } from '../builder.ts';
 import { requireRun } from '../lookups.ts';
@@ -43,8 +44,16 @@ builder.subscriptionField('logs', (t) =>
     },
     subscribe: async (_root, args, ctx) => {
       requireRole(ctx, 'viewer');
-      const run = await requireRun(args.runId, ctx, 'runId');
       const filter = logFilterFrom(args);
+      // "HEAD" of a run this gateway already streams to others: the shared read found the run
+      // moments ago and knows its head, so a reconnect storm of one run's subscribers costs one
+      // lookup, not one each (runtime/feed/log-feed.ts knownHead). Anything else reads the run.
+      if (args.after === HEAD) {
+        parseInput(runIdSchema, args.runId, 'runId');
+        const head = ctx.settings.logFeed.knownHead(args.runId);
+        if (head !== undefined) return ctx.settings.logFeed.subscribe(args.runId, filter, head);
+      }
+      const run = await requireRun(args.runId, ctx, 'runId');
       const after = args.after === HEAD ? run.logSeq : parseLogCursor(args.after);
       if (after > run.logSeq) {
         throw new BadInputError(

@@ -57,6 +57,14 @@ export interface LogFeed {
     fromSeq: number,
     options?: SubscribeLogsOptions,
   ): AsyncIterable<LogBatch>;
+  /**
+   * Where `after: "HEAD"` can start for a run this process already reads for other subscribers,
+   * without a read of its own: the seq through which that shared read has offered every line, when
+   * a read found the run at most 2 × pollMs ago (the stream reads on every NOTIFY and at least every
+   * pollMs); undefined otherwise (then ask the database). A reconnect storm of N subscribers of one
+   * run then costs one run lookup, not N.
+   */
+  knownHead(runId: string): number | undefined;
   stats(): LogFeedStats;
   /** Ends every subscription; the feed stops listening. */
   close(): Promise<void>;
@@ -135,6 +143,12 @@ export function createLogFeed(database: Database, options: LogFeedOptions = {}):
           }),
         subscribeOptions.signal,
       ),
+    knownHead: (runId) => {
+      const stream = streams.get(runId);
+      const foundAt = stream?.foundAt;
+      if (closed || !stream || foundAt === undefined || stream.gone || stream.ended) return undefined;
+      return Date.now() - foundAt <= 2 * settings.pollMs ? stream.delivered : undefined;
+    },
     stats: () => {
       let subscribers = 0;
       let joined = 0;

@@ -53,6 +53,8 @@ export interface RunLogStream {
   readonly gone: boolean;
   /** Resolves once the stream knows the run's head (its first read). */
   readonly ready: Promise<void>;
+  /** When a read last found the run (Date.now()), undefined before the first one. */
+  readonly foundAt: number | undefined;
   wake(): void;
   /** Stops reading; an unfinished read is awaited. */
   close(): Promise<void>;
@@ -69,6 +71,7 @@ export function createRunLogStream(
   let ended = false;
   let gone = false;
   let started = false;
+  let foundAt: number | undefined;
   let closed = false;
   let terminalSince: number | undefined;
   let reading: Promise<void> | undefined;
@@ -107,6 +110,7 @@ export function createRunLogStream(
         for (const subscriber of subscribers) subscriber.notify();
         return;
       }
+      foundAt = Date.now();
       const woken = new Set<LogSubscriber>();
       for (const line of tail.lines) {
         delivered = line.seq;
@@ -131,6 +135,7 @@ export function createRunLogStream(
     }
     delivered = head.logSeq;
     settle(head.status, head.endedMsAgo);
+    foundAt = Date.now();
     started = true;
   })();
 
@@ -149,6 +154,9 @@ export function createRunLogStream(
       return gone;
     },
     ready,
+    get foundAt() {
+      return started ? foundAt : undefined;
+    },
     /** Reads once for everyone; a wake-up during a read makes one more read after it. */
     wake: () => {
       if (closed || !started || gone || ended) return;
