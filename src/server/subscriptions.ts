@@ -18,12 +18,13 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Database } from '../db/client.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
 import type { Logger } from '../lib/logger.ts';
-import { QUERY_TOKEN_REFUSED, resolveViewer, tokenFrom, type RequestAuth } from './auth.ts';
+import { QUERY_TOKEN_REFUSED, tokenFrom, type RequestAuth } from './auth.ts';
 import type { BrowserGuard } from './browser-guard.ts';
 import { boundMessage } from './errors.ts';
 import { documentTooLarge } from './limits.ts';
 import { sendSharedFrames } from './shared-frames.ts';
 import { createSocketTokens } from './socket-tokens.ts';
+import { createTokenVerifications } from './token-verifications.ts';
 
 /** Timings of the WebSocket transport (AppOptions.subscriptions). */
 export interface SubscriptionTimings {
@@ -36,6 +37,10 @@ export interface SubscriptionTimings {
   /** How often the tokens of open sockets are re-read: a revoked token's sockets are closed 4403
    * within this time. */
   tokenRecheckMs: number;
+  /** How long a valid token's verification at `connection_init` is reused for the token's next
+   * sockets (token-verifications.ts): a revoked token's sockets are all closed within this plus
+   * tokenRecheckMs. */
+  tokenVerificationTtlMs: number;
 }
 
 export const DEFAULT_SUBSCRIPTION_TIMINGS: SubscriptionTimings = {
@@ -45,6 +50,7 @@ export const DEFAULT_SUBSCRIPTION_TIMINGS: SubscriptionTimings = {
   keepAliveMs: 12_000,
   closeGraceMs: 2_000,
   tokenRecheckMs: 5_000,
+  tokenVerificationTtlMs: 2_000,
 };
 
 /** Default of SubscriptionServerOptions.maxSocketsPerToken. */
@@ -145,6 +151,12 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     recheckMs: timings.tokenRecheckMs,
     logger,
   });
+  const verifications = createTokenVerifications({
+    database,
+    authEnabled,
+    ttlMs: timings.tokenVerificationTtlMs,
+    maxEntries: 10_000,
+  });
   const wss = new WebSocketServer({
     server: options.server,
     path: options.path,
@@ -172,7 +184,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       onConnect: async (ctx) => {
         const extra = ctx.extra as SocketExtra;
         const token = tokenFromInit(ctx.connectionParams) ?? tokenFromUpgrade(extra.request);
-        const auth = await resolveViewer(database, authEnabled, token);
+        const auth = await verifications.resolve(token);
         // false: graphql-ws closes the socket 4403 Forbidden.
         if (!auth.viewer) return false;
         // Over the token's socket limit: closed 4429 by admit (graphql-ws's 4403 then does nothing).
