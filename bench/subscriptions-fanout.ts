@@ -66,7 +66,16 @@ export interface FanoutCase {
   /** What went wrong, when the case could not be measured to the end. */
   failure?: string;
   subscribed: number;
+  /** From `connect` until every client had its connection_ack and had sent its subscribe. */
   subscribeMs: number;
+  /** From `connect` until every client had received a line (its subscription was live: the writer
+   * writes from the last ack on, every 1/rate s). */
+  liveMs: number;
+  /** CPU of the server, and of the client processes, from `connect` until every client was live. */
+  connectServerCpuS: number;
+  connectClientCpuS: number;
+  /** The load average when connecting started. */
+  connectLoad: number;
   /** From the last warm-up statement until every client had its lines. */
   warmupBacklogMs: number;
   expectedLines: number;
@@ -97,6 +106,10 @@ function emptyCase(server: ServerKind, n: number): FanoutCase {
     n,
     subscribed: 0,
     subscribeMs: NaN,
+    liveMs: NaN,
+    connectServerCpuS: NaN,
+    connectClientCpuS: NaN,
+    connectLoad: NaN,
     warmupBacklogMs: NaN,
     expectedLines: 0,
     windowS: NaN,
@@ -137,19 +150,28 @@ async function measureIdle({ c, server }: Phase): Promise<void> {
 async function subscribeAndWarm({ c, server, subscribers, writer, options }: Phase): Promise<void> {
   const label = `fan-out ${c.server}, ${int(c.n)}`;
   progress(`${label}: connecting`);
+  c.connectLoad = loadavg()[0]!;
+  const connectStart = performance.now();
+  const cpu0 = { server: cpuSeconds(server.pid), clients: cpuSecondsOf(subscribers.pids) };
+  subscribers.connect();
+  let warm = false;
+  subscribers.warm.then(
+    () => {
+      warm = true;
+      c.liveMs = performance.now() - connectStart;
+      c.connectServerCpuS = cpuSeconds(server.pid) - cpu0.server;
+      c.connectClientCpuS = cpuSecondsOf(subscribers.pids) - cpu0.clients;
+    },
+    () => {},
+  );
   const subscribed = await subscribers.subscribed;
-  c.subscribeMs = subscribed.ms;
+  c.subscribeMs = performance.now() - connectStart;
   c.subscribed = subscribed.open;
   if (subscribed.open < c.n) {
     progress(`${label}: only ${subscribed.open} subscribed (${subscribed.firstError ?? 'no error'})`);
   }
   if (subscribed.open === 0) throw new Error(`no client subscribed: ${subscribed.firstError}`);
   progress(`${label}: ${int(subscribed.open)} subscribed in ${int(c.subscribeMs)} ms; warming up`);
-  let warm = false;
-  subscribers.warm.then(
-    () => (warm = true),
-    () => {},
-  );
   const warmStart = performance.now();
   const elapsed = () => performance.now() - warmStart;
   await writeSteadily(
@@ -164,6 +186,10 @@ async function subscribeAndWarm({ c, server, subscribers, writer, options }: Pha
   );
   if (subscribers.failure()) throw new Error(`a client failed: ${subscribers.failure()}`);
   if (!warm) throw new Error('not every client received a warm-up line within 90 s');
+  progress(
+    `${label}: every client live ${int(c.liveMs)} ms after connecting started; server CPU ` +
+      `${us(c.connectServerCpuS, c.subscribed)} µs per subscriber`,
+  );
   // The window opens on a server that has delivered everything so far (no backlog carried in).
   const drainStart = performance.now();
   if (!(await subscribers.reach(writer.nextSeq - 1, 120_000))) {
@@ -234,9 +260,16 @@ async function runCase(
   const runId = await createIdleRun(database, `fanout-${kind}-${n}-${Date.now()}`);
   const c = emptyCase(kind, n);
   const server = await startFanoutServer(kind, databaseUrl, dataDir);
-  const subscribers = startSubscribers({ url: server.wsUrl, total: n, processes: options.processes, runId });
+  const subscribers = startSubscribers({
+    url: server.wsUrl,
+    total: n,
+    processes: options.processes,
+    runId,
+    hold: true,
+  });
   const phase: Phase = { c, server, subscribers, writer: createLogWriter(database, runId), options };
   try {
+    await subscribers.loaded;
     await measureIdle(phase);
     await subscribeAndWarm(phase);
     await measureWindow(phase, database, writerPid);
@@ -288,7 +321,8 @@ export function fanoutMarkdown(r: FanoutResult): string {
     const delivered = res?.measured ?? 0;
     const perLine = (s: number) => us(s, delivered);
     return (
-      `| ${int(c.n)} | ${label(c.server)} | ${int(c.subscribed)} in ${fmt(c.subscribeMs / 1000, 1)} s | ${int(delivered)} / ${int(c.expectedLines)}` +
+      `| ${int(c.n)} | ${label(c.server)} | ${int(c.subscribed)}: ${fmt(c.subscribeMs / 1000, 1)} s / ${fmt(c.liveMs / 1000, 1)} s (load ${fmt(c.connectLoad, 1)}) | ` +
+      `${us(c.connectServerCpuS, c.subscribed)} / ${us(c.connectClientCpuS, c.subscribed)} | ${int(delivered)} / ${int(c.expectedLines)}` +
       `${res && (res.gaps || res.duplicates || res.errors) ? ` (${res.gaps} gaps, ${res.duplicates} dup., ${res.errors} errors)` : ''} | ` +
       `${res ? `${fmt(res.fromSend.percentile(50), 1)} / ${fmt(res.fromSend.percentile(99), 1)} / ${fmt(res.fromSend.max(), 0)}` : 'n/a'} | ` +
       `${res ? `${fmt(res.fromCommit.percentile(50), 1)} / ${fmt(res.fromCommit.percentile(99), 1)}` : 'n/a'} | ` +
@@ -317,13 +351,18 @@ export function fanoutMarkdown(r: FanoutResult): string {
       `IPC, builds the same \`next\` frame once and sends it to every subscriber; no auth, no GraphQL, no ` +
       `database. Latency is receive time minus the writer's timestamp taken just before it sent the statement ` +
       `(in every message), and minus the time the statement's commit returned to the writer; same machine clock, ` +
-      `sub-millisecond (\`performance.timeOrigin + now()\`), histogram buckets of 0.1 ms below 100 ms. CPU is ` +
+      `sub-millisecond (\`performance.timeOrigin + now()\`), histogram buckets of 0.1 ms below 100 ms. ` +
+      `Connecting: every client process has loaded before any connects (${o.processes} × 50 connections ` +
+      `opening at once); "acked" is when every client had its connection_ack and had sent its subscribe, ` +
+      `"live" when every client had received a line (so its subscription was running: from the last ack on ` +
+      `the writer writes every ${fmt(1000 / o.rate, 0)} ms), both from the start of connecting; the CPU of the ` +
+      `server and of the client processes from then until live is given per subscriber. CPU is ` +
       `user+sys from /proc/<pid>/stat over the window; "with PG" adds the CPU of the PostgreSQL backends the ` +
       `server holds (the writer's excluded). RSS idle is before any client connected, subscribed is after ` +
       `the warm-up; memory per subscriber is their difference over N. "load" is the 1-minute load average.`,
     '',
-    '| N | server | subscribed (connect + subscribe time) | lines delivered / expected | latency from send p50 / p99 / max ms | from commit p50 / p99 ms | server CPU (idle before clients) | CPU µs per line delivered | with PG µs | CPU ms/s per subscriber | RSS idle / subscribed / peak MB | KB per subscriber | measured frames per client / bytes per frame | client procs CPU | window, warm-up drain | load | notes |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|',
+    '| N | server | subscribed: acked / live | connect CPU µs per subscriber: server / clients | lines delivered / expected | latency from send p50 / p99 / max ms | from commit p50 / p99 ms | server CPU (idle before clients) | CPU µs per line delivered | with PG µs | CPU ms/s per subscriber | RSS idle / subscribed / peak MB | KB per subscriber | measured frames per client / bytes per frame | client procs CPU | window, warm-up drain | load | notes |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|',
     ...rows,
     '',
     ...comparison(r),
@@ -344,6 +383,14 @@ function comparison(r: FanoutResult): string[] {
     const p99 = j.result.fromSend.percentile(99) / w.result.fromSend.percentile(99);
     const p50 = j.result.fromSend.percentile(50) / w.result.fromSend.percentile(50);
     const ok = (x: number) => (x <= 1.5 ? 'within 1.5×' : '**over 1.5×**');
+    const connectJ = j.connectServerCpuS / Math.max(1, j.subscribed);
+    const connectW = w.connectServerCpuS / Math.max(1, w.subscribed);
+    out.push(
+      `- N = ${int(n)}, connecting: jobgate/bare ws time until every client was live ` +
+        `${fmt(j.liveMs / w.liveMs, 2)}× (${fmt(j.liveMs / 1000, 1)} vs ${fmt(w.liveMs / 1000, 1)} s), ` +
+        `until acked ${fmt(j.subscribeMs / w.subscribeMs, 2)}×; server CPU per subscriber ` +
+        `${fmt(connectJ * 1e6, 0)} vs ${fmt(connectW * 1e6, 0)} µs, ${fmt(connectJ / connectW, 2)}×.`,
+    );
     out.push(
       `- N = ${int(n)}: jobgate/bare ws CPU per delivered line ${fmt(cpuJ / cpuW, 2)}× (${ok(cpuJ / cpuW)}; ` +
         `${fmt(cpuJpg / cpuW, 2)}× with its PostgreSQL backends; per frame ${fmt(frameJ * 1e6, 0)} vs ` +

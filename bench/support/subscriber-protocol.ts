@@ -11,9 +11,14 @@ export interface ClientConfig {
   connectionParams: Record<string, unknown>;
   /** Connections being opened at once, per process. */
   connectConcurrency: number;
+  /** Wait for the parent's `connect` before opening any connection (the parent then knows when
+   * connecting starts, and can measure the server idle with every client process loaded). */
+  hold: boolean;
 }
 
 export type ParentMessage =
+  /** Start connecting (sent once, to a process started with `hold`). */
+  | { type: 'connect' }
   /** Answered by `reached` once every open client has received the line `seq` (or a later one). */
   | { type: 'reach'; seq: number }
   /** Lines with seq in [first, last] are measured; answered by `measuring`. */
@@ -22,6 +27,8 @@ export type ParentMessage =
   | { type: 'finish'; commitAt: number[] };
 
 export type ChildMessage =
+  /** The process has loaded and waits for `connect` (only with `hold`). */
+  | { type: 'loaded' }
   /** Every connection was tried; `open` got connection_ack and sent its subscribe, in `ms` from the
    * first connect. */
   | { type: 'subscribed'; open: number; errors: number; firstError?: string; ms: number }

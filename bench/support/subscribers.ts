@@ -23,6 +23,10 @@ export function spawnWithOpenFiles(
 export interface SubscriberSet {
   /** The client processes' pids (their CPU is reported too). */
   pids: number[];
+  /** With `hold`: resolves once every process has loaded and waits for connect(). */
+  loaded: Promise<void>;
+  /** With `hold`: every process starts connecting now. */
+  connect(): void;
   /** Resolves when every client tried to connect: how many got connection_ack and subscribed, and
    * the longest a process took for its share. */
   subscribed: Promise<{ open: number; errors: number; firstError?: string; ms: number }>;
@@ -82,6 +86,9 @@ export function startSubscribers(options: {
   runId: string;
   connectionParams?: Record<string, unknown>;
   connectConcurrency?: number;
+  /** Processes wait for connect() before opening any connection (default false: they connect as
+   * soon as they have loaded). */
+  hold?: boolean;
 }): SubscriberSet {
   const children: ChildProcess[] = [];
   for (let p = 0; p < options.processes; p++) {
@@ -93,6 +100,7 @@ export function startSubscribers(options: {
       runId: options.runId,
       connectionParams: options.connectionParams ?? {},
       connectConcurrency: options.connectConcurrency ?? 50,
+      hold: options.hold ?? false,
     };
     children.push(
       spawnWithOpenFiles(process.execPath, ['--import', 'tsx', CLIENT, JSON.stringify(config)], {
@@ -106,12 +114,19 @@ export function startSubscribers(options: {
       if (m.type === 'failed') failure ??= m.error;
     });
   }
+  // Listened for before any process could have sent it.
+  const loaded = options.hold ? fromEach(children, 'loaded').then(() => undefined) : Promise.resolve();
+  loaded.catch(() => {});
   const warm = fromEach(children, 'warm').then(() => undefined);
   warm.catch(() => {}); // observed by whoever awaits it; a crash must not be an unhandled rejection
   const completed = fromEach(children, 'complete');
   completed.catch(() => {});
   return {
     pids: children.map((c) => c.pid!),
+    loaded,
+    connect() {
+      for (const child of children) child.send({ type: 'connect' });
+    },
     failure: () => failure,
     subscribed: fromEach(children, 'subscribed').then((all) => ({
       open: all.reduce((n, m) => n + m.open, 0),

@@ -223,7 +223,9 @@ function result(commitAt: number[]): ClientResult {
 }
 
 process.on('message', (message: ParentMessage) => {
-  if (message.type === 'reach') {
+  if (message.type === 'connect') {
+    void connectAll();
+  } else if (message.type === 'reach') {
     const have = clients.filter((c) => c.open && c.last >= message.seq).length;
     if (have >= openCount) send({ type: 'reached' });
     else reach = { seq: message.seq, clients: have };
@@ -239,4 +241,5 @@ process.on('message', (message: ParentMessage) => {
   }
 });
 
-await connectAll();
+if (config.hold) send({ type: 'loaded' });
+else await connectAll();
