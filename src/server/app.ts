@@ -35,6 +35,7 @@ import { baseUrl, closeServer, createDialectListeners, listen } from './dialect-
 import { createDocumentCache } from './document-cache.ts';
 import { createMaskError, useBoundedValidationErrors, useClientErrorLog, yogaLogger } from './errors.ts';
 import { createExecute, type Execute } from './execute.ts';
+import { createGraphQLPost } from './graphql-post.ts';
 import { createHealthHandlers } from './health.ts';
 import {
   DEFAULT_QUERY_LIMITS,
@@ -81,6 +82,9 @@ export interface AppOptions {
   maxSocketsPerToken?: number;
   /** Subscriptions one WebSocket socket may run at once (DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET). */
   maxSubscriptionsPerSocket?: number;
+  /** Answer the common POST /graphql without yoga's HTTP layer (graphql-post.ts); on by default. Off,
+   * every request goes through yoga (the tests compare both). */
+  graphqlPostFastPath?: boolean;
 }
 
 /** Default of AppOptions.mutationsPerMinute. */
@@ -157,6 +161,7 @@ export function buildApp(options: AppOptions): App {
     sockets: () => subscriptions.sockets,
     eventFeed: () => settings.events.stats(),
     sharedResults: () => sharedResults.stats(),
+    graphqlPost: () => graphqlPost?.stats() ?? { direct: 0, handedToYoga: 0 },
   });
   const contextFor = (auth: Pick<RequestAuth, 'viewer' | 'authError'>): GraphQLContext =>
     createContext({ database, viewer: auth.viewer, authError: auth.authError, settings, logger, secrets });
@@ -222,12 +227,24 @@ export function buildApp(options: AppOptions): App {
     ],
   });
 
+  const graphqlPost =
+    options.graphqlPostFastPath === false
+      ? undefined
+      : createGraphQLPost({
+          yoga,
+          database,
+          authEnabled: settings.authEnabled,
+          maskError,
+          maxDocumentLength: limits.maxDocumentLength,
+          logger,
+        });
   const execute = createExecute({ yoga, maskError, maxDocumentLength: limits.maxDocumentLength });
   const dialects = options.dialects ?? DIALECTS;
   const router = createRouter({
     guard,
     maxBodyBytes: MAX_BODY_BYTES,
     yoga,
+    graphqlPost,
     health: createHealthHandlers(database),
     metrics: metrics.scrape,
     dialects,

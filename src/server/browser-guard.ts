@@ -82,7 +82,7 @@ export function createBrowserGuard(options: BrowserGuardOptions): BrowserGuard {
 /** The media types that may carry an operation in a POST body (GraphQL over HTTP; yoga parses both). */
 const JSON_TYPES = ['application/json', 'application/graphql+json'];
 
-function isJsonContentType(header: string | null): boolean {
+export function isJsonContentType(header: string | null): boolean {
   if (!header) return false;
   const type = header.split(';')[0]!.trim().toLowerCase();
   return JSON_TYPES.includes(type);

@@ -23,6 +23,8 @@ export function createPrometheus(
     eventFeed?: () => { subscribers: number; waiters: number };
     /** Results of shared subscription events: executed, or reused for another subscriber. */
     sharedResults?: () => { executed: number; reused: number };
+    /** POST /graphql requests the direct path took (graphql-post.ts): answered there, or handed to yoga. */
+    graphqlPost?: () => { direct: number; handedToYoga: number };
   } = {},
 ): Prometheus {
   const registry = new Registry();
@@ -66,7 +68,22 @@ export function createPrometheus(
     });
   }
 
-  const { sockets, eventFeed, sharedResults } = options;
+  const { sockets, eventFeed, sharedResults, graphqlPost } = options;
+  if (graphqlPost) {
+    new Gauge({
+      name: 'jobgate_graphql_post_direct',
+      help:
+        "POST /graphql requests taken without yoga's HTTP layer since start: answered directly " +
+        '(answered), or handed to yoga after the body was read (handed_to_yoga)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+      collect() {
+        const stats = graphqlPost();
+        this.set({ outcome: 'answered' }, stats.direct);
+        this.set({ outcome: 'handed_to_yoga' }, stats.handedToYoga);
+      },
+    });
+  }
   if (sharedResults) {
     new Gauge({
       name: 'jobgate_subscription_shared_results',

@@ -1,4 +1,4 @@
-// Where an HTTP request goes. On the main port: /graphql to yoga, /healthz /readyz /metrics to their
+// Where an HTTP request goes. On the main port: /graphql to yoga (its common POST to graphql-post.ts), /healthz /readyz /metrics to their
 // handlers, /compat/<dialect>/... to that dialect, anything else to yoga (which answers 404). On a
 // dialect's own port every path goes to that dialect. Every request of every port first meets the
 // browser guard (Host and Origin, with the port it arrived on) and the body length check.
@@ -9,6 +9,7 @@ import type { Dialect, DialectContext } from '../shim/core/index.ts';
 import { authenticateRequest } from './auth.ts';
 import type { BrowserGuard, Refusal } from './browser-guard.ts';
 import type { Execute } from './execute.ts';
+import type { GraphQLPost } from './graphql-post.ts';
 import { BodyTooLargeError, sendFetchResponse, toFetchRequest } from './fetch-bridge.ts';
 import type { HealthHandlers } from './health.ts';
 
@@ -25,6 +26,8 @@ export interface RouterOptions {
   /** Longest request body, in bytes (by Content-Length up front, else counted as it streams). */
   maxBodyBytes: number;
   yoga: { handle(req: IncomingMessage, res: ServerResponse): unknown };
+  /** The common POST /graphql answered without yoga's HTTP layer (graphql-post.ts); off when unset. */
+  graphqlPost?: GraphQLPost;
   health: HealthHandlers;
   /** The answer to GET /metrics. */
   metrics(): Promise<Response>;
@@ -181,6 +184,7 @@ export function createRouter(options: RouterOptions): Router {
       if (target) return void serveDialect(target, limit, req, res);
       switch (path) {
         case '/graphql':
+          if (options.graphqlPost?.accepts(req)) return options.graphqlPost.handle(req, res);
           return void yoga.handle(req, res);
         case '/healthz':
           return void send(res, health.healthz());
