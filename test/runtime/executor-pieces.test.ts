@@ -139,6 +139,54 @@ describe('claim loop', () => {
   });
 });
 
+describe('claim loop wake-ups', () => {
+  it('runs one more pass after a wake-up that came during a pass, and none for the poll', async () => {
+    const seeded = await seedRun(t.database, {
+      name: 'wake',
+      vertices: 1,
+      parallelism: 1,
+      checkpoints: 0,
+      nodes: 1,
+    });
+    const shutdown = new AbortController();
+    let passes = 0;
+    let release: (() => void) | undefined;
+    const loop = await startClaimLoop({
+      database: t.database,
+      log: silentLogger,
+      node: { id: seeded.nodeIds[0]!, slots: 0 },
+      // No poll during the test: every pass comes from a wake-up.
+      pollMs: 3_600_000,
+      running: new Map(),
+      execute: async () => {},
+      beforeClaim: async () => {
+        passes++;
+        if (passes === 2) await new Promise<void>((resolve) => (release = resolve));
+      },
+      shutdown: shutdown.signal,
+    });
+    try {
+      await expect.poll(() => passes).toBe(1); // the first pass, at start
+      loop.wake();
+      await expect.poll(() => release).toBeDefined(); // the second pass is under way and held
+      // Three wake-ups while it is held: what woke them may have been committed after it read.
+      loop.wake();
+      loop.wake();
+      loop.wake();
+      expect(passes).toBe(2);
+      release!();
+      // Exactly one pass more, however many wake-ups came during the held one.
+      await expect.poll(() => passes).toBe(3);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(passes).toBe(3);
+    } finally {
+      shutdown.abort();
+      release?.();
+      await loop.close();
+    }
+  });
+});
+
 describe('checkpoint barrier', () => {
   it('queues a checkpoint once and acknowledges it at the next boundary', async () => {
     const seeded = await seedRun(t.database, {

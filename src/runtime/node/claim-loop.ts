@@ -1,7 +1,11 @@
 // A node's claim loop. On every wake-up (a notification, the poll, an assignment ending) it first
 // lets the executor look at what runs, then claims the assignments placed on this node into its
-// free slots and starts them. LISTEN/NOTIFY only wakes it; the poll is the guarantee. Wake-ups
-// never overlap: one that comes while the loop is busy joins the pass under way.
+// free slots and starts them. LISTEN/NOTIFY only wakes it; the poll is the guarantee. Passes never
+// overlap: a wake-up that comes while one is under way runs one more pass right after it (however
+// many came), because the pass under way may have read before what woke it was committed. (Joining
+// the pass under way instead left such a checkpoint or placement to the next poll: it was most of
+// the checkpoint duration's p99 in BENCHMARKS.md.) The poll does not ask for a pass more: when a
+// pass outlasts the poll interval, the next one simply follows the next poll.
 import type { Database } from '../../db/client.ts';
 import { coerceError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -44,6 +48,8 @@ async function listenForWork(
 export async function startClaimLoop(options: ClaimLoopOptions): Promise<ClaimLoop> {
   const { database, log, node, running, shutdown } = options;
   let ticking: Promise<void> | null = null;
+  let again = false;
+  let closed = false;
 
   const claim = async () => {
     if (shutdown.aborted) return;
@@ -58,8 +64,12 @@ export async function startClaimLoop(options: ClaimLoopOptions): Promise<ClaimLo
     }
   };
 
-  const tick = (): Promise<void> => {
-    if (ticking) return ticking;
+  /** One pass at a time; `wanted` (a wake-up, not the poll) asks for one more after a pass under way. */
+  const tick = (wanted = true): Promise<void> => {
+    if (ticking) {
+      again ||= wanted;
+      return ticking;
+    }
     ticking = (async () => {
       try {
         await options.beforeClaim();
@@ -69,11 +79,15 @@ export async function startClaimLoop(options: ClaimLoopOptions): Promise<ClaimLo
       }
     })().finally(() => {
       ticking = null;
+      if (again && !closed) {
+        again = false;
+        void tick();
+      }
     });
     return ticking;
   };
 
-  const timer = setInterval(() => void tick(), options.pollMs);
+  const timer = setInterval(() => void tick(false), options.pollMs);
   timer.unref();
   const unlisten = await listenForWork(database, node.id, () => void tick());
   void tick();
@@ -81,6 +95,7 @@ export async function startClaimLoop(options: ClaimLoopOptions): Promise<ClaimLo
   return {
     wake: () => void tick(),
     close: async () => {
+      closed = true;
       clearInterval(timer);
       await unlisten().catch(() => {});
       await ticking;
