@@ -57,6 +57,10 @@ export const CONFIG_DEFAULTS = {
   metricHistoryRetentionDays: 7,
   logRetentionDays: 14,
   auditRetentionDays: 90,
+  /** WebSocket limits: open sockets one token may hold (one more is closed 4429), and subscriptions
+   * one socket may run at once. With both, a token holds at most 100,000 subscriptions a gateway. */
+  maxSocketsPerToken: 1_000,
+  maxSubscriptionsPerSocket: 100,
   /** Each REST dialect's own port: the real system's documented one (0 turns it off). */
   dialectPorts: DIALECT_DEFAULT_PORTS,
 } as const;
@@ -163,6 +167,18 @@ export const configSchema = z
       .default(65_536),
     /** Mutations a minute per token (per remote address with auth off); 0 turns the limit off. */
     mutationRateLimit: z.coerce.number().int('must be a whole number').min(0).max(1_000_000).default(600),
+    maxSocketsPerToken: z.coerce
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(1_000_000, 'must be at most 1000000')
+      .default(CONFIG_DEFAULTS.maxSocketsPerToken),
+    maxSubscriptionsPerSocket: z.coerce
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(10_000, 'must be at most 10000')
+      .default(CONFIG_DEFAULTS.maxSubscriptionsPerSocket),
     dialectPorts: z
       .object(
         Object.fromEntries(DIALECT_NAMES.map((name) => [name, port])) as Record<DialectName, typeof port>,
@@ -238,6 +254,8 @@ const SETTING_SOURCES: Record<string, string> = {
   corsOrigins: '--cors-origin / JOBGATE_CORS_ORIGINS',
   maxDocumentSize: '--max-document-size / JOBGATE_MAX_DOCUMENT_SIZE',
   mutationRateLimit: '--mutation-rate-limit / JOBGATE_MUTATION_RATE_LIMIT',
+  maxSocketsPerToken: '--max-sockets-per-token / JOBGATE_MAX_SOCKETS_PER_TOKEN',
+  maxSubscriptionsPerSocket: '--max-subscriptions-per-socket / JOBGATE_MAX_SUBSCRIPTIONS_PER_SOCKET',
 };
 
 /** Validates raw settings; a bad value throws a ConfigError naming the setting and what it accepts. */

@@ -168,6 +168,8 @@ export async function serve(config: Config, logger: Logger) {
     corsOrigins: config.corsOrigins,
     limits: { maxDocumentLength: config.maxDocumentSize },
     mutationsPerMinute: config.mutationRateLimit,
+    maxSocketsPerToken: config.maxSocketsPerToken,
+    maxSubscriptionsPerSocket: config.maxSubscriptionsPerSocket,
     dialectPorts: config.dialectPorts,
   });
   const url = await app.start();

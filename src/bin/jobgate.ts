@@ -15,6 +15,7 @@ Usage:
                 [--flink-port 8081] [--seatunnel-port 5801] [--dkron-port 8080]
                 [--nomad-port 4646] [--keeper-port 7700] [--secret-key-file FILE] [--file-root DIR]...
                 [--cors-origin URL]... [--max-document-size 65536] [--mutation-rate-limit 600]
+                [--max-sockets-per-token 1000] [--max-subscriptions-per-socket 100]
                 [--event-retention-days 7] [--metric-history-retention-days 7]
                 [--log-retention-days 14] [--audit-retention-days 90]
   jobgate node --database-url URL [--cluster default] [--slots 4] [--tag k=v]... [--name NAME]

@@ -32,6 +32,8 @@ export const SETTINGS_OPTIONS = {
   'cors-origin': { type: 'string', multiple: true },
   'max-document-size': { type: 'string' },
   'mutation-rate-limit': { type: 'string' },
+  'max-sockets-per-token': { type: 'string' },
+  'max-subscriptions-per-socket': { type: 'string' },
   'event-retention-days': { type: 'string' },
   'metric-history-retention-days': { type: 'string' },
   'log-retention-days': { type: 'string' },
@@ -105,6 +107,11 @@ export function settingsFrom(
     corsOrigins: values['cors-origin'] ?? env.JOBGATE_CORS_ORIGINS?.split(',').filter(Boolean),
     maxDocumentSize: pick(values['max-document-size'], 'JOBGATE_MAX_DOCUMENT_SIZE'),
     mutationRateLimit: pick(values['mutation-rate-limit'], 'JOBGATE_MUTATION_RATE_LIMIT'),
+    maxSocketsPerToken: pick(values['max-sockets-per-token'], 'JOBGATE_MAX_SOCKETS_PER_TOKEN'),
+    maxSubscriptionsPerSocket: pick(
+      values['max-subscriptions-per-socket'],
+      'JOBGATE_MAX_SUBSCRIPTIONS_PER_SOCKET',
+    ),
     eventRetentionDays: pick(values['event-retention-days'], 'JOBGATE_EVENT_RETENTION_DAYS'),
     metricHistoryRetentionDays: pick(
       values['metric-history-retention-days'],

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseFlags, settingsFrom } from '../../src/bin/settings.ts';
 import { parseConfig } from '../../src/config.ts';
+import {
+  DEFAULT_MAX_SOCKETS_PER_TOKEN,
+  DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET,
+} from '../../src/server/subscriptions.ts';
 
 const configFrom = (argv: string[], env: Record<string, string> = {}) =>
   parseConfig(settingsFrom(parseFlags(argv).values, env));
@@ -77,6 +81,22 @@ describe('browser and request settings', () => {
       mutationRateLimit: 0,
       maxDocumentSize: 4096,
     });
+  });
+
+  it('takes the WebSocket limits from flags or the environment, the server defaults otherwise', () => {
+    expect(configFrom([])).toMatchObject({
+      maxSocketsPerToken: DEFAULT_MAX_SOCKETS_PER_TOKEN,
+      maxSubscriptionsPerSocket: DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET,
+    });
+    expect(
+      configFrom(['--max-sockets-per-token', '20000'], { JOBGATE_MAX_SUBSCRIPTIONS_PER_SOCKET: '5' }),
+    ).toMatchObject({ maxSocketsPerToken: 20_000, maxSubscriptionsPerSocket: 5 });
+    expect(() => configFrom(['--max-sockets-per-token', '0'])).toThrow(
+      /--max-sockets-per-token \/ JOBGATE_MAX_SOCKETS_PER_TOKEN: must be at least 1/,
+    );
+    expect(() => configFrom([], { JOBGATE_MAX_SUBSCRIPTIONS_PER_SOCKET: '1.5' })).toThrow(
+      /JOBGATE_MAX_SUBSCRIPTIONS_PER_SOCKET: must be a whole number/,
+    );
   });
 
   it('bounds how long a stalled main loop is vouched for by the heartbeat thread (default 30 s)', () => {
