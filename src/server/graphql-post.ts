@@ -120,6 +120,10 @@ function readBody(req: IncomingMessage, length: number): Promise<Buffer> {
     });
     req.once('end', () => resolve(offset === length ? body : body.subarray(0, offset)));
     req.once('error', reject);
+    // A client gone before its body ended: nothing to answer.
+    req.once('close', () => {
+      if (!req.complete) reject(new Error('the client went away before its request body ended'));
+    });
   });
 }
 
@@ -227,7 +231,8 @@ export function createGraphQLPost(options: GraphQLPostOptions): GraphQLPost {
     },
     handle(req, res) {
       answer(req, res, acceptedType(req.headers.accept)!).catch((err: unknown) => {
-        logger.error({ err }, 'a GraphQL answer could not be sent');
+        if (!req.complete || res.destroyed) logger.debug({ err }, 'a GraphQL request was abandoned');
+        else logger.error({ err }, 'a GraphQL answer could not be sent');
         res.destroy();
       });
     },

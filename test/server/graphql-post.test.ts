@@ -4,6 +4,7 @@
 // date) and body, for data, errors, refusals and whatever the direct path hands back to yoga. The
 // direct gateway's /metrics says which path each request took, so a request the test means for the
 // direct path cannot pass by being answered by yoga.
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/server/app.ts';
 import { buildServedApp, createTestApp, type TestApp } from '../support/app.ts';
@@ -204,5 +205,24 @@ describe('POST /graphql without yoga HTTP layer', () => {
     await same({ body, token, path: '/graphql?x=1' }, 'yoga');
     const browser = await same({ body, token, headers: { origin: 'http://evil.example' } }, 'yoga');
     expect(browser.status).toBe(403);
+  });
+
+  it('drops a request whose client goes away before its body ends, and goes on serving', async () => {
+    const before = await directStats();
+    const { port } = new URL(base.direct);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write(
+      'POST /graphql HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n' +
+        `accept: application/json\r\nauthorization: Bearer ${tokens.viewer}\r\ncontent-length: 1000\r\n\r\n{"query":`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    socket.destroy();
+    const next = await same({ body: op('{ overview { clusters } }'), token: tokens.viewer }, 'answered');
+    expect(next.status).toBe(200);
+    const after = await directStats();
+    // Only the last request counts: the abandoned one was neither answered nor handed on.
+    expect(after.answered - before.answered).toBe(1);
+    expect(after.handed - before.handed).toBe(0);
   });
 });
