@@ -10,8 +10,61 @@
 // frame was written to the socket (per-client backpressure: a slow client stops pulling, and its
 // feed pauses it), and nothing is sent on a socket that is no longer open. (graphql-ws's `onNext`
 // hook is not called for these frames; jobgate does not use it.)
+//
+// A subscription whose source offers direct delivery (lib/direct-delivery.ts) gets a frame sink as
+// well: its shared results are written to the socket as the feed reads them, in the feed's loop
+// over all its subscribers, and its iterator only yields what the sink refused or could not take
+// (results with errors, unshared ones) and ends it. The sink writes only while graphql-ws holds the
+// operation, and refuses once the socket has more than a bound unsent (a slow client): the feed then
+// hands that subscriber's batches to its iterator again, which waits for each write as above.
 import type { ExecutionResult } from 'graphql';
 import type { WebSocket } from 'ws';
+
+/** Writes a shared result's `next` frame to one subscription's socket. */
+export interface FrameSink {
+  /** Writes the frame of a result's JSON (sharedJson), or returns false and writes nothing when the
+   * socket already holds more than its bound unsent. A frame for a closed socket or an operation
+   * graphql-ws no longer holds is dropped (true), as graphql-ws would. */
+  send(json: string): boolean;
+}
+
+/** The start of a `next` frame of operation `id`, to which the payload's JSON and `}` are added:
+ * what graphql-ws's stringifyMessage makes of JSON.stringify({ id, type: 'next', payload }). */
+const nextFramePrefix = (id: string) => `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+
+export function createFrameSink(
+  socket: WebSocket,
+  id: string,
+  options: {
+    /** Whether graphql-ws still holds the operation (no `complete` from the client, no close). */
+    held(): boolean;
+    /** Bytes the socket may hold unsent (ws's bufferedAmount) before the sink refuses frames. */
+    maxBufferedBytes: number;
+  },
+): FrameSink {
+  const prefix = nextFramePrefix(id);
+  return {
+    send: (json) => {
+      if (socket.readyState !== socket.OPEN || !options.held()) return true;
+      if (socket.bufferedAmount > options.maxBufferedBytes) return false;
+      socket.send(prefix + json + '}');
+      return true;
+    },
+  };
+}
+
+/** Frame sinks by the operation's rootValue (one object per operation; see subscriptions.ts). */
+const sinks = new WeakMap<object, FrameSink>();
+
+/** Lends the subscription whose rootValue is `root` a frame sink (before it is subscribed). */
+export function attachFrameSink(root: object, sink: FrameSink): void {
+  sinks.set(root, sink);
+}
+
+/** The frame sink of the subscription whose rootValue is `root`, if its transport lent one. */
+export function frameSinkOf(root: unknown): FrameSink | undefined {
+  return typeof root === 'object' && root !== null ? sinks.get(root) : undefined;
+}
 
 export function sendSharedFrames(
   results: AsyncIterable<ExecutionResult>,
@@ -20,7 +73,7 @@ export function sendSharedFrames(
   sharedJson: (result: ExecutionResult) => string | undefined,
 ): AsyncGenerator<ExecutionResult, void, void> {
   const source = results[Symbol.asyncIterator]();
-  const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  const prefix = nextFramePrefix(id);
   let returned = false;
   const done = (): IteratorResult<ExecutionResult, void> => ({ done: true, value: undefined });
   const send = (frame: string) =>

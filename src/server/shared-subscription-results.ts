@@ -11,6 +11,11 @@
 // The plugin replaces the subscribe function (graphql-js's createSourceEventStream and execute,
 // which is what yoga's default does for a subscription without @defer/@stream); auth, limits and
 // the input guard still run before it (their onSubscribe hooks), and masking after it.
+//
+// When the transport lent the subscription a frame sink (shared-frames.ts) and its source offers
+// direct delivery (lib/direct-delivery.ts), shared events are written through the sink as the source
+// hands them over, without passing through the iterators below; whatever needs them (an unshared
+// event, a result with errors to mask, one still pending) is refused and comes through the iterator.
 import {
   createSourceEventStream,
   execute,
@@ -22,7 +27,9 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { GraphQLContext } from '../graphql/context.ts';
+import { acceptDirectDelivery } from '../lib/direct-delivery.ts';
 import { isSharedPayload } from '../lib/shared-payload.ts';
+import { frameSinkOf, type FrameSink } from './shared-frames.ts';
 
 export interface SharedSubscriptionStats {
   /** Selections executed for shared events (once per event and distinct operation). */
@@ -127,10 +134,32 @@ export function createSharedSubscriptionResults(): SharedSubscriptionResults {
     return pending;
   };
 
+  const jsonOf = (result: ExecutionResult): string | undefined => {
+    const json = sharedResults.get(result);
+    if (json !== null) return json;
+    if (result.errors) return undefined;
+    // graphql-ws sends `{ ...result }` without `errors`: for a result without errors the same JSON.
+    const made = JSON.stringify(result);
+    sharedResults.set(result, made);
+    return made;
+  };
+
+  /** Direct delivery of one event to one subscriber: its shared result through its frame sink, or
+   * false for what must take the iterator path. */
+  const deliverShared = (event: unknown, key: string, args: ExecutionArgs, sink: FrameSink): boolean => {
+    if (!isSharedPayload(event)) return false;
+    const result = resultFor(event, key, args);
+    if (result instanceof Promise) return false;
+    const json = jsonOf(result);
+    return json !== undefined && sink.send(json);
+  };
+
   const subscribe = async (args: ExecutionArgs) => {
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source;
     const key = operationKey(args);
+    const sink = frameSinkOf(args.rootValue);
+    if (sink) acceptDirectDelivery(source, (event) => deliverShared(event, key, args, sink));
     const operation = args.document.definitions.find(
       (d): d is OperationDefinitionNode =>
         d.kind === 'OperationDefinition' && (!args.operationName || d.name?.value === args.operationName),
@@ -149,16 +178,8 @@ export function createSharedSubscriptionResults(): SharedSubscriptionResults {
         setSubscribeFn(subscribe as Parameters<typeof setSubscribeFn>[0]);
       },
     },
-    sharedJson: (result) => {
-      if (typeof result !== 'object' || result === null) return undefined;
-      const json = sharedResults.get(result as ExecutionResult);
-      if (json !== null) return json;
-      if ((result as ExecutionResult).errors) return undefined;
-      // graphql-ws sends `{ ...result }` without `errors`: for a result without errors the same JSON.
-      const made = JSON.stringify(result);
-      sharedResults.set(result as ExecutionResult, made);
-      return made;
-    },
+    sharedJson: (result) =>
+      typeof result === 'object' && result !== null ? jsonOf(result as ExecutionResult) : undefined,
     stats: () => ({ ...stats }),
   };
 }

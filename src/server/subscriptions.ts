@@ -22,7 +22,7 @@ import { QUERY_TOKEN_REFUSED, tokenFrom, type RequestAuth } from './auth.ts';
 import type { BrowserGuard } from './browser-guard.ts';
 import { boundMessage } from './errors.ts';
 import { documentTooLarge } from './limits.ts';
-import { sendSharedFrames } from './shared-frames.ts';
+import { attachFrameSink, createFrameSink, sendSharedFrames } from './shared-frames.ts';
 import { createSocketTokens } from './socket-tokens.ts';
 import { createTokenVerifications } from './token-verifications.ts';
 
@@ -52,6 +52,11 @@ export const DEFAULT_SUBSCRIPTION_TIMINGS: SubscriptionTimings = {
   tokenRecheckMs: 5_000,
   tokenVerificationTtlMs: 2_000,
 };
+
+/** Bytes a socket may hold unsent (beyond what the kernel took) while shared frames are written to
+ * it directly (shared-frames.ts): ~30 batches of a busy log, so a client's short hiccup is absorbed,
+ * while a slow client holds at most this and then takes its frames one write at a time. */
+const MAX_DIRECT_BUFFERED_BYTES = 64 * 1024;
 
 /** Default of SubscriptionServerOptions.maxSocketsPerToken. */
 export const DEFAULT_MAX_SOCKETS_PER_TOKEN = 1_000;
@@ -192,8 +197,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         extra.auth = { ...auth, client: extra.request.socket.remoteAddress ?? 'unknown' };
         return true;
       },
-      onSubscribe: async (ctx, _id, payload) => {
-        const { request: req, auth } = ctx.extra as SocketExtra;
+      onSubscribe: async (ctx, id, payload) => {
+        const { request: req, auth, socket } = ctx.extra as SocketExtra;
         // Only an acknowledged socket gets here, and onConnect acknowledges only a viewer.
         if (!auth?.viewer) {
           return [new GraphQLError('authentication required', { extensions: { code: 'UNAUTHENTICATED' } })];
@@ -227,13 +232,22 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
           if (err instanceof GraphQLError) return [bounded(err)];
           throw err;
         }
+        const rootValue = { execute, subscribe };
+        // Shared results of this operation may be written straight to the socket (shared-frames.ts).
+        attachFrameSink(
+          rootValue,
+          createFrameSink(socket, id, {
+            held: () => id in ctx.subscriptions,
+            maxBufferedBytes: MAX_DIRECT_BUFFERED_BYTES,
+          }),
+        );
         return {
           schema,
           operationName: payload.operationName,
           document,
           variableValues: payload.variables,
           contextValue: { ...options.contextFor(auth), jobgateAuth: auth },
-          rootValue: { execute, subscribe },
+          rootValue,
         };
       },
       // A subscription's shared results go out as one pre-serialized payload (shared-frames.ts).

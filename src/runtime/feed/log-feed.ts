@@ -4,6 +4,7 @@
 // read for all of them. The cursor is a line's seq, the same one the `logLines` query pages by, so a
 // client can take it from either to the other and to any gateway.
 import type { Database } from '../../db/client.ts';
+import { offerDirectDelivery, type Deliver } from '../../lib/direct-delivery.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { withDefaults } from '../../lib/with-defaults.ts';
 import { LOGS_CHANNEL } from '../channels.ts';
@@ -44,13 +45,20 @@ export interface LogFeedStats {
   /** How often a subscriber fell maxBuffered lines behind and was paused to catch up from its
    * cursor, since the feed was created. */
   pauses: number;
+  /** Subscribers whose batches the stream hands their consumer directly right now
+   * (subscribe-logs.ts). */
+  direct: number;
+  /** How often a consumer refused a batch handed to it directly (its socket was full) and its
+   * subscriber went back to its queue, since the feed was created. */
+  refusals: number;
 }
 
 export interface LogFeed {
   /** Every line of `runId` matching `filter` after seq `fromSeq`, in batches: the history in
    * pages, then live lines. Its iterator's `return()` ends it at once, also while it waits.
    * Completes when the run has ended and every line was sent, when the run
-   * is deleted, when the feed closes, or when the signal fires. */
+   * is deleted, when the feed closes, or when the signal fires. It offers direct delivery of its
+   * live batches (lib/direct-delivery.ts). */
   subscribe(
     runId: string,
     filter: LogFilter,
@@ -80,6 +88,7 @@ export function createLogFeed(database: Database, options: LogFeedOptions = {}):
   let timer: NodeJS.Timeout | undefined;
   let peakBuffered = 0;
   let pauses = 0;
+  let refusals = 0;
   let closed = false;
 
   const startListening = () => {
@@ -114,6 +123,7 @@ export function createLogFeed(database: Database, options: LogFeedOptions = {}):
       listening: listening.catch(() => {}),
       onQueued: (length) => (peakBuffered = Math.max(peakBuffered, length)),
       onPaused: () => pauses++,
+      onRefused: () => refusals++,
     });
     streams.set(runId, stream);
     return stream;
@@ -134,15 +144,21 @@ export function createLogFeed(database: Database, options: LogFeedOptions = {}):
   };
 
   return {
-    subscribe: (runId, filter, fromSeq, subscribeOptions = {}) =>
-      abortableIterable(
-        (signal) =>
-          subscribeLogs(database, () => lease(runId), filter, fromSeq, {
-            signal,
-            pageSize: settings.pageSize,
-          }),
-        subscribeOptions.signal,
-      ),
+    subscribe: (runId, filter, fromSeq, subscribeOptions = {}) => {
+      let deliver: Deliver<LogBatch> | undefined;
+      return offerDirectDelivery(
+        abortableIterable(
+          (signal) =>
+            subscribeLogs(database, () => lease(runId), filter, fromSeq, {
+              signal,
+              pageSize: settings.pageSize,
+              deliver,
+            }),
+          subscribeOptions.signal,
+        ),
+        (accepted: Deliver<LogBatch>) => (deliver = accepted),
+      );
+    },
     knownHead: (runId) => {
       const stream = streams.get(runId);
       const foundAt = stream?.foundAt;
@@ -152,9 +168,13 @@ export function createLogFeed(database: Database, options: LogFeedOptions = {}):
     stats: () => {
       let subscribers = 0;
       let joined = 0;
+      let direct = 0;
       for (const stream of streams.values()) {
         subscribers += stream.subscribers.size;
-        for (const subscriber of stream.subscribers) if (!subscriber.joining) joined++;
+        for (const subscriber of stream.subscribers) {
+          if (!subscriber.joining) joined++;
+          if (subscriber.direct) direct++;
+        }
       }
       return {
         streams: streams.size,
@@ -164,6 +184,8 @@ export function createLogFeed(database: Database, options: LogFeedOptions = {}):
         listening: listening !== undefined,
         peakBuffered,
         pauses,
+        direct,
+        refusals,
       };
     },
     close: async () => {

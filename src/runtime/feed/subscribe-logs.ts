@@ -2,7 +2,15 @@
 // lines from the run's shared stream, in seq order, none twice. Every batch carries the cursor that
 // resumes right after it. A subscriber whose consumer reads slowly stops being pulled, its queue
 // fills to the bound, is dropped, and it catches up from its cursor: memory stays bounded.
+//
+// A consumer that accepts direct delivery (lib/direct-delivery.ts) gets the live batches without
+// pulling them: once the subscriber has caught up (its queue is empty and its consumer waits), the
+// stream hands its batches to `deliver` as it reads them, one batch per filter for all such
+// subscribers, and this generator only waits. When `deliver` refuses a batch the subscriber is back
+// on its queue from that batch on, resumes from the last cursor `deliver` took, and returns to the
+// direct path once it has caught up again.
 import type { Database } from '../../db/client.ts';
+import type { Deliver } from '../../lib/direct-delivery.ts';
 import type { LogFilter } from './log-filter.ts';
 import type { LogSubscriber, RunLogStream } from './log-stream.ts';
 import { readLogLines } from './read-log-lines.ts';
@@ -30,7 +38,8 @@ export async function* subscribeLogs(
   acquire: () => StreamLease,
   filter: LogFilter,
   fromSeq: number,
-  options: SubscribeLogsOptions & { pageSize: number },
+  // deliver: the consumer's direct delivery, if it accepted it (see the file comment).
+  options: SubscribeLogsOptions & { pageSize: number; deliver: Deliver<LogBatch> | undefined },
 ): AsyncGenerator<LogBatch> {
   let signalled = deferred<void>();
   const subscriber: LogSubscriber = {
@@ -39,9 +48,14 @@ export async function* subscribeLogs(
     through: 0,
     behind: false,
     joining: true,
+    direct: undefined,
     notify: () => signalled.resolve(),
   };
-  const onAbort = () => subscriber.notify();
+  // Off the direct path at once: nothing is delivered after the consumer let go.
+  const onAbort = () => {
+    stream.stopDirect(subscriber);
+    subscriber.notify();
+  };
   // Taken and joined in one synchronous step, so the stream cannot end between the two.
   const lease = acquire();
   const { stream } = lease;
@@ -80,13 +94,24 @@ export async function* subscribeLogs(
         } else if (stream.ended) {
           return;
         } else {
+          // (A cursor ahead of what the stream offered, from another gateway, waits on the queue.)
+          const direct =
+            options.deliver && cursor <= subscriber.through
+              ? stream.deliverDirectly(subscriber, filterKey, options.deliver)
+              : undefined;
           signalled = deferred<void>();
           await signalled.promise;
+          if (direct) {
+            stream.stopDirect(subscriber);
+            // Everything through `through` was delivered, unless a batch was refused.
+            cursor = direct.refusedAfter ?? subscriber.through;
+          }
         }
       }
     }
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
+    stream.stopDirect(subscriber);
     stream.subscribers.delete(subscriber);
     lease.release();
   }
