@@ -17,38 +17,38 @@
 // (results with errors, unshared ones) and ends it. The sink writes only while graphql-ws holds the
 // operation, and refuses once the socket has more than a bound unsent (a slow client): the feed then
 // hands that subscriber's batches to its iterator again, which waits for each write as above.
+// The sink closes when graphql-ws lets go of the operation (return() here, which it calls first on
+// `complete` or close), so a later operation reusing the id never gets an earlier one's frame.
 import type { ExecutionResult } from 'graphql';
 import type { WebSocket } from 'ws';
 
 /** Writes a shared result's `next` frame to one subscription's socket. */
 export interface FrameSink {
   /** Writes the frame of a result's JSON (sharedJson), or returns false and writes nothing when the
-   * socket already holds more than its bound unsent. A frame for a closed socket or an operation
-   * graphql-ws no longer holds is dropped (true), as graphql-ws would. */
+   * socket already holds more than its bound unsent. A frame for a socket no longer open, or after
+   * close(), is dropped (true), as graphql-ws drops a frame for an operation it no longer holds. */
   send(json: string): boolean;
+  close(): void;
 }
 
 /** The start of a `next` frame of operation `id`, to which the payload's JSON and `}` are added:
  * what graphql-ws's stringifyMessage makes of JSON.stringify({ id, type: 'next', payload }). */
 const nextFramePrefix = (id: string) => `{"id":${JSON.stringify(id)},"type":"next","payload":`;
 
-export function createFrameSink(
-  socket: WebSocket,
-  id: string,
-  options: {
-    /** Whether graphql-ws still holds the operation (no `complete` from the client, no close). */
-    held(): boolean;
-    /** Bytes the socket may hold unsent (ws's bufferedAmount) before the sink refuses frames. */
-    maxBufferedBytes: number;
-  },
-): FrameSink {
+/** `maxBufferedBytes`: what the socket may hold unsent (ws's bufferedAmount) before the sink
+ * refuses frames. */
+export function createFrameSink(socket: WebSocket, id: string, maxBufferedBytes: number): FrameSink {
   const prefix = nextFramePrefix(id);
+  let closed = false;
   return {
     send: (json) => {
-      if (socket.readyState !== socket.OPEN || !options.held()) return true;
-      if (socket.bufferedAmount > options.maxBufferedBytes) return false;
+      if (closed || socket.readyState !== socket.OPEN) return true;
+      if (socket.bufferedAmount > maxBufferedBytes) return false;
       socket.send(prefix + json + '}');
       return true;
+    },
+    close: () => {
+      closed = true;
     },
   };
 }
@@ -71,11 +71,15 @@ export function sendSharedFrames(
   socket: WebSocket,
   id: string,
   sharedJson: (result: ExecutionResult) => string | undefined,
+  sink: FrameSink | undefined,
 ): AsyncGenerator<ExecutionResult, void, void> {
   const source = results[Symbol.asyncIterator]();
   const prefix = nextFramePrefix(id);
   let returned = false;
-  const done = (): IteratorResult<ExecutionResult, void> => ({ done: true, value: undefined });
+  const done = (): IteratorResult<ExecutionResult, void> => {
+    sink?.close();
+    return { done: true, value: undefined };
+  };
   const send = (frame: string) =>
     new Promise<void>((resolve, reject) => {
       if (socket.readyState !== socket.OPEN) return resolve();
@@ -94,11 +98,13 @@ export function sendSharedFrames(
     },
     return: async () => {
       returned = true;
+      sink?.close();
       await source.return?.();
       return done();
     },
     throw: async (error?: unknown) => {
       returned = true;
+      sink?.close();
       await source.return?.();
       throw error;
     },

@@ -22,7 +22,7 @@ import { QUERY_TOKEN_REFUSED, tokenFrom, type RequestAuth } from './auth.ts';
 import type { BrowserGuard } from './browser-guard.ts';
 import { boundMessage } from './errors.ts';
 import { documentTooLarge } from './limits.ts';
-import { attachFrameSink, createFrameSink, sendSharedFrames } from './shared-frames.ts';
+import { attachFrameSink, createFrameSink, frameSinkOf, sendSharedFrames } from './shared-frames.ts';
 import { createSocketTokens } from './socket-tokens.ts';
 import { createTokenVerifications } from './token-verifications.ts';
 
@@ -234,13 +234,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         }
         const rootValue = { execute, subscribe };
         // Shared results of this operation may be written straight to the socket (shared-frames.ts).
-        attachFrameSink(
-          rootValue,
-          createFrameSink(socket, id, {
-            held: () => id in ctx.subscriptions,
-            maxBufferedBytes: MAX_DIRECT_BUFFERED_BYTES,
-          }),
-        );
+        attachFrameSink(rootValue, createFrameSink(socket, id, MAX_DIRECT_BUFFERED_BYTES));
         return {
           schema,
           operationName: payload.operationName,
@@ -251,9 +245,13 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         };
       },
       // A subscription's shared results go out as one pre-serialized payload (shared-frames.ts).
-      onOperation: (ctx, id, _payload, _args, result) => {
-        if (!isAsyncIterable(result)) return undefined;
-        return sendSharedFrames(result, (ctx.extra as SocketExtra).socket, id, options.sharedJson);
+      onOperation: (ctx, id, _payload, args, result) => {
+        if (!isAsyncIterable(result)) {
+          frameSinkOf(args.rootValue)?.close();
+          return undefined;
+        }
+        const { socket } = ctx.extra as SocketExtra;
+        return sendSharedFrames(result, socket, id, options.sharedJson, frameSinkOf(args.rootValue));
       },
     },
     wss,

@@ -48,8 +48,9 @@ export interface LogFeedStats {
   /** Subscribers whose batches the stream hands their consumer directly right now
    * (subscribe-logs.ts). */
   direct: number;
-  /** How often a consumer refused a batch handed to it directly (its socket was full) and its
-   * subscriber went back to its queue, since the feed was created. */
+  /** How often a consumer refused a batch handed to it directly (its socket was full, or the
+   * batch's result had errors to mask) and its subscriber went back to its queue, since the feed
+   * was created. */
   refusals: number;
 }
 
