@@ -45,10 +45,16 @@ it('a stalled client costs at most maxBuffered lines and then gets every line', 
     linesPerSecond: 10_000,
     // PGlite writes ~3,000 of these lines/s on a busy 2-core machine: 20,000 lines are enough there.
     seconds: usingPostgres ? 4 : 2,
+    // Frames are written to a caught-up socket directly until it holds 64 KiB unsent: lines large
+    // enough that what is written overflows the kernel's socket buffers (several MB on loopback)
+    // well before the end, so the client's queue fills and it is paused.
+    messageChars: 2_000,
   });
   console.log(`logs-backpressure: ${JSON.stringify(result)}`);
   expect(result.exact).toBe(true);
-  // The client really stalled: its queue filled and it was paused at least once.
+  // The client really stalled: its socket filled, it left the direct path, its queue filled and it
+  // was paused at least once.
+  expect(logFeed.stats().refusals).toBeGreaterThan(0);
   expect(result.pauses).toBeGreaterThan(0);
   expect(result.peakBuffered).toBeLessThanOrEqual(MAX_BUFFERED);
   // And the heap (after full collections) grew by less than what was written meanwhile.
