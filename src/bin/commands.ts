@@ -166,7 +166,11 @@ function onShutdown(logger: Logger, shutdown: () => Promise<void>) {
 async function startServing(config: Config, logger: Logger) {
   const secrets = createSecretBox(loadSecretKey(config, logger));
   const { database, release } = await openDatabase(config, logger);
-  const runtime = await startRuntime(runtimeOptions(config, database, logger, config.node, secrets));
+  const runtime = await startRuntime({
+    ...runtimeOptions(config, database, logger, config.node, secrets),
+    // It leads from just after ready on: ready waits for the API and the node, not the first tick.
+    coordinatorPaused: true,
+  });
   const app = buildApp({
     database,
     logger,
@@ -204,6 +208,7 @@ export async function serve(config: Config, logger: Logger) {
   for (const [dialect, dialectUrl] of Object.entries(app.dialectUrls())) {
     console.log(`${dialect} REST API at ${dialectUrl} (and ${url}/compat/${dialect}/)`);
   }
+  void runtime.coordinator?.resume();
   onShutdown(logger, async () => {
     await app.stop();
     await runtime.stop();

@@ -125,6 +125,9 @@ export interface RuntimeOptions {
   node?: { name?: string; slots: number; tags: Record<string, string> };
   /** Host a coordinator for the cluster (it acts only while it holds the leader lock). */
   coordinator?: boolean;
+  /** Start the coordinator paused: it ticks from `runtime.coordinator.resume()` on (see
+   * CoordinatorOptions.paused). */
+  coordinatorPaused?: boolean;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
   /** On PostgreSQL the node's liveness stamp comes from a worker thread (default true); false keeps
@@ -194,6 +197,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         checkpointTimeoutMs: options.checkpointTimeoutMs ?? CONFIG_DEFAULTS.checkpointTimeoutMs,
         checkpointRetention: options.checkpointRetention ?? CONFIG_DEFAULTS.checkpointRetention,
         commandsEnabled: options.commandsEnabled,
+        paused: options.coordinatorPaused,
         retention: options.retention ?? {
           eventsDays: CONFIG_DEFAULTS.eventRetentionDays,
           metricHistoryDays: CONFIG_DEFAULTS.metricHistoryRetentionDays,
