@@ -4,7 +4,8 @@
 // prints self time grouped by package, and the top functions.
 //
 //   node --import tsx bench/profile-run-query.ts [out.cpuprofile]
-//   BENCH_PROFILE_S=10 (measured seconds), BENCH_CONCURRENCY=16
+//   BENCH_PROFILE_S=10 (measured seconds), BENCH_CONCURRENCY=16, BENCH_RUNS=16 (client i asks for
+//   run i % BENCH_RUNS instead of all for the same one)
 import { sql } from 'drizzle-orm';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session, type Profiler } from 'node:inspector';
@@ -22,6 +23,7 @@ import { testSecrets } from '../test/support/secrets.ts';
 
 const seconds = Number(process.env.BENCH_PROFILE_S) || 10;
 const concurrency = Number(process.env.BENCH_CONCURRENCY) || 16;
+const runs = Math.max(1, Math.floor(Number(process.env.BENCH_RUNS) || 1));
 
 function post<T>(session: Session, method: string, params?: object): Promise<T> {
   return new Promise((resolve, reject) =>
@@ -107,16 +109,25 @@ async function profileRunQuery(out: string): Promise<string> {
     await migrateDatabase(database, bench.url);
     for (let i = 0; i < 20; i++)
       await seedRun(database, { name: `other-${i}`, vertices: 5, parallelism: 8, checkpoints: 10 });
-    const seeded = await seedRun(database, { name: 'bench', vertices: 5, parallelism: 8, checkpoints: 50 });
+    const seeded = [];
+    for (let i = 0; i < runs; i++) {
+      const name = runs === 1 ? 'bench' : `bench-${String(i).padStart(3, '0')}`;
+      seeded.push(await seedRun(database, { name, vertices: 5, parallelism: 8, checkpoints: 50 }));
+    }
     await database.execute(sql`analyze`);
     const base = await app.start();
-    const body = JSON.stringify({ query: contractOperation('Run'), variables: { id: seeded.runId } });
-    const first = await fetch(`${base}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-    });
-    const expectBytes = (await first.arrayBuffer()).byteLength;
+    const body = seeded.map((run) =>
+      JSON.stringify({ query: contractOperation('Run'), variables: { id: run.runId } }),
+    );
+    const expectBytes = [];
+    for (const one of body) {
+      const first = await fetch(`${base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: one,
+      });
+      expectBytes.push((await first.arrayBuffer()).byteLength);
+    }
     const config = { url: `${base}/graphql`, body, concurrency, expectBytes };
     progress('profile: warming up (3 s)');
     await runLoad({ ...config, warmupMs: 3_000, measureMs: 1 });

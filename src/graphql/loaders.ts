@@ -44,6 +44,11 @@ const PLAIN = new Set([
 export interface RowReader<Row> {
   /** The select list: every column, aliased to its Drizzle key. */
   columns: string;
+  /** The same values as one JSON array, in the select list's order (`json_build_array`), for rows
+   * nested in another statement's answer: a third of the bytes of an object with keys. */
+  tuple: string;
+  /** Turns tuples made by `tuple` (parsed) into Drizzle's row type. */
+  readTuples(tuples: readonly unknown[][]): Row[];
   /** Turns rows as selected into Drizzle's row type, in place. */
   read(rows: Record<string, unknown>[]): Row[];
 }
@@ -54,40 +59,59 @@ export interface RowReader<Row> {
  * drivers (postgres.js and PGlite) return as numbers; `read` makes the timestamps Dates (Drizzle's
  * `new Date(text)` truncates to the millisecond, and so does `new Date(ms)`).
  */
-export function rowReader<T extends Table>(table: T, alias: string): RowReader<T['$inferSelect']> {
+export function rowReader<T extends Table>(
+  table: T,
+  alias: string,
+  /** Computed values to read besides the columns, by key: SQL expressions over `alias`. */
+  extra: Record<string, string> = {},
+): RowReader<T['$inferSelect']> {
   const timestamps: string[] = [];
-  const columns = Object.entries(getTableColumns(table)).map(([key, column]) => {
+  const numbers: string[] = [];
+  const values = Object.entries(getTableColumns(table)).map(([key, column]) => {
     const ref = `${alias}."${column.name}"`;
     if (column.columnType === 'PgTimestamp') {
       timestamps.push(key);
-      return `(extract(epoch from ${ref}) * 1000)::float8 as "${key}"`;
+      return [key, `(extract(epoch from ${ref}) * 1000)::float8`] as const;
     }
+    if (column.columnType === 'PgDoublePrecision') numbers.push(key);
     if (column.columnType === 'PgBigInt53' || column.columnType === 'PgBigSerial53') {
-      return `${ref}::float8 as "${key}"`;
+      return [key, `${ref}::float8`] as const;
     }
     if (!PLAIN.has(column.columnType)) throw new Error(`rowReader: no mapping for ${column.columnType}`);
-    return `${ref} as "${key}"`;
+    return [key, ref] as const;
   });
-  return {
-    columns: columns.join(', '),
-    read: (rows) => {
-      for (const row of rows) {
-        for (const key of timestamps) {
-          const ms = row[key];
-          if (ms !== null) row[key] = new Date(ms as number);
-        }
+  values.push(...Object.entries(extra));
+  const keys = values.map(([key]) => key);
+  const read = (rows: Record<string, unknown>[]) => {
+    for (const row of rows) {
+      for (const key of timestamps) {
+        const ms = row[key];
+        if (ms !== null) row[key] = new Date(ms as number);
       }
-      return rows as T['$inferSelect'][];
-    },
+      // JSON has no NaN or Infinity: PostgreSQL writes those float8 values as strings.
+      for (const key of numbers) if (typeof row[key] === 'string') row[key] = Number(row[key]);
+    }
+    return rows as T['$inferSelect'][];
+  };
+  return {
+    columns: values.map(([key, value]) => `${value} as "${key}"`).join(', '),
+    tuple: `json_build_array(${values.map(([, value]) => value).join(', ')})`,
+    readTuples: (tuples) =>
+      read(
+        tuples.map((tuple) => {
+          const row: Record<string, unknown> = {};
+          for (let i = 0; i < keys.length; i++) row[keys[i]!] = tuple[i];
+          return row;
+        }),
+      ),
+    read,
   };
 }
 
 const CLUSTER = rowReader(clusters, 'c');
-const NODE_COLUMNS = rowReader(nodes, 'n');
-const NODE: RowReader<NodeRowWithAge> = {
-  columns: `${NODE_COLUMNS.columns}, ${heartbeatAgeMsSql('n')} as "heartbeatAgeMs"`,
-  read: (rows) => NODE_COLUMNS.read(rows) as NodeRowWithAge[],
-};
+const NODE = rowReader(nodes, 'n', {
+  heartbeatAgeMs: heartbeatAgeMsSql('n'),
+}) as RowReader<NodeRowWithAge>;
 const JOB = rowReader(jobs, 'j');
 const JOB_VERSION = rowReader(jobVersions, 'v');
 const RUN = rowReader(runs, 'r');
@@ -99,6 +123,18 @@ const EXCEPTION = rowReader(runExceptions, 'e');
 const METRIC = rowReader(metricsCurrent, 'm');
 const STATUS_CHANGE = rowReader(runStatusHistory, 'h');
 
+/** The row readers, for statements that nest one table's rows in another's (run-tree.ts). */
+export const READERS = {
+  run: RUN,
+  job: JOB,
+  node: NODE,
+  vertex: VERTEX,
+  subtask: SUBTASK,
+  exception: EXCEPTION,
+  metric: METRIC,
+  checkpoint: CHECKPOINT,
+};
+
 /** One subtask's acknowledgement of a checkpoint, with the vertex and index of the subtask. */
 export interface CheckpointAckRow {
   checkpointId: string;
@@ -108,10 +144,17 @@ export interface CheckpointAckRow {
   ackedAt: Date;
 }
 
-/** A statement that reads the rows of a batch of keys: constant text whose only parameter ($1) is
+/** A statement that reads the rows of a batch of keys: constant text whose first parameter ($1) is
  * the array of keys, and the key each row belongs to. */
-interface KeyedStatement<Row> {
+export interface KeyedStatement<Row> {
   text: string;
+  /** Constant values of $2, $3, … (none for most). */
+  params?: readonly unknown[];
+  /** One statement per key, with the key itself as $1 (`= $1`, not `= any($1)`): for statements
+   * whose work per key is large, so that the keys of a turn are read side by side on several
+   * connections rather than one after the other in one, and each with PostgreSQL's generic plan
+   * (an array of unknown length kept it planning the statement again on every execution). */
+  perKey?: boolean;
   read(rows: Record<string, unknown>[]): Row[];
   keyOf(row: Row): string;
 }
@@ -237,7 +280,7 @@ const STATEMENTS = {
 
 /** Rows of a keyed statement by key, each list in the statement's order. Shared by every request
  * the statement served: read it, never change it. */
-type RowsByKey<Row> = ReadonlyMap<string, readonly Row[]>;
+export type RowsByKey<Row> = ReadonlyMap<string, readonly Row[]>;
 type Load = <Row>(statement: KeyedStatement<Row>, keys: readonly string[]) => Promise<RowsByKey<Row>>;
 
 interface Flight {
@@ -260,7 +303,9 @@ function createLoad(database: Database): Load {
   let pending = new Map<KeyedStatement<unknown>, Flight>();
   const send = async <Row>(statement: KeyedStatement<Row>, keys: string[]): Promise<RowsByKey<Row>> => {
     const byKey = new Map<string, Row[]>();
-    for (const row of statement.read(await database.query(statement.text, [keys]))) {
+    const first = statement.perKey ? keys[0] : keys;
+    const params = statement.params ? [first, ...statement.params] : [first];
+    for (const row of statement.read(await database.query(statement.text, params))) {
       const key = statement.keyOf(row);
       const list = byKey.get(key);
       if (list) list.push(row);
@@ -268,24 +313,35 @@ function createLoad(database: Database): Load {
     }
     return byKey;
   };
+  const sendFlight = (statement: KeyedStatement<unknown>, keys: string[], waiters: Flight['waiters']) =>
+    send(statement, keys).then(
+      (byKey) => {
+        for (const waiter of waiters) waiter.resolve(byKey);
+      },
+      (err: unknown) => {
+        // One request's bad key must not fail the others: each tries its own keys alone.
+        if (waiters.length === 1) return waiters[0]!.reject(err);
+        for (const waiter of waiters) send(statement, [...waiter.keys]).then(waiter.resolve, waiter.reject);
+      },
+    );
   const flush = () => {
     const flights = pending;
     pending = new Map();
     for (const [statement, { keys, waiters }] of flights) {
-      send(statement, [...keys]).then(
-        (byKey) => {
-          for (const waiter of waiters) waiter.resolve(byKey);
-        },
-        (err: unknown) => {
-          // One request's bad key must not fail the others: each tries its own keys alone.
-          if (waiters.length === 1) return waiters[0]!.reject(err);
-          for (const waiter of waiters) send(statement, [...waiter.keys]).then(waiter.resolve, waiter.reject);
-        },
-      );
+      if (!statement.perKey) sendFlight(statement, [...keys], waiters);
+      else
+        for (const key of keys)
+          sendFlight(
+            statement,
+            [key],
+            waiters.filter((w) => w.keys[0] === key),
+          );
     }
   };
   return <Row>(statement: KeyedStatement<Row>, keys: readonly string[]) =>
     new Promise<RowsByKey<Row>>((resolve, reject) => {
+      if (statement.perKey && keys.length !== 1)
+        return reject(new Error('a statement read per key takes one key at a time'));
       if (pending.size === 0) setImmediate(flush);
       let flight = pending.get(statement as KeyedStatement<unknown>);
       if (!flight)
@@ -388,6 +444,12 @@ export class Loaders {
     if (!load) loads.set(database, (load = createLoad(database)));
     this.#database = database;
     this.#load = load;
+  }
+
+  /** The rows of a keyed statement by key, sent with the other requests' batches of the same turn
+   * (for statements made elsewhere, like the run tree's). */
+  rows<Row>(statement: KeyedStatement<Row>, keys: readonly string[]): Promise<RowsByKey<Row>> {
+    return this.#load(statement, keys);
   }
 
   #one<Row>(name: keyof typeof STATEMENTS, statement: KeyedStatement<Row>) {

@@ -6,6 +6,7 @@ import { isUuid, jobNumber } from '../lib/ids.ts';
 import { parseInput } from '../lib/parse-input.ts';
 import { checkName, runIdSchema } from '../runtime/index.ts';
 import type { GraphQLContext } from './context.ts';
+import { loadRunTree, type RunParts } from './run-tree.ts';
 import type { JobRow, RunRow } from '../db/schema/index.ts';
 import type { NodeRowWithAge } from '../db/node-liveness.ts';
 
@@ -38,10 +39,16 @@ export async function requireRunByNumber(number: number, ctx: GraphQLContext): P
   return row;
 }
 
-/** A run by id, or NOT_FOUND; a malformed id is BAD_USER_INPUT naming `path`. */
-export async function requireRun(id: string, ctx: GraphQLContext, path = 'id'): Promise<RunRow> {
+/** A run by id, or NOT_FOUND; a malformed id is BAD_USER_INPUT naming `path`. With `parts`, what
+ * the query asks below the run is read in the same statement (run-tree.ts). */
+export async function requireRun(
+  id: string,
+  ctx: GraphQLContext,
+  path = 'id',
+  parts?: RunParts,
+): Promise<RunRow> {
   parseInput(runIdSchema, id, path);
-  const run = await ctx.loaders.run.load(id);
+  const run = parts ? await loadRunTree(ctx, id, parts) : await ctx.loaders.run.load(id);
   if (!run) throw new NotFoundError('run', id);
   return run;
 }

@@ -8,6 +8,7 @@ import { RunStatusEnum, RunTriggerEnum } from './enums.ts';
 import { metricKey } from '../../lib/metric-keys.ts';
 import { CheckpointRef, JobRef, MetricRef, RunExceptionRef, RunRef, VertexRef } from './refs.ts';
 import { runsPage } from './run-pages.ts';
+import { runParts } from '../run-tree.ts';
 
 const RunStatusChangeRef = builder
   .objectRef<typeof runStatusHistory.$inferSelect>('RunStatusChange')
@@ -134,7 +135,7 @@ builder.queryFields((t) => ({
   run: t.field({
     type: RunRef,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => requireRun(id, ctx),
+    resolve: (_root, { id }, ctx, info) => requireRun(id, ctx, 'id', runParts(info)),
   }),
   runByNumber: t.field({
     type: RunRef,

@@ -1,0 +1,265 @@
+// A run and what a query asks below it, read in one statement instead of one per level.
+//
+// The contract Run query reads a run, then its job, vertices, checkpoint page and exceptions, then
+// the vertices' subtasks, their nodes and the vertices' metrics: three round trips, each a handful of
+// statements. On a small machine a statement costs more in the write to PostgreSQL's socket and in
+// reading its rows than in PostgreSQL itself (BENCHMARKS.md). So `Query.run` looks ahead at its
+// selection (fragments included), builds one statement for the parts asked for, with PostgreSQL
+// nesting each part's rows as JSON arrays, and primes the request's DataLoaders with them. Requests
+// asking for the same run in the same turn share the statement (loaders.ts); different runs are read
+// side by side, a statement each, so that PostgreSQL spreads them over its cores. The resolvers
+// below stay as they are and read from those loaders; a part this does not read ahead (a checkpoint
+// page after a cursor, a subtask's metrics, a vertex's inputs) is loaded by its own loader as before.
+// Reading ahead never changes an answer: at worst a part is read that a skipped field did not need.
+import type {
+  FieldNode,
+  FragmentDefinitionNode,
+  GraphQLResolveInfo,
+  SelectionSetNode,
+  ValueNode,
+} from 'graphql';
+import type {
+  CheckpointRow,
+  ExceptionRow,
+  JobRow,
+  MetricRow,
+  RunRow,
+  SubtaskRow,
+  VertexRow,
+} from '../db/schema/index.ts';
+import type { NodeRowWithAge } from '../db/node-liveness.ts';
+import { metricKey } from '../lib/metric-keys.ts';
+import type { GraphQLContext } from './context.ts';
+import { READERS, type KeyedStatement } from './loaders.ts';
+
+/** The most checkpoints a read-ahead page holds; a bigger page is loaded by its own loader. */
+const MAX_CHECKPOINT_PAGE = 100;
+const DEFAULT_CHECKPOINT_PAGE = 20;
+
+/** What a `run` selection reads below the run, decided from the document alone. */
+interface Plan {
+  job: boolean;
+  vertices: boolean;
+  subtasks: boolean;
+  nodes: boolean;
+  vertexMetrics: boolean;
+  exceptions: boolean;
+  /** The `first` argument of the first `checkpoints` page that starts at the top (no `after`,
+   * `before` or `last`): null when it is not given; undefined when no such page is asked for. */
+  checkpointsFirst?: ValueNode | null;
+}
+
+/** The parts to read for one request: the plan with the page size known. */
+export interface RunParts extends Omit<Plan, 'checkpointsFirst'> {
+  /** Rows of the checkpoint page to read (its size plus one), when read ahead. */
+  checkpointRows?: number;
+}
+
+interface Tree {
+  run: RunRow;
+  job?: JobRow | null;
+  vertices?: VertexRow[];
+  subtasks?: SubtaskRow[];
+  nodes?: NodeRowWithAge[];
+  /** The vertices' metrics by metric key, each list in name order. */
+  vertexMetrics?: Map<string, MetricRow[]>;
+  exceptions?: ExceptionRow[];
+  checkpoints?: CheckpointRow[];
+}
+
+type Fragments = GraphQLResolveInfo['fragments'];
+
+/** The fields of selection sets by name (not alias), through fragments and inline fragments. */
+function subfields(nodes: readonly FieldNode[], fragments: Fragments): Map<string, FieldNode[]> {
+  const byName = new Map<string, FieldNode[]>();
+  const seen = new Set<FragmentDefinitionNode>();
+  const visit = (set: SelectionSetNode | undefined) => {
+    for (const selection of set?.selections ?? []) {
+      if (selection.kind === 'Field') {
+        const list = byName.get(selection.name.value);
+        if (list) list.push(selection);
+        else byName.set(selection.name.value, [selection]);
+      } else if (selection.kind === 'InlineFragment') {
+        visit(selection.selectionSet);
+      } else {
+        const fragment = fragments[selection.name.value];
+        if (fragment && !seen.has(fragment)) {
+          seen.add(fragment);
+          visit(fragment.selectionSet);
+        }
+      }
+    }
+  };
+  for (const node of nodes) visit(node.selectionSet);
+  return byName;
+}
+
+function planOf(fieldNodes: readonly FieldNode[], fragments: Fragments): Plan {
+  const run = subfields(fieldNodes, fragments);
+  const vertexNodes = run.get('vertices') ?? [];
+  const vertex = subfields(vertexNodes, fragments);
+  const subtaskNodes = vertex.get('subtasks') ?? [];
+  const subtask = subfields(subtaskNodes, fragments);
+  const page = run
+    .get('checkpoints')
+    ?.find((node) => !node.arguments?.some((arg) => ['after', 'before', 'last'].includes(arg.name.value)));
+  return {
+    job: run.has('job'),
+    vertices: vertexNodes.length > 0,
+    // A vertex's status is read from its subtasks too.
+    subtasks: subtaskNodes.length > 0 || vertex.has('status'),
+    nodes: subtask.has('node'),
+    vertexMetrics: vertex.has('metrics'),
+    exceptions: run.has('exceptions'),
+    checkpointsFirst: page
+      ? (page.arguments?.find((arg) => arg.name.value === 'first')?.value ?? null)
+      : undefined,
+  };
+}
+
+/** Plans by the first field node of the selection: documents are cached, so their nodes recur. */
+const plans = new WeakMap<FieldNode, Plan>();
+
+/** The parts a request's `run` field reads ahead, or undefined when it asks for nothing below the run. */
+export function runParts(info: GraphQLResolveInfo): RunParts | undefined {
+  const first = info.fieldNodes[0];
+  if (!first) return undefined;
+  let plan = plans.get(first);
+  if (!plan) plans.set(first, (plan = planOf(info.fieldNodes, info.fragments)));
+  const { checkpointsFirst, ...parts } = plan;
+  let checkpointRows: number | undefined;
+  if (checkpointsFirst !== undefined) {
+    const size =
+      checkpointsFirst === null
+        ? DEFAULT_CHECKPOINT_PAGE
+        : checkpointsFirst.kind === 'IntValue'
+          ? Number(checkpointsFirst.value)
+          : checkpointsFirst.kind === 'Variable'
+            ? (info.variableValues[checkpointsFirst.name.value] ?? DEFAULT_CHECKPOINT_PAGE)
+            : undefined;
+    // A size out of bounds is left to the field's own resolver, which says what is wrong.
+    if (Number.isInteger(size) && (size as number) >= 0 && (size as number) <= MAX_CHECKPOINT_PAGE)
+      checkpointRows = (size as number) + 1;
+  }
+  const any =
+    parts.job || parts.vertices || parts.subtasks || parts.exceptions || checkpointRows !== undefined;
+  return any ? { ...parts, checkpointRows } : undefined;
+}
+
+const { run: RUN, job: JOB, node: NODE, vertex: VERTEX, subtask: SUBTASK } = READERS;
+const { exception: EXCEPTION, metric: METRIC, checkpoint: CHECKPOINT } = READERS;
+
+const list = (tuple: string, from: string, order = '') =>
+  `(select coalesce(json_agg(${tuple}${order ? ` order by ${order}` : ''}), '[]') from ${from})`;
+
+/** The statement text for a set of parts (at most 2^7 texts, each prepared once per connection). */
+function treeText(parts: RunParts): string {
+  const columns = [`${RUN.tuple} as "run"`];
+  if (parts.job) columns.push(`(select ${JOB.tuple} from jobs j where j.id = r.job_id) as "job"`);
+  if (parts.vertices)
+    columns.push(
+      `${list(VERTEX.tuple, 'vertices v where v.job_version_id = r.job_version_id', 'v.position')} as "vertices"`,
+    );
+  if (parts.subtasks)
+    columns.push(`${list(SUBTASK.tuple, 'subtasks s where s.run_id = r.id', 's.index')} as "subtasks"`);
+  if (parts.nodes)
+    columns.push(
+      `${list(NODE.tuple, 'nodes n where n.id in (select s.node_id from subtasks s where s.run_id = r.id)')} as "nodes"`,
+    );
+  if (parts.vertexMetrics)
+    columns.push(
+      `${list(
+        METRIC.tuple,
+        `metrics_current m where m.key in (
+          select 'vertex:' || r.id || ':' || v.id from vertices v where v.job_version_id = r.job_version_id)`,
+        'm.key, m.name',
+      )} as "vertexMetrics"`,
+    );
+  if (parts.exceptions)
+    columns.push(
+      `${list(EXCEPTION.tuple, 'run_exceptions e where e.run_id = r.id', 'e.id')} as "exceptions"`,
+    );
+  if (parts.checkpointRows !== undefined)
+    columns.push(
+      `${list(
+        CHECKPOINT.tuple,
+        '(select * from checkpoints c where c.run_id = r.id order by c.number desc limit $2) c',
+        'c.number desc',
+      )} as "checkpoints"`,
+    );
+  return `select ${columns.join(',\n  ')}\nfrom runs r where r.id = $1::char(32)`;
+}
+
+type Tuples = readonly unknown[][];
+
+function byKey(metrics: MetricRow[]): Map<string, MetricRow[]> {
+  const lists = new Map<string, MetricRow[]>();
+  for (const metric of metrics) {
+    const list = lists.get(metric.key);
+    if (list) list.push(metric);
+    else lists.set(metric.key, [metric]);
+  }
+  return lists;
+}
+
+function readTree(row: Record<string, unknown>): Tree {
+  const all = <T>(reader: { readTuples(tuples: Tuples): T[] }, value: unknown) =>
+    value === undefined ? undefined : reader.readTuples(value as Tuples);
+  return {
+    run: RUN.readTuples([row.run as unknown[]])[0]!,
+    job:
+      row.job === undefined ? undefined : row.job === null ? null : JOB.readTuples([row.job as unknown[]])[0],
+    vertices: all(VERTEX, row.vertices),
+    subtasks: all(SUBTASK, row.subtasks),
+    nodes: all(NODE, row.nodes),
+    vertexMetrics:
+      row.vertexMetrics === undefined ? undefined : byKey(METRIC.readTuples(row.vertexMetrics as Tuples)),
+    exceptions: all(EXCEPTION, row.exceptions),
+    checkpoints: all(CHECKPOINT, row.checkpoints),
+  };
+}
+
+/** Statements by parts; the same object for the same parts, so concurrent requests share one. */
+const statements = new Map<string, KeyedStatement<Tree>>();
+
+function statementFor(parts: RunParts): KeyedStatement<Tree> {
+  const { job, vertices, subtasks, nodes, vertexMetrics, exceptions, checkpointRows } = parts;
+  const flags = [job, vertices, subtasks, nodes, vertexMetrics, exceptions].map(Number).join('');
+  const signature = `${flags}:${checkpointRows ?? ''}`;
+  let statement = statements.get(signature);
+  if (!statement) {
+    statement = {
+      text: treeText(parts),
+      params: parts.checkpointRows === undefined ? undefined : [parts.checkpointRows],
+      perKey: true,
+      read: (rows) => rows.map(readTree),
+      keyOf: (tree) => tree.run.id,
+    };
+    statements.set(signature, statement);
+  }
+  return statement;
+}
+
+/** Reads a run with the parts below it and primes the request's loaders with them; null when there
+ * is no such run. */
+export async function loadRunTree(ctx: GraphQLContext, id: string, parts: RunParts): Promise<RunRow | null> {
+  const tree = (await ctx.loaders.rows(statementFor(parts), [id])).get(id)?.[0];
+  if (!tree) return null;
+  const { run } = tree;
+  const { loaders } = ctx;
+  loaders.run.prime(run.id, run);
+  if (tree.job !== undefined) loaders.job.prime(run.jobId, tree.job);
+  if (tree.vertices) loaders.verticesByVersion.prime(run.jobVersionId, tree.vertices);
+  if (tree.subtasks) loaders.subtasksByRun.prime(run.id, tree.subtasks);
+  for (const node of tree.nodes ?? []) loaders.node.prime(node.id, node);
+  if (tree.vertexMetrics && tree.vertices) {
+    for (const vertex of tree.vertices) {
+      const key = metricKey.vertex(run.id, vertex.id);
+      loaders.metricsByKey.prime(key, tree.vertexMetrics.get(key) ?? []);
+    }
+  }
+  if (tree.exceptions) loaders.exceptionsByRun.prime(run.id, tree.exceptions);
+  if (tree.checkpoints && parts.checkpointRows !== undefined)
+    loaders.checkpointPage.prime({ runId: run.id, limit: parts.checkpointRows }, tree.checkpoints);
+  return run;
+}
