@@ -74,6 +74,14 @@ export function isAdmin(viewer: Viewer | null | undefined): boolean {
   return viewer?.role === 'admin';
 }
 
+/** The answer to a GraphQL request without a valid token (both POST paths answer it alike): fresh
+ * objects each time, since a Response may add to the headers it is given. */
+export const unauthenticatedAnswer = (authError: string | undefined) => ({
+  status: 401,
+  headers: { 'www-authenticate': 'Bearer' } as Record<string, string>,
+  body: { errors: [{ message: authError, extensions: { code: 'UNAUTHENTICATED' } }] },
+});
+
 const unauthenticated = (message?: string) =>
   new GraphQLError(message ?? 'authentication required', {
     extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
@@ -107,12 +115,8 @@ export function useAuth(options: {
         client: req?.socket.remoteAddress ?? 'in-process',
       };
       if (viewer) return;
-      endResponse(
-        fetchAPI.Response.json(
-          { errors: [{ message: authError, extensions: { code: 'UNAUTHENTICATED' } }] },
-          { status: 401, headers: { 'www-authenticate': 'Bearer' } },
-        ),
-      );
+      const { status, headers, body } = unauthenticatedAnswer(authError);
+      endResponse(fetchAPI.Response.json(body, { status, headers }));
     },
     onExecute({ args, setResultAndStopExecution }) {
       const ctx = args.contextValue;

@@ -19,7 +19,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Database } from '../db/client.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
 import type { Logger } from '../lib/logger.ts';
-import { authenticateRequest, type AuthCarrier, type RequestAuth } from './auth.ts';
+import { authenticateRequest, unauthenticatedAnswer, type AuthCarrier, type RequestAuth } from './auth.ts';
 import { isJsonContentType } from './browser-guard.ts';
 import type { MaskError } from './errors.ts';
 
@@ -166,12 +166,11 @@ export function createGraphQLPost(options: GraphQLPostOptions): GraphQLPost {
     if (!auth.viewer) {
       stats.direct++;
       req.resume();
-      res.setHeader('www-authenticate', 'Bearer');
-      const refusal = { errors: [{ message: auth.authError, extensions: { code: 'UNAUTHENTICATED' } }] };
+      const { status, headers, body } = unauthenticatedAnswer(auth.authError);
       return write(res, {
-        body: JSON.stringify(refusal),
-        status: 401,
-        headers: { 'content-type': 'application/json; charset=utf-8' },
+        body: JSON.stringify(body),
+        status,
+        headers: { ...headers, 'content-type': 'application/json; charset=utf-8' },
       });
     }
     const body = await readBody(req, Number(req.headers['content-length']));
