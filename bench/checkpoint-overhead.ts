@@ -9,7 +9,11 @@
 //   alternates between rounds), so load from other work on the machine falls on both alike; the
 //   number is each run's rows/s up to the moment the first of the two has written everything,
 //   read from the Jdbc sink's committed positions (jobgate_sink_offsets) every 50 ms.
-import { median, progress } from './support/main.ts';
+//
+// Part of bench/checkpoint-bench.ts; alone (its own databases and in-process node):
+//   node --import tsx bench/checkpoint-overhead.ts
+import { loadavg } from 'node:os';
+import { isMain, median, progress, runMain } from './support/main.ts';
 import {
   benchJob,
   int,
@@ -22,6 +26,8 @@ import {
   startBenchRun,
   waitRun,
   type CheckpointBenchEnv,
+  createCheckpointBenchEnv,
+  startBenchRuntime,
 } from './checkpoint-support.ts';
 
 const SEED = 11;
@@ -325,4 +331,25 @@ export function overheadMarkdown(result: OverheadResult): string {
       `${signedPct(sideLoss)} with checkpoints every ${options.intervalMs} ms** (target: at most 5%: ` +
       `${sideLoss <= 0.05 ? 'met' : `**missed** by ${pctOf(sideLoss - 0.05)} points`}).`,
   ].join('\n');
+}
+
+if (isMain(import.meta.url)) {
+  await runMain(async () => {
+    const load = loadavg()[0] ?? NaN;
+    const env = await createCheckpointBenchEnv();
+    try {
+      const runtime = await startBenchRuntime(env, { cluster: 'ck-overhead', slots: 4 });
+      try {
+        const result = await overheadBench(env, 'ck-overhead');
+        return (
+          `${overheadMarkdown(result)}\n\n(1-minute load average ${load.toFixed(2)} at the start, ` +
+          `${(loadavg()[0] ?? NaN).toFixed(2)} at the end.)`
+        );
+      } finally {
+        await runtime.stop();
+      }
+    } finally {
+      await env.close();
+    }
+  });
 }
