@@ -221,13 +221,65 @@ describe('checkpoint barrier', () => {
     let snapshots = 0;
     await entry.barrier.atBoundary(async () => {
       snapshots++;
-      return { v0: { 0: { offset: 7 } } };
+      return { sources: { v0: { 0: { offset: 7 } } }, durable: Promise.resolve(true) };
     });
     await entry.barrier.acked();
     expect(snapshots).toBe(1);
     const [row] = await t.database.db.select().from(checkpoints).where(eq(checkpoints.id, checkpoint!.id));
     expect(row!.status).toBe('COMPLETED');
     expect(entry.stop.signal.aborted).toBe(false);
+  });
+
+  it('does not acknowledge a checkpoint whose sink commit failed; the next one completes', async () => {
+    const seeded = await seedRun(t.database, {
+      name: 'barrier-lost',
+      vertices: 2,
+      parallelism: 1,
+      checkpoints: 0,
+      nodes: 1,
+    });
+    const [subtask] = await t.database.db
+      .select({ id: subtasks.id })
+      .from(subtasks)
+      .where(eq(subtasks.vertexId, seeded.vertexIds[0]!));
+    await t.database.db.insert(checkpoints).values(
+      [1, 2].map((number) => ({
+        runId: seeded.runId,
+        number,
+        kind: 'CHECKPOINT' as const,
+        expectedAcks: 1,
+      })),
+    );
+    const entry = running('lost', seeded.runId);
+    entry.barrier = new CheckpointBarrier({
+      database: t.database,
+      events: createEventFeed(t.database),
+      log: silentLogger,
+      ackAs: { subtaskId: subtask!.id, index: 0 },
+      cancel: entry.cancel.signal,
+      stopRun: () => entry.requestStop(),
+    });
+    await queueCheckpoints(t.database, [entry]);
+
+    // The first snapshot counts on a commit that fails, the second on one that lands.
+    const outcomes = [false, true];
+    const flushes: boolean[] = [];
+    await entry.barrier.atBoundary(async ({ flush }) => {
+      flushes.push(flush);
+      return { sources: { v0: { 0: { offset: 7 } } }, durable: Promise.resolve(outcomes.shift()!) };
+    });
+    await entry.barrier.acked();
+    // Periodic checkpoints do not ask the sinks to flush.
+    expect(flushes).toEqual([false, false]);
+    const rows = await t.database.db
+      .select({ number: checkpoints.number, status: checkpoints.status })
+      .from(checkpoints)
+      .where(eq(checkpoints.runId, seeded.runId))
+      .orderBy(checkpoints.number);
+    expect(rows).toEqual([
+      { number: 1, status: 'IN_PROGRESS' },
+      { number: 2, status: 'COMPLETED' },
+    ]);
   });
 });
 

@@ -2,10 +2,11 @@
 import { readFileSync, mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobs, runs } from '../../src/db/schema/index.ts';
+import { checkpoints, events, jobs, runs } from '../../src/db/schema/index.ts';
+import { checkpointPositions } from '../../src/runtime/checkpoints/ack-checkpoint.ts';
 import { usingPostgres } from '../support/db.ts';
 import { createScratchDatabase } from '../support/scratch-db.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
@@ -103,6 +104,51 @@ describe.skipIf(!usingPostgres)('FakeSource → Jdbc sink (needs TEST_DATABASE_U
       expect(commits.map((c) => c.n)).toEqual(Array.from({ length: 14 }, () => 1500));
       const marks = await sql`select position from jobgate_sink_offsets order by split`;
       expect(marks.map((m) => m.position)).toEqual([{ offset: 10_500 }, { offset: 10_500 }]);
+    } finally {
+      await sql.end();
+      await scratch.drop();
+    }
+  });
+
+  it('checkpoints of a Jdbc run record commit boundaries: no partial commit, each row once', async () => {
+    const scratch = await createScratchDatabase();
+    await t.createJob({
+      name: 'fake-to-pg-checkpointed',
+      pipeline: {
+        env: { 'job.mode': 'BATCH', parallelism: 2, 'checkpoint.interval': 100 },
+        source: [{ plugin_name: 'FakeSource', 'row.num': 3000, 'rows.per.second': 3000, seed: 5 }],
+        sink: [{ plugin_name: 'Jdbc', url: scratch.url, table: 'ck_rows', batch_size: 250 }],
+      },
+    });
+    const sql = postgres(scratch.url, { max: 1, onnotice: () => {} });
+    try {
+      await sql`create table ck_rows (id bigint, name text, value double precision,
+        tx bigint default txid_current())`;
+      const runId = await t.start('fake-to-pg-checkpointed');
+      expect((await t.waitForRun(runId, ['FINISHED', 'FAILED'], 60_000)).status).toBe('FINISHED');
+      const [counts] = await sql`select count(*)::int as n, count(distinct id)::int as d from ck_rows`;
+      expect(counts).toEqual({ n: 6000, d: 6000 });
+      // Checkpoints came during the run, yet every commit holds exactly batch_size rows: a
+      // checkpoint takes the newest commit's positions instead of flushing a partial batch.
+      const completed = await t.database.db
+        .select({ id: events.checkpointId })
+        .from(events)
+        .where(and(eq(events.runId, runId), eq(events.type, 'checkpoint:completed')));
+      expect(completed.length).toBeGreaterThanOrEqual(2);
+      const commits = await sql<{ n: number }[]>`select count(*)::int as n from ck_rows group by tx`;
+      expect(commits.map((c) => c.n)).toEqual(Array.from({ length: 24 }, () => 250));
+      // The checkpoints still held (retention keeps the newest) each name a commit's positions.
+      const held = await t.database.db
+        .select({ id: checkpoints.id })
+        .from(checkpoints)
+        .where(and(eq(checkpoints.runId, runId), eq(checkpoints.status, 'COMPLETED')));
+      expect(held.length).toBeGreaterThan(0);
+      for (const { id } of held) {
+        const splits = Object.values(await checkpointPositions(t.database, id));
+        for (const position of splits.flatMap((s) => Object.values(s))) {
+          expect(Number(position.offset) % 250).toBe(0);
+        }
+      }
     } finally {
       await sql.end();
       await scratch.drop();

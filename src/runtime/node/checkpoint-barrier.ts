@@ -26,6 +26,15 @@ export interface CheckpointBarrierOptions {
 
 type Snapshot = Parameters<NonNullable<PipelineControls['atBoundary']>>[0];
 
+/** A sink commit the checkpoint's positions counted on failed: it is not acknowledged (it fails
+ * on its timeout or when the subtask stops, and the subtask fails on its next write). */
+export class CheckpointStateLost extends Error {
+  constructor(readonly checkpointId: string) {
+    super(`checkpoint ${checkpointId}: a sink commit it counted on failed; not acknowledged`);
+    this.name = 'CheckpointStateLost';
+  }
+}
+
 export class CheckpointBarrier {
   /** Checkpoints still to snapshot and acknowledge, oldest first. */
   private readonly pending: { id: string; stopAfter: boolean }[] = [];
@@ -47,11 +56,16 @@ export class CheckpointBarrier {
     const { database, ackAs, cancel } = this.options;
     while (this.pending.length > 0) {
       const checkpoint = this.pending.shift()!;
-      const sources = await snapshot();
+      // A stop-with-savepoint flushes: nothing is read after it, so its positions are the readers'.
+      const { sources, durable } = await snapshot({ flush: checkpoint.stopAfter });
       // The state is captured at this boundary; its acknowledgement goes out behind the
-      // pipeline, which reads on (checkpoints every 1 s cost 9% of throughput when it waited).
+      // pipeline, which reads on (checkpoints every 1 s cost 9% of throughput when it waited),
+      // once the sink commits it counts on are durable.
       this.acks = this.acks
-        .then(() => ackCheckpoint(database, checkpoint.id, ackAs.subtaskId, { index: ackAs.index, sources }))
+        .then(async () => {
+          if (!(await durable)) throw new CheckpointStateLost(checkpoint.id);
+          await ackCheckpoint(database, checkpoint.id, ackAs.subtaskId, { index: ackAs.index, sources });
+        })
         .then(
           () => {},
           (err: unknown) =>

@@ -30,13 +30,23 @@ export interface PipelineControls {
   /** Split positions to resume from, by source vertex name (checkpoint, savepoint or sink marks). */
   restore?: Record<string, Record<number, SplitPosition>>;
   /** Called between batches at a record boundary; lets the checkpoint system snapshot the sources
-   * (after the sinks flushed) and acknowledge. */
-  atBoundary?: (snapshot: () => Promise<Record<string, Record<number, SplitPosition>>>) => Promise<void>;
+   * and acknowledge. */
+  atBoundary?: (snapshot: (options: { flush: boolean }) => Promise<BoundarySnapshot>) => Promise<void>;
   batchSize?: number;
   /** Opens the secrets sealed in stored plugin options. */
   secrets: SecretBox;
   /** Named connections and jobgate's own database, for the plugins that connect out. */
   connections: ConnectionAccess;
+}
+
+/** What a checkpoint records at a record boundary. */
+export interface BoundarySnapshot {
+  /** Each source's split positions: the sinks hold every row before them and none after (once
+   * `durable` resolved true). */
+  sources: Record<string, Record<number, SplitPosition>>;
+  /** Resolves true once that holds; false if a sink commit it waits for failed (the subtask then
+   * fails on its next write). */
+  durable: Promise<boolean>;
 }
 
 interface Counters {
@@ -237,9 +247,30 @@ export class PipelineRunner {
     }
   }
 
-  snapshot = async (): Promise<Record<string, Record<number, SplitPosition>>> => {
-    await this.flushAll();
-    return Object.fromEntries(this.chains.map((c) => [c.source.name, c.source.reader.positions()]));
+  /** The sources' positions for a checkpoint. `flush`: the sinks first write what they buffer and the
+   * positions are the readers' own (a stop-with-savepoint: nothing is read after it). Otherwise a
+   * chain whose one sink is exactly-once and has a commit point takes that commit's positions and
+   * waits for it behind the pipeline: flushing a partial batch at every barrier stalled both
+   * subtasks of a run at once for a commit round trip and sent an extra odd-sized statement. */
+  snapshot = async ({ flush }: { flush: boolean }): Promise<BoundarySnapshot> => {
+    const sources: Record<string, Record<number, SplitPosition>> = {};
+    const waits: Promise<boolean>[] = [];
+    for (const chain of this.chains) {
+      const only = chain.sinks.length === 1 ? chain.sinks[0]! : undefined;
+      const point = !flush && only?.exactlyOnce ? only.writer.commitPoint?.() : undefined;
+      if (point) {
+        sources[chain.source.name] = point.positions;
+        waits.push(point.durable);
+        continue;
+      }
+      const positions = chain.source.reader.positions();
+      for (const sink of chain.sinks) {
+        this.failureVertex = sink.name;
+        await sink.writer.flush(positions);
+      }
+      sources[chain.source.name] = positions;
+    }
+    return { sources, durable: Promise.all(waits).then((done) => done.every(Boolean)) };
   };
 
   async run(): Promise<AssignmentOutcome> {

@@ -22,11 +22,13 @@
  * input) commits whatever is buffered.
  *
  * One commit is in flight at a time, while the subtask reads and buffers the next batch; the next
- * commit, a flush and so a checkpoint wait for it, and its failure fails the next write or flush.
+ * commit and a flush wait for it, and its failure fails the next write or flush. A periodic
+ * checkpoint does not flush: it records `commitPoint()`, the positions of the newest commit sent,
+ * and is acknowledged once that commit is durable (see PipelineRunner.snapshot).
  */
 import type postgres from 'postgres';
 import { PluginConfigError, PluginRuntimeError } from './types.ts';
-import type { PluginContext, Row, SinkPlugin, SinkWriter, SplitPosition } from './types.ts';
+import type { PluginContext, Row, SinkCommitPoint, SinkPlugin, SinkWriter, SplitPosition } from './types.ts';
 import {
   hasOption,
   quoteIdent,
@@ -84,8 +86,11 @@ function parseJdbcSinkOptions(options: Options): JdbcSinkConfig {
 class JdbcWriter implements SinkWriter {
   private buffer: Row[] = [];
   private committed = '';
-  /** The commit on its way, if any. At most one at a time, so stored positions only move forward. */
-  private inflight: Promise<void> | null = null;
+  /** The commit on its way, if any (true once durable). At most one at a time, so stored positions
+   * only move forward. */
+  private inflight: Promise<boolean> | null = null;
+  /** The newest commit sent: its splits, their encoded positions, and its outcome. */
+  private last: { splits: number[]; encoded: string[]; durable: Promise<boolean> } | undefined;
   /** Why a commit failed; every later write and flush throws it (the subtask fails). */
   private failure: PluginRuntimeError | null = null;
   private readonly statements: InsertStatements;
@@ -143,12 +148,26 @@ class JdbcWriter implements SinkWriter {
     const rows = this.config.primaryKeys.length > 0 ? this.lastPerKey(this.buffer) : this.buffer;
     this.buffer = [];
     this.committed = key;
-    this.inflight = this.commit(rows, [this.ctx.commitKey, splits, encoded]).catch((err: unknown) => {
-      this.failure = new PluginRuntimeError(
-        `Jdbc sink could not write ${rows.length} rows to ${this.config.table}: ${(err as Error).message}`,
-        { cause: err },
-      );
-    });
+    const durable = this.commit(rows, [this.ctx.commitKey, splits, encoded]).then(
+      () => true,
+      (err: unknown) => {
+        this.failure = new PluginRuntimeError(
+          `Jdbc sink could not write ${rows.length} rows to ${this.config.table}: ${(err as Error).message}`,
+          { cause: err },
+        );
+        return false;
+      },
+    );
+    this.inflight = durable;
+    this.last = { splits, encoded, durable };
+  }
+
+  commitPoint(): SinkCommitPoint | undefined {
+    const last = this.last;
+    if (!last) return undefined;
+    const positions: Record<number, SplitPosition> = {};
+    last.splits.forEach((split, i) => (positions[split] = JSON.parse(last.encoded[i]!) as SplitPosition));
+    return { positions, durable: last.durable };
   }
 
   /** One autocommitted statement when the batch fits the parameter limit; otherwise (a wide row

@@ -98,6 +98,12 @@ export interface TransformPlugin {
   create(options: Record<string, unknown>, ctx: PluginContext): (rows: Row[]) => Row[];
 }
 
+export interface SinkCommitPoint {
+  positions: Record<number, SplitPosition>;
+  /** Resolves true once the commit is durable, false if it failed. */
+  durable: Promise<boolean>;
+}
+
 export interface SinkWriter {
   /** Writes a batch. `positions` are the source positions right after the batch: an exactly-once
    * sink stores them atomically with the rows. It may return before the rows are durable (a commit
@@ -107,8 +113,14 @@ export interface SinkWriter {
    * a commit ends at a record boundary of the source (where positions are known) with exactly the
    * sink's batch size (unless a transform adds rows). */
   rowsUntilCommit?(): number;
-  /** Makes everything written so far durable (called at checkpoint barriers and at the end). */
+  /** Makes everything written so far durable (called at the end, at a stop-with-savepoint's
+   * barrier, and at checkpoint barriers of sinks without commitPoint). */
   flush(positions: Record<number, SplitPosition>): Promise<void>;
+  /** For a sink that stores positions with its rows: the positions of its newest commit already
+   * sent (every row before them is in it, none after), and whether that commit became durable.
+   * A periodic checkpoint records these instead of flushing a partial batch, so the pipeline does
+   * not stall at the barrier; undefined before the first commit. */
+  commitPoint?(): SinkCommitPoint | undefined;
   /** Commit marks the sink already holds for this commitKey, for restore (exactly-once sinks). */
   committedPositions?(): Promise<Record<number, SplitPosition>>;
   /** Called once the input is exhausted and flushed; an Assert sink checks its rules here. */
