@@ -1,15 +1,16 @@
 // Checkpoints, measured on PostgreSQL in one run:
-//   1. throughput of a BATCH FakeSource → Jdbc job with checkpoints every 1 s vs none (ABBA)
-//      (checkpoint-overhead.ts)
+//   1. throughput of a BATCH FakeSource → Jdbc job with checkpoints every 1 s vs none (ABBA runs,
+//      side by side, and switched on and off within one run) (checkpoint-overhead.ts)
 //   2. checkpoint duration p50/p99 of a streaming run, interval 200 ms, ≥ 100 checkpoints, and the
 //      trigger → NOTIFY/poll → ack path (checkpoint-duration.ts)
 //   3. kill -9 of a `jobgate node` process → the run RUNNING again on the other node, heartbeat
 //      300/1500 ms and the defaults 1000/5000 ms (checkpoint-failover.ts)
 // One `jobgate_bench_ck_<random>` database, migrated, and an empty `jobgate_bench_ck_sink_<random>`
-// for the Jdbc sinks, both dropped at the end; every node process it starts is stopped. ~2.5 minutes.
+// for the Jdbc sinks, both dropped at the end; every node process it starts is stopped. ~3.5 minutes.
 //
 //   node --import tsx bench/checkpoint-bench.ts
 //   BENCH_CK_ROWS=400000 BENCH_CK_BATCH=2000 BENCH_CK_PAIRS=4 BENCH_CK_ROUNDS=2 BENCH_CK_ROUND_ROWS=500000
+//   BENCH_CK_WINDOW_MS=2000 BENCH_CK_WINDOW_PAIRS=12
 //   BENCH_CK_CHECKPOINTS=120 BENCH_CK_RATE=5000
 //   BENCH_CK_KILLS=5 BENCH_CK_DEFAULT_KILLS=3 (0 skips the 1000/5000 case) BENCH_CK_FAILOVER_SEQUENTIAL=1
 import { loadavg } from 'node:os';

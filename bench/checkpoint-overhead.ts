@@ -9,6 +9,8 @@
 //   alternates between rounds), so load from other work on the machine falls on both alike; the
 //   number is each run's rows/s up to the moment the first of the two has written everything,
 //   read from the Jdbc sink's committed positions (jobgate_sink_offsets) every 50 ms.
+// - within one run (checkpoint-toggled.ts): checkpoints switched on and off in short alternating
+//   windows of one long run; the median of the per-pair losses and their spread.
 //
 // Part of bench/checkpoint-bench.ts; alone (its own databases and in-process node):
 //   node --import tsx bench/checkpoint-overhead.ts
@@ -29,6 +31,12 @@ import {
   createCheckpointBenchEnv,
   startBenchRuntime,
 } from './checkpoint-support.ts';
+import {
+  defaultToggledOptions,
+  toggledBench,
+  toggledMarkdown,
+  type ToggledResult,
+} from './checkpoint-toggled.ts';
 
 const SEED = 11;
 
@@ -82,6 +90,7 @@ export interface OverheadResult {
   options: OverheadOptions;
   runs: OverheadRun[];
   rounds: SideBySide[];
+  toggled: ToggledResult;
 }
 
 interface Prepared {
@@ -252,6 +261,7 @@ export async function overheadBench(
       );
     }
   }
+  const toggled = await toggledBench(env, cluster, defaultToggledOptions());
   const rounds: SideBySide[] = [];
   for (let round = 1; round <= options.rounds; round++) {
     const r = await sideBySide(env, cluster, options, round);
@@ -260,11 +270,11 @@ export async function overheadBench(
       `checkpoints/overhead: side by side ${round}: with ${int(r.withRate)} rows/s, without ${int(r.withoutRate)} rows/s`,
     );
   }
-  return { options, runs, rounds };
+  return { options, runs, rounds, toggled };
 }
 
 export function overheadMarkdown(result: OverheadResult): string {
-  const { options, runs, rounds } = result;
+  const { options, runs, rounds, toggled } = result;
   const withRuns = runs.filter((r) => r.checkpoints);
   const withoutRuns = runs.filter((r) => !r.checkpoints);
   const withMs = mean(withRuns.map((r) => r.ms));
@@ -330,6 +340,8 @@ export function overheadMarkdown(result: OverheadResult): string {
     `Side by side, mean: with ${int(sideWith)} rows/s, without ${int(sideWithout)} rows/s: **throughput loss ` +
       `${signedPct(sideLoss)} with checkpoints every ${options.intervalMs} ms** (target: at most 5%: ` +
       `${sideLoss <= 0.05 ? 'met' : `**missed** by ${pctOf(sideLoss - 0.05)} points`}).`,
+    '',
+    toggledMarkdown(toggled),
   ].join('\n');
 }
 
