@@ -115,8 +115,8 @@ describe.skipIf(!usingPostgres)('FakeSource → Jdbc sink (needs TEST_DATABASE_U
     await t.createJob({
       name: 'fake-to-pg-checkpointed',
       pipeline: {
-        env: { 'job.mode': 'BATCH', parallelism: 2, 'checkpoint.interval': 100 },
-        source: [{ plugin_name: 'FakeSource', 'row.num': 3000, 'rows.per.second': 3000, seed: 5 }],
+        env: { 'job.mode': 'BATCH', parallelism: 2, 'checkpoint.interval': 300 },
+        source: [{ plugin_name: 'FakeSource', 'row.num': 3000, 'rows.per.second': 2000, seed: 5 }],
         sink: [{ plugin_name: 'Jdbc', url: scratch.url, table: 'ck_rows', batch_size: 250 }],
       },
     });
@@ -129,7 +129,8 @@ describe.skipIf(!usingPostgres)('FakeSource → Jdbc sink (needs TEST_DATABASE_U
       const [counts] = await sql`select count(*)::int as n, count(distinct id)::int as d from ck_rows`;
       expect(counts).toEqual({ n: 6000, d: 6000 });
       // Checkpoints came during the run, yet every commit holds exactly batch_size rows: a
-      // checkpoint takes the newest commit's positions instead of flushing a partial batch.
+      // checkpoint takes the newest commit's positions instead of flushing a partial batch (full
+      // batches, every 125 ms, went out between any two checkpoints).
       const completed = await t.database.db
         .select({ id: events.checkpointId })
         .from(events)
@@ -149,6 +150,39 @@ describe.skipIf(!usingPostgres)('FakeSource → Jdbc sink (needs TEST_DATABASE_U
           expect(Number(position.offset) % 250).toBe(0);
         }
       }
+    } finally {
+      await sql.end();
+      await scratch.drop();
+    }
+  });
+
+  it("a slow checkpointed stream's rows land before a batch fills, each once", async () => {
+    const scratch = await createScratchDatabase();
+    await t.createJob({
+      name: 'fake-to-pg-slow',
+      pipeline: {
+        env: { 'job.mode': 'STREAMING', parallelism: 1, 'checkpoint.interval': 200 },
+        source: [{ plugin_name: 'FakeSource', 'row.num': 100_000, 'rows.per.second': 50, seed: 7 }],
+        sink: [{ plugin_name: 'Jdbc', url: scratch.url, table: 'slow_rows', batch_size: 10_000 }],
+      },
+    });
+    const sql = postgres(scratch.url, { max: 1, onnotice: () => {} });
+    try {
+      await sql`create table slow_rows (id bigint, name text, value double precision)`;
+      const runId = await t.start('fake-to-pg-slow');
+      await t.waitForRun(runId, ['RUNNING']);
+      // A full batch would take 200 s; checkpoints send what is buffered when nothing else went out.
+      await until('rows in the table while the run goes on', async () => {
+        const [r] = await sql<{ n: number }[]>`select count(*)::int as n from slow_rows`;
+        return r!.n >= 20;
+      });
+      expect((await t.waitForRun(runId, ['RUNNING'])).status).toBe('RUNNING');
+      await t.graphql({ contract: 'CancelJob' }, { runId });
+      await t.waitForRun(runId, ['CANCELED']);
+      const [counts] = await sql`select count(*)::int as n, count(distinct id)::int as d from slow_rows`;
+      const [stored] = await sql`select coalesce(sum((position->>'offset')::int), 0)::int as n
+        from jobgate_sink_offsets`;
+      expect(counts).toEqual({ n: stored!.n, d: stored!.n });
     } finally {
       await sql.end();
       await scratch.drop();

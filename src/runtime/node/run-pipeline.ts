@@ -257,7 +257,8 @@ export class PipelineRunner {
     const waits: Promise<boolean>[] = [];
     for (const chain of this.chains) {
       const only = chain.sinks.length === 1 ? chain.sinks[0]! : undefined;
-      const point = !flush && only?.exactlyOnce ? only.writer.commitPoint?.() : undefined;
+      const point =
+        !flush && only?.exactlyOnce ? only.writer.commitPoint?.(chain.source.reader.positions()) : undefined;
       if (point) {
         sources[chain.source.name] = point.positions;
         waits.push(point.durable);

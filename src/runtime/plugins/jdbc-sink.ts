@@ -24,7 +24,9 @@
  * One commit is in flight at a time, while the subtask reads and buffers the next batch; the next
  * commit and a flush wait for it, and its failure fails the next write or flush. A periodic
  * checkpoint does not flush: it records `commitPoint()`, the positions of the newest commit sent,
- * and is acknowledged once that commit is durable (see PipelineRunner.snapshot).
+ * and is acknowledged once that commit is durable (see PipelineRunner.snapshot); only when nothing
+ * went out since the previous checkpoint (a slow stream) does it send the partial buffer, without
+ * waiting for it.
  */
 import type postgres from 'postgres';
 import { PluginConfigError, PluginRuntimeError } from './types.ts';
@@ -91,6 +93,10 @@ class JdbcWriter implements SinkWriter {
   private inflight: Promise<boolean> | null = null;
   /** The newest commit sent: its splits, their encoded positions, and its outcome. */
   private last: { splits: number[]; encoded: string[]; durable: Promise<boolean> } | undefined;
+  /** Whether the newest commit is still on its way. */
+  private busy = false;
+  /** Whether a commit was sent since the previous commitPoint(). */
+  private sentSincePoint = false;
   /** Why a commit failed; every later write and flush throws it (the subtask fails). */
   private failure: PluginRuntimeError | null = null;
   private readonly statements: InsertStatements;
@@ -148,9 +154,15 @@ class JdbcWriter implements SinkWriter {
     const rows = this.config.primaryKeys.length > 0 ? this.lastPerKey(this.buffer) : this.buffer;
     this.buffer = [];
     this.committed = key;
+    this.busy = true;
+    this.sentSincePoint = true;
     const durable = this.commit(rows, [this.ctx.commitKey, splits, encoded]).then(
-      () => true,
+      () => {
+        this.busy = false;
+        return true;
+      },
       (err: unknown) => {
+        this.busy = false;
         this.failure = new PluginRuntimeError(
           `Jdbc sink could not write ${rows.length} rows to ${this.config.table}: ${(err as Error).message}`,
           { cause: err },
@@ -162,12 +174,17 @@ class JdbcWriter implements SinkWriter {
     this.last = { splits, encoded, durable };
   }
 
-  commitPoint(): SinkCommitPoint | undefined {
+  commitPoint(positions: Record<number, SplitPosition>): SinkCommitPoint | undefined {
+    if (this.failure) return undefined;
+    // Full batches went out since the previous checkpoint (a fast stream), or one is still on its
+    // way: record that. Otherwise the buffer goes now, so rows never wait for a batch to fill.
+    if (!this.sentSincePoint && !this.busy) this.startCommit(positions);
+    this.sentSincePoint = false;
     const last = this.last;
     if (!last) return undefined;
-    const positions: Record<number, SplitPosition> = {};
-    last.splits.forEach((split, i) => (positions[split] = JSON.parse(last.encoded[i]!) as SplitPosition));
-    return { positions, durable: last.durable };
+    const committed: Record<number, SplitPosition> = {};
+    last.splits.forEach((split, i) => (committed[split] = JSON.parse(last.encoded[i]!) as SplitPosition));
+    return { positions: committed, durable: last.durable };
   }
 
   /** One autocommitted statement when the batch fits the parameter limit; otherwise (a wide row

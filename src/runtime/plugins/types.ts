@@ -116,11 +116,14 @@ export interface SinkWriter {
   /** Makes everything written so far durable (called at the end, at a stop-with-savepoint's
    * barrier, and at checkpoint barriers of sinks without commitPoint). */
   flush(positions: Record<number, SplitPosition>): Promise<void>;
-  /** For a sink that stores positions with its rows: the positions of its newest commit already
-   * sent (every row before them is in it, none after), and whether that commit became durable.
-   * A periodic checkpoint records these instead of flushing a partial batch, so the pipeline does
-   * not stall at the barrier; undefined before the first commit. */
-  commitPoint?(): SinkCommitPoint | undefined;
+  /** For a sink that stores positions with its rows, at a periodic checkpoint's barrier: the
+   * positions of its newest commit sent (every row before them is in it, none after), and whether
+   * that commit became durable. The checkpoint records these instead of waiting for a flush, so the
+   * pipeline does not stall at the barrier. If nothing was sent since the previous barrier and no
+   * commit is in flight, the buffer is sent now (`positions` are the source's, right after it), so
+   * a slow stream's rows still land within about two checkpoint intervals. Undefined: the sink
+   * cannot say (a commit failed); the checkpoint then flushes. */
+  commitPoint?(positions: Record<number, SplitPosition>): SinkCommitPoint | undefined;
   /** Commit marks the sink already holds for this commitKey, for restore (exactly-once sinks). */
   committedPositions?(): Promise<Record<number, SplitPosition>>;
   /** Called once the input is exhausted and flushed; an Assert sink checks its rules here. */
