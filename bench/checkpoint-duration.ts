@@ -255,7 +255,7 @@ export function durationMarkdown(result: DurationResult): string {
       paths.map((p) => p.askedMs),
     ),
     row(
-      'first subtask acknowledges (after its sink flush)',
+      'first subtask acknowledges (its sink commit durable)',
       paths.map((p) => p.firstAckMs),
     ),
     row(

@@ -53,6 +53,8 @@ export interface ToggledWindow {
   cpuMsPerKRows: number;
   /** checkpoint:completed events of the run inside the window. */
   completed: number;
+  /** Statements the runtime sent to jobgate's database in the window (not the sink's). */
+  statements: number;
 }
 
 export interface ToggledResult {
@@ -108,6 +110,10 @@ export async function toggledBench(
       return r?.n ?? 0;
     };
     const windows: ToggledWindow[] = [];
+    let statements = 0;
+    env.trace = (event) => {
+      if (!event.text.startsWith('NOTIFY ')) statements++;
+    };
     try {
       await waitRun(env, runId, ['RUNNING'], 60_000);
       await sleep(options.warmupMs);
@@ -116,9 +122,11 @@ export async function toggledBench(
           await setInterval(on);
           const start = await committed();
           const cpu0 = process.cpuUsage();
+          const statements0 = statements;
           await sleep(options.windowMs);
           const end = await committed();
           const cpu = process.cpuUsage(cpu0);
+          const sent = statements - statements0;
           windows.push({
             pair,
             checkpoints: on,
@@ -126,6 +134,7 @@ export async function toggledBench(
             rowsPerSecond: (end.rows - start.rows) / ((end.at - start.at) / 1000),
             cpuMsPerKRows: (cpu.user + cpu.system) / (end.rows - start.rows),
             completed: await completedBetween(start.at, end.at),
+            statements: sent,
           });
         }
         const [a, b] = windows.slice(-2);
@@ -139,6 +148,7 @@ export async function toggledBench(
       // A run that failed meanwhile would read as windows of 0 rows/s: that is an error.
       await waitRun(env, runId, ['RUNNING'], 1_000);
     } finally {
+      env.trace = undefined;
       await setInterval(false);
       await cancelRun(env, runId);
     }
@@ -204,6 +214,10 @@ export function toggledMarkdown(result: ToggledResult): string {
   const q3 = quantile(losses, 0.75);
   const above = losses.filter((l) => l > 0.05).length;
   const ci = medianInterval(losses);
+  const statementsOn = on.reduce((s, w) => s + w.statements, 0);
+  const statementsOff = off.reduce((s, w) => s + w.statements, 0);
+  const offSeconds = off.reduce((s, w) => s + w.ms, 0) / 1000;
+  const perCheckpoint = (statementsOn - (statementsOff / offSeconds) * onSeconds) / completed;
   const verdict =
     ci.high <= 0.05
       ? 'met (the whole interval is at most 5%)'
@@ -234,6 +248,8 @@ export function toggledMarkdown(result: ToggledResult): string {
       `completed in ${onSeconds.toFixed(1)} s with them on (${(completed / onSeconds).toFixed(2)}/s), ` +
       `${spill} in the windows without (one in flight at the switch). Target at most 5%: ${verdict}. CPU of this process per row with checkpoints vs ` +
       `without, per pair: median ${signedPct(median(cpuCosts))} (interquartile ${signedPct(quantile(cpuCosts, 0.25))} ` +
-      `to ${signedPct(quantile(cpuCosts, 0.75))}).`,
+      `to ${signedPct(quantile(cpuCosts, 0.75))}). Statements the runtime sent to jobgate's database: ` +
+      `${(statementsOn / onSeconds).toFixed(1)}/s with checkpoints, ${(statementsOff / offSeconds).toFixed(1)}/s ` +
+      `without, so about ${perCheckpoint.toFixed(0)} per checkpoint.`,
   ].join('\n');
 }
