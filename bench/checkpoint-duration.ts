@@ -264,7 +264,7 @@ export function durationMarkdown(result: DurationResult): string {
     ),
     row('**completed (duration_ms)**', durations),
     '',
-    `**Checkpoint duration p50 ${ms(percentile(durations, 50))} ms, p99 ${ms(p99)} ms** (target: p99 ≤ 200 ms).`,
+    `**Checkpoint duration p50 ${ms(percentile(durations, 50))} ms, p99 ${ms(p99)} ms** (target: p99 ≤ 100 ms, issue 15).`,
     '',
     `How the node learned of the checkpoint: ${byNotify.length} of ${paths.length} promptly (the executor ` +
       `query that found it was issued within 30 ms of the NOTIFY, or before it by a tick already under way` +
