@@ -75,7 +75,7 @@ describe('savepoints', () => {
       },
     });
     const runId = await t.start('sp-idem');
-    await t.waitForRun(runId, ['RUNNING']);
+    await t.waitForAllRunning(runId);
     const results = [];
     for (let i = 0; i < 3; i++) {
       const res = await t.graphql(
@@ -112,7 +112,7 @@ describe('savepoints', () => {
       },
     });
     const runId = await t.start('sp-race');
-    await t.waitForRun(runId, ['RUNNING']);
+    await t.waitForAllRunning(runId);
     // Eight requests race for the run's next checkpoint number (and with the periodic checkpoints).
     const answers = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
@@ -159,7 +159,7 @@ describe('savepoints', () => {
       },
     });
     const first = await t.start('sp-rescale');
-    await t.waitForRun(first, ['RUNNING']);
+    await t.waitForAllRunning(first);
     // Stopped once rows are flowing, so the savepoint lies mid-input (readIds throws until the
     // sink has made its directory; until() retries that).
     await until('the first rows in the sink', () => readIds(out).length > 0);
@@ -199,7 +199,7 @@ describe('savepoints', () => {
       },
     });
     const first = await t.start('sp-widen');
-    await t.waitForRun(first, ['RUNNING']);
+    await t.waitForAllRunning(first);
     await until('the first rows in the sink', () => readIds(out).length > 0);
     const stop = await t.graphql({ contract: 'StopJob' }, { runId: first, withSavepoint: true });
     const savepoint = stop.data!.stopJob.savepoint;

@@ -28,7 +28,7 @@ it('a savepoint that times out fails with the reason, and the run keeps running'
     },
   });
   const runId = await t.start('slow-barrier');
-  await t.waitForRun(runId, ['RUNNING']);
+  await t.waitForAllRunning(runId);
   const res = await t.graphql({ contract: 'TriggerSavepoint' }, { runId, requestId: 'too-slow' });
   expect(res.errors).toBeUndefined();
   const savepoint = res.data!.triggerSavepoint.savepoint;

@@ -1,7 +1,7 @@
 // A gateway plus a runtime (coordinator and, optionally, an in-process node) over a test database.
 import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
-import { runs } from '../../src/db/schema/index.ts';
+import { runs, subtasks } from '../../src/db/schema/index.ts';
 import { createFileGuard, safeBaseEnv, startRuntime, type Runtime } from '../../src/runtime/index.ts';
 import { createTestApp, silentLogger, type TestApp } from './app.ts';
 import { testSecrets } from './secrets.ts';
@@ -11,6 +11,9 @@ export interface TestRuntime extends TestApp {
   runtime: Runtime;
   /** Waits until the run reaches one of `statuses`; fails with the run's history otherwise. */
   waitForRun(runId: string, statuses: string[], timeoutMs?: number): Promise<typeof runs.$inferSelect>;
+  /** Waits until the run is RUNNING with every subtask RUNNING: a run is RUNNING from its first
+   * subtask on, and a savepoint needs them all (Flink refuses one too while tasks still deploy). */
+  waitForAllRunning(runId: string, timeoutMs?: number): Promise<void>;
   start(job: string): Promise<string>;
   createJob(input: Record<string, unknown>): Promise<void>;
 }
@@ -73,10 +76,25 @@ export async function createTestRuntime(
         },
       },
     );
+  const waitForAllRunning = async (runId: string, timeoutMs = 30_000) => {
+    await waitForRun(runId, ['RUNNING'], timeoutMs);
+    await until(
+      `every subtask of run ${runId} to be RUNNING`,
+      async () => {
+        const rows = await app.database.db
+          .select({ status: subtasks.status })
+          .from(subtasks)
+          .where(eq(subtasks.runId, runId));
+        return rows.length > 0 && rows.every((row) => row.status === 'RUNNING') ? true : undefined;
+      },
+      { timeoutMs },
+    );
+  };
   return {
     ...app,
     runtime,
     waitForRun,
+    waitForAllRunning,
     async start(job) {
       const res = await app.graphql({ contract: 'StartJob' }, { job });
       expect(res.errors).toBeUndefined();
