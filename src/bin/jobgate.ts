@@ -3,6 +3,7 @@
 // when it runs, so `jobgate --help` and `jobgate version` answer at once (no server, runtime or
 // database driver is loaded for them).
 import { parseConfig } from '../config.ts';
+import { compilePgliteWasm } from '../db/pglite-wasm.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { VERSION } from '../lib/version.ts';
 import { parseFlags, settingsFrom } from './settings.ts';
@@ -56,6 +57,8 @@ async function main(argv: string[]): Promise<void> {
   if (!['serve', 'node', 'migrate', 'token'].includes(command)) {
     throw new ConfigError(`unknown command ${JSON.stringify(command)} (see jobgate --help)`);
   }
+  // On PGlite, its WebAssembly compiles on background threads while the commands' modules load.
+  if (!config.databaseUrl) void compilePgliteWasm();
   const [commands, { createLogger }] = await Promise.all([
     import('./commands.ts'),
     import('../lib/logger.ts'),

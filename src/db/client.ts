@@ -3,6 +3,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { compilePgliteWasm } from './pglite-wasm.ts';
 import * as schema from './schema/index.ts';
 
 export type Schema = typeof schema;
@@ -167,11 +168,13 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     };
   }
   // Loaded only for PGlite, so a start-up on PostgreSQL does not read PGlite's module for nothing.
-  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([
+  // The WebAssembly module is usually compiling already (the entry started it, pglite-wasm.ts).
+  const [{ PGlite }, { drizzle: drizzlePglite }, pgliteWasmModule] = await Promise.all([
     import('@electric-sql/pglite'),
     import('drizzle-orm/pglite'),
+    compilePgliteWasm(),
   ]);
-  const client = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
+  const client = new PGlite({ dataDir: options.dataDir, pgliteWasmModule });
   await client.waitReady;
   const db = drizzlePglite({ client, schema, logger }) as unknown as Db;
   const heldLocks = new Set<number>();
