@@ -7,6 +7,7 @@ import type { Config } from '../config.ts';
 import { createDatabase, type Database } from '../db/client.ts';
 import { lockDataDir } from '../db/data-dir-lock.ts';
 import { migrateDatabase } from '../db/migrate.ts';
+import { getSchema } from '../graphql/schema.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { createLogger, redactUrl, type Logger } from '../lib/logger.ts';
 import { createSecretBox, type SecretBox } from '../lib/secret-box.ts';
@@ -165,7 +166,20 @@ function onShutdown(logger: Logger, shutdown: () => Promise<void>) {
 /** Opens the database, starts the runtime and the API; resolves once the API listens. */
 async function startServing(config: Config, logger: Logger) {
   const secrets = createSecretBox(loadSecretKey(config, logger));
-  const { database, release } = await openDatabase(config, logger);
+  const opening = openDatabase(config, logger);
+  // The GraphQL schema needs no database, so it is built while the database opens: on PGlite the
+  // main thread may otherwise wait there for WebAssembly still compiling in the background, on
+  // PostgreSQL for the migration check's round trips. buildApp below finds it built.
+  try {
+    getSchema();
+  } catch (err) {
+    await opening.then(
+      ({ database, release }) => database.close().finally(release),
+      () => {},
+    );
+    throw err;
+  }
+  const { database, release } = await opening;
   const runtime = await startRuntime({
     ...runtimeOptions(config, database, logger, config.node, secrets),
     // It leads from just after ready on: ready waits for the API and the node, not the first tick.

@@ -1,6 +1,6 @@
 // `jobgate serve` as a real child process: it starts on an empty data directory, answers over real
 // HTTP, refuses a second server on the same directory, and shuts down cleanly on SIGTERM.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -66,6 +66,21 @@ it('serves GraphQL, GraphiQL, health and metrics, and stops cleanly', async () =
   expect(res2.data.overview.nodes).toBe(1);
   expect(await again.stop('SIGINT')).toBe(0);
 }); // three server start-ups: the processes project's timeout is sized for them
+
+it("stops at start-up with PGlite's own error when the data directory cannot be opened, and unlocks it", async () => {
+  // The database opens while the GraphQL schema is built; a failed open still ends the start-up.
+  const broken = mkdtempSync(join(tmpdir(), 'jobgate-serve-broken-'));
+  try {
+    mkdirSync(join(broken, 'pgdata'));
+    writeFileSync(join(broken, 'pgdata', 'PG_VERSION'), '99\n'); // no PostgreSQL PGlite runs
+    const bad = startJobgate(['serve', '--port', '0', '--data-dir', broken, '--auth', 'off']);
+    expect(await bad.exited).toBe(1);
+    expect(bad.output()).toContain('jobgate: failed to start: Error: PGlite failed to initialize properly');
+    expect(existsSync(join(broken, 'jobgate.lock'))).toBe(false);
+  } finally {
+    rmSync(broken, { recursive: true, force: true });
+  }
+});
 
 it('stops at start-up with a message naming a bad setting', async () => {
   const bad = startJobgate(['serve', '--port', '99999', '--data-dir', dataDir]);
