@@ -51,3 +51,35 @@ it('a paused coordinator takes no term until resumed, then leads', async () => {
   expect(paused.coordinator!.isLeader()).toBe(true);
   expect(await term('paused')).toBe(1);
 });
+
+it('lets the event loop turn during a tick, between its duties', async () => {
+  const test = await createTestDatabase();
+  opened.push(test);
+  const runtime = await startRuntime({
+    database: test.database,
+    logger: silentLogger,
+    cluster: 'turns',
+    coordinator: true,
+    coordinatorPaused: true,
+    heartbeatIntervalMs: 200,
+    heartbeatTimeoutMs: 3_000,
+    commandsEnabled: true,
+    commandEnv: safeBaseEnv(process.env),
+    secrets: testSecrets,
+    pollMs: 20,
+  });
+  opened.push({ close: () => runtime.stop() });
+  // Counted while the first tick (the coldest) runs: on PGlite, whose statements answer through
+  // promises alone, a tick that never yields would let none of these run before it ended.
+  let turns = 0;
+  let ticking = true;
+  const turn = () => {
+    turns++;
+    if (ticking) setImmediate(turn);
+  };
+  setImmediate(turn);
+  await runtime.coordinator!.resume();
+  ticking = false;
+  expect(runtime.coordinator!.isLeader()).toBe(true);
+  expect(turns).toBeGreaterThanOrEqual(4);
+});

@@ -370,7 +370,8 @@ describe('cancel ends a hung run in bounded time and frees its slot', () => {
     expect(made.errors).toBeUndefined();
     const runId = await startJob('hangs', 'admin');
     await waitForRun(runId, ['RUNNING']);
-    expect(fake.open()).toBe(1);
+    // The run is RUNNING before its Jdbc source connects, so the connection is waited for on its own.
+    await until('the Jdbc source to connect', () => fake.open() === 1, { timeoutMs: 60_000, intervalMs: 50 });
     await cancelAndCheckSlot(runId);
     // What the abandoned attempt held is closed behind it, and the server lives on.
     await until('the hung connection to close', () => fake.open() === 0, {

@@ -31,6 +31,15 @@ export interface LeaderDutiesOptions {
 }
 
 /**
+ * Lets the event loop poll I/O between duties. On PGlite a statement answers through a promise
+ * alone, so a whole tick would run as one chain of promises and hold the loop until it ended: an
+ * HTTP request or a WebSocket frame arriving meanwhile (the first tick after `serve` is ready takes
+ * hundreds of milliseconds, its statements all cold) waited for all of it. On PostgreSQL each
+ * statement waits on its socket anyway; this costs a turn of the loop per duty.
+ */
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
  * One leader tick. `spare` is the stall watch's verdict (coordinator.ts): nodes of this process
  * that are alive whatever their heartbeat row says, so lost-node detection passes them over.
  */
@@ -42,12 +51,14 @@ export async function runLeaderDuties(
   const { database, logger } = options;
   // Lost nodes first: their assignments are reopened, so this same tick places them elsewhere.
   await detectLostNodes(database, fence, { heartbeatTimeoutMs: options.heartbeatTimeoutMs, logger, spare });
+  await yieldToIo();
   // Placement wakes each node it placed work on.
   await placeAssignments(database, fence, {
     heartbeatTimeoutMs: options.heartbeatTimeoutMs,
     logs: options.logs,
   });
 
+  await yieldToIo();
   const triggered = await triggerDueCheckpoints(database, fence);
   // The nodes running those runs snapshot now rather than at their next poll.
   await notifyNodesOfRuns(
@@ -58,9 +69,11 @@ export async function runLeaderDuties(
   await pruneCheckpoints(database, fence, options.checkpointRetention);
   await abandonCheckpointsOfStoppedRuns(database, fence);
 
+  await yieldToIo();
   await fireSchedules(database, fence, { logger, commandsEnabled: options.commandsEnabled });
   await fireFollowUps(database, fence, { logger, commandsEnabled: options.commandsEnabled });
 
+  await yieldToIo();
   // Old events, metric history, log lines and audit rows, one bounded batch per table when due.
   await options.retention.run(fence);
 }
