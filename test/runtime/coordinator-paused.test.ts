@@ -5,6 +5,7 @@ import { afterAll, expect, it } from 'vitest';
 import { clusters } from '../../src/db/schema/index.ts';
 import { safeBaseEnv, startRuntime, type Runtime } from '../../src/runtime/index.ts';
 import { silentLogger } from '../support/app.ts';
+import type { Database } from '../../src/db/client.ts';
 import { createTestDatabase } from '../support/db.ts';
 import { testSecrets } from '../support/secrets.ts';
 
@@ -13,27 +14,30 @@ afterAll(async () => {
   for (const o of opened.reverse()) await o.close();
 });
 
+/** A runtime with a coordinator only (no node) on `database`, closed after the tests. */
+async function startCoordinator(database: Database, cluster: string, paused: boolean): Promise<Runtime> {
+  const runtime = await startRuntime({
+    database,
+    logger: silentLogger,
+    cluster,
+    coordinator: true,
+    coordinatorPaused: paused,
+    heartbeatIntervalMs: 200,
+    heartbeatTimeoutMs: 3_000,
+    commandsEnabled: true,
+    commandEnv: safeBaseEnv(process.env),
+    secrets: testSecrets,
+    pollMs: 20,
+  });
+  opened.push({ close: () => runtime.stop() });
+  return runtime;
+}
+
 it('a paused coordinator takes no term until resumed, then leads', async () => {
   const test = await createTestDatabase();
   opened.push(test);
   const { database } = test;
-  const start = async (cluster: string, paused: boolean): Promise<Runtime> => {
-    const runtime = await startRuntime({
-      database,
-      logger: silentLogger,
-      cluster,
-      coordinator: true,
-      coordinatorPaused: paused,
-      heartbeatIntervalMs: 200,
-      heartbeatTimeoutMs: 3_000,
-      commandsEnabled: true,
-      commandEnv: safeBaseEnv(process.env),
-      secrets: testSecrets,
-      pollMs: 20,
-    });
-    opened.push({ close: () => runtime.stop() });
-    return runtime;
-  };
+  const start = (cluster: string, paused: boolean) => startCoordinator(database, cluster, paused);
   const term = async (cluster: string) =>
     (await database.db.select().from(clusters).where(eq(clusters.name, cluster)))[0]?.leaderTerm;
 
@@ -55,20 +59,7 @@ it('a paused coordinator takes no term until resumed, then leads', async () => {
 it('lets the event loop turn during a tick, between its duties', async () => {
   const test = await createTestDatabase();
   opened.push(test);
-  const runtime = await startRuntime({
-    database: test.database,
-    logger: silentLogger,
-    cluster: 'turns',
-    coordinator: true,
-    coordinatorPaused: true,
-    heartbeatIntervalMs: 200,
-    heartbeatTimeoutMs: 3_000,
-    commandsEnabled: true,
-    commandEnv: safeBaseEnv(process.env),
-    secrets: testSecrets,
-    pollMs: 20,
-  });
-  opened.push({ close: () => runtime.stop() });
+  const runtime = await startCoordinator(test.database, 'turns', true);
   // Counted while the first tick (the coldest) runs: on PGlite, whose statements answer through
   // promises alone, a tick that never yields would let none of these run before it ended.
   let turns = 0;

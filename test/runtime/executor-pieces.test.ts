@@ -188,24 +188,26 @@ describe('claim loop wake-ups', () => {
 });
 
 describe('checkpoint barrier', () => {
-  it('queues a checkpoint once and acknowledges it at the next boundary', async () => {
-    const seeded = await seedRun(t.database, {
-      name: 'barrier',
-      vertices: 2,
-      parallelism: 1,
-      checkpoints: 0,
-      nodes: 1,
-    });
+  /** A run of one subtask with checkpoints `numbers` pending, and a running entry with a barrier. */
+  async function barrierFor(name: string, numbers: number[]) {
+    const seeded = await seedRun(t.database, { name, vertices: 2, parallelism: 1, checkpoints: 0, nodes: 1 });
     const [subtask] = await t.database.db
       .select({ id: subtasks.id })
       .from(subtasks)
       .where(eq(subtasks.vertexId, seeded.vertexIds[0]!));
-    const [checkpoint] = await t.database.db
+    const inserted = await t.database.db
       .insert(checkpoints)
-      .values({ runId: seeded.runId, number: 1, kind: 'CHECKPOINT', expectedAcks: 1 })
+      .values(
+        numbers.map((number) => ({
+          runId: seeded.runId,
+          number,
+          kind: 'CHECKPOINT' as const,
+          expectedAcks: 1,
+        })),
+      )
       .returning({ id: checkpoints.id });
-    const entry = running('unused', seeded.runId);
-    entry.barrier = new CheckpointBarrier({
+    const entry = running(name, seeded.runId);
+    const barrier = new CheckpointBarrier({
       database: t.database,
       events: createEventFeed(t.database),
       log: silentLogger,
@@ -213,62 +215,41 @@ describe('checkpoint barrier', () => {
       cancel: entry.cancel.signal,
       stopRun: () => entry.requestStop(),
     });
+    entry.barrier = barrier;
+    return { seeded, entry, barrier, checkpointIds: inserted.map((c) => c.id) };
+  }
+
+  it('queues a checkpoint once and acknowledges it at the next boundary', async () => {
+    const { entry, barrier, checkpointIds } = await barrierFor('barrier', [1]);
     // Commands have no barrier and are left out.
-    const command = running('command', seeded.runId);
+    const command = running('command', entry.runId);
     await queueCheckpoints(t.database, [entry, command]);
     await queueCheckpoints(t.database, [entry, command]);
 
     let snapshots = 0;
-    await entry.barrier.atBoundary(async () => {
+    await barrier.atBoundary(async () => {
       snapshots++;
       return { sources: { v0: { 0: { offset: 7 } } }, durable: Promise.resolve(true) };
     });
-    await entry.barrier.acked();
+    await barrier.acked();
     expect(snapshots).toBe(1);
-    const [row] = await t.database.db.select().from(checkpoints).where(eq(checkpoints.id, checkpoint!.id));
+    const [row] = await t.database.db.select().from(checkpoints).where(eq(checkpoints.id, checkpointIds[0]!));
     expect(row!.status).toBe('COMPLETED');
     expect(entry.stop.signal.aborted).toBe(false);
   });
 
   it('does not acknowledge a checkpoint whose sink commit failed; the next one completes', async () => {
-    const seeded = await seedRun(t.database, {
-      name: 'barrier-lost',
-      vertices: 2,
-      parallelism: 1,
-      checkpoints: 0,
-      nodes: 1,
-    });
-    const [subtask] = await t.database.db
-      .select({ id: subtasks.id })
-      .from(subtasks)
-      .where(eq(subtasks.vertexId, seeded.vertexIds[0]!));
-    await t.database.db.insert(checkpoints).values(
-      [1, 2].map((number) => ({
-        runId: seeded.runId,
-        number,
-        kind: 'CHECKPOINT' as const,
-        expectedAcks: 1,
-      })),
-    );
-    const entry = running('lost', seeded.runId);
-    entry.barrier = new CheckpointBarrier({
-      database: t.database,
-      events: createEventFeed(t.database),
-      log: silentLogger,
-      ackAs: { subtaskId: subtask!.id, index: 0 },
-      cancel: entry.cancel.signal,
-      stopRun: () => entry.requestStop(),
-    });
+    const { seeded, entry, barrier } = await barrierFor('barrier-lost', [1, 2]);
     await queueCheckpoints(t.database, [entry]);
 
     // The first snapshot counts on a commit that fails, the second on one that lands.
     const outcomes = [false, true];
     const flushes: boolean[] = [];
-    await entry.barrier.atBoundary(async ({ flush }) => {
+    await barrier.atBoundary(async ({ flush }) => {
       flushes.push(flush);
       return { sources: { v0: { 0: { offset: 7 } } }, durable: Promise.resolve(outcomes.shift()!) };
     });
-    await entry.barrier.acked();
+    await barrier.acked();
     // Periodic checkpoints do not ask the sinks to flush.
     expect(flushes).toEqual([false, false]);
     const rows = await t.database.db
