@@ -133,6 +133,8 @@ export const READERS = {
   exception: EXCEPTION,
   metric: METRIC,
   checkpoint: CHECKPOINT,
+  edge: EDGE,
+  statusChange: STATUS_CHANGE,
 };
 
 /** One subtask's acknowledgement of a checkpoint, with the vertex and index of the subtask. */

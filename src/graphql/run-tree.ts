@@ -43,7 +43,11 @@ interface Plan {
   subtasks: boolean;
   nodes: boolean;
   vertexMetrics: boolean;
+  /** The vertices' inputs (the version's edges). */
+  edges: boolean;
+  subtaskMetrics: boolean;
   exceptions: boolean;
+  statusHistory: boolean;
   /** The `first` argument of the first `checkpoints` page that starts at the top (no `after`,
    * `before` or `last`): null when it is not given; undefined when no such page is asked for. */
   checkpointsFirst?: ValueNode | null;
@@ -63,6 +67,10 @@ interface Tree {
   nodes?: NodeRowWithAge[];
   /** The vertices' metrics by metric key, each list in name order. */
   vertexMetrics?: Map<string, MetricRow[]>;
+  edges?: EdgeRow[];
+  /** The subtasks' metrics by metric key, each list in name order. */
+  subtaskMetrics?: Map<string, MetricRow[]>;
+  statusHistory?: StatusChangeRow[];
   exceptions?: ExceptionRow[];
   checkpoints?: CheckpointRow[];
 }
@@ -110,7 +118,10 @@ function planOf(fieldNodes: readonly FieldNode[], fragments: Fragments): Plan {
     subtasks: subtaskNodes.length > 0 || vertex.has('status'),
     nodes: subtask.has('node'),
     vertexMetrics: vertex.has('metrics'),
+    edges: vertex.has('inputs'),
+    subtaskMetrics: subtask.has('metrics'),
     exceptions: run.has('exceptions'),
+    statusHistory: run.has('statusHistory'),
     checkpointsFirst: page
       ? (page.arguments?.find((arg) => arg.name.value === 'first')?.value ?? null)
       : undefined,
@@ -142,17 +153,25 @@ export function runParts(info: GraphQLResolveInfo): RunParts | undefined {
       checkpointRows = (size as number) + 1;
   }
   const any =
-    parts.job || parts.vertices || parts.subtasks || parts.exceptions || checkpointRows !== undefined;
+    parts.job ||
+    parts.vertices ||
+    parts.subtasks ||
+    parts.exceptions ||
+    parts.statusHistory ||
+    checkpointRows !== undefined;
   return any ? { ...parts, checkpointRows } : undefined;
 }
 
 const { run: RUN, job: JOB, node: NODE, vertex: VERTEX, subtask: SUBTASK } = READERS;
 const { exception: EXCEPTION, metric: METRIC, checkpoint: CHECKPOINT } = READERS;
+const { edge: EDGE, statusChange: STATUS_CHANGE } = READERS;
+type EdgeRow = ReturnType<typeof EDGE.read>[number];
+type StatusChangeRow = ReturnType<typeof STATUS_CHANGE.read>[number];
 
 const list = (tuple: string, from: string, order = '') =>
   `(select coalesce(json_agg(${tuple}${order ? ` order by ${order}` : ''}), '[]') from ${from})`;
 
-/** The statement text for a set of parts (at most 2^7 texts, each prepared once per connection). */
+/** The statement text for a set of parts (each text prepared once per connection). */
 function treeText(parts: RunParts): string {
   const columns = [`${RUN.tuple} as "run"`];
   if (parts.job) columns.push(`(select ${JOB.tuple} from jobs j where j.id = r.job_id) as "job"`);
@@ -174,6 +193,23 @@ function treeText(parts: RunParts): string {
           select 'vertex:' || r.id || ':' || v.id from vertices v where v.job_version_id = r.job_version_id)`,
         'm.key, m.name',
       )} as "vertexMetrics"`,
+    );
+  if (parts.edges)
+    columns.push(
+      `${list(EDGE.tuple, 'vertex_edges e where e.job_version_id = r.job_version_id')} as "edges"`,
+    );
+  if (parts.subtaskMetrics)
+    columns.push(
+      `${list(
+        METRIC.tuple,
+        `metrics_current m where m.key in (
+          select 'subtask:' || r.id || ':' || s.vertex_id || ':' || s.index from subtasks s where s.run_id = r.id)`,
+        'm.key, m.name',
+      )} as "subtaskMetrics"`,
+    );
+  if (parts.statusHistory)
+    columns.push(
+      `${list(STATUS_CHANGE.tuple, 'run_status_history h where h.run_id = r.id', 'h.id')} as "statusHistory"`,
     );
   if (parts.exceptions)
     columns.push(
@@ -214,28 +250,51 @@ function readTree(row: Record<string, unknown>): Tree {
     nodes: all(NODE, row.nodes),
     vertexMetrics:
       row.vertexMetrics === undefined ? undefined : byKey(METRIC.readTuples(row.vertexMetrics as Tuples)),
+    edges: all(EDGE, row.edges),
+    subtaskMetrics:
+      row.subtaskMetrics === undefined ? undefined : byKey(METRIC.readTuples(row.subtaskMetrics as Tuples)),
+    statusHistory: all(STATUS_CHANGE, row.statusHistory),
     exceptions: all(EXCEPTION, row.exceptions),
     checkpoints: all(CHECKPOINT, row.checkpoints),
   };
 }
 
-/** Statements by parts; the same object for the same parts, so concurrent requests share one. */
+/** The parts that decide the statement's text, in a fixed order. */
+const FLAGS = [
+  'job',
+  'vertices',
+  'subtasks',
+  'nodes',
+  'vertexMetrics',
+  'edges',
+  'subtaskMetrics',
+  'exceptions',
+  'statusHistory',
+] as const satisfies readonly (keyof RunParts)[];
+
+/** Texts by flags (at most 2^10), and statements by flags and page size: the same object for the
+ * same parts, so concurrent requests share one. Documents choose the page size, so the statements
+ * kept are bounded; past the bound a statement is made for the request alone (nothing is shared). */
+const texts = new Map<string, string>();
 const statements = new Map<string, KeyedStatement<Tree>>();
+const MAX_STATEMENTS = 256;
 
 function statementFor(parts: RunParts): KeyedStatement<Tree> {
-  const { job, vertices, subtasks, nodes, vertexMetrics, exceptions, checkpointRows } = parts;
-  const flags = [job, vertices, subtasks, nodes, vertexMetrics, exceptions].map(Number).join('');
-  const signature = `${flags}:${checkpointRows ?? ''}`;
+  // The text depends on whether a checkpoint page is read, not on its size ($2).
+  const flags = `${FLAGS.map((flag) => Number(parts[flag])).join('')}${parts.checkpointRows === undefined ? '' : 'c'}`;
+  const signature = `${flags}:${parts.checkpointRows ?? ''}`;
   let statement = statements.get(signature);
   if (!statement) {
+    let text = texts.get(flags);
+    if (text === undefined) texts.set(flags, (text = treeText(parts)));
     statement = {
-      text: treeText(parts),
+      text,
       params: parts.checkpointRows === undefined ? undefined : [parts.checkpointRows],
       perKey: true,
       read: (rows) => rows.map(readTree),
       keyOf: (tree) => tree.run.id,
     };
-    statements.set(signature, statement);
+    if (statements.size < MAX_STATEMENTS) statements.set(signature, statement);
   }
   return statement;
 }
@@ -258,6 +317,14 @@ export async function loadRunTree(ctx: GraphQLContext, id: string, parts: RunPar
       loaders.metricsByKey.prime(key, tree.vertexMetrics.get(key) ?? []);
     }
   }
+  if (tree.edges) loaders.edgesByVersion.prime(run.jobVersionId, tree.edges);
+  if (tree.subtaskMetrics && tree.subtasks) {
+    for (const subtask of tree.subtasks) {
+      const key = metricKey.subtask(run.id, subtask.vertexId, subtask.index);
+      loaders.metricsByKey.prime(key, tree.subtaskMetrics.get(key) ?? []);
+    }
+  }
+  if (tree.statusHistory) loaders.statusHistoryByRun.prime(run.id, tree.statusHistory);
   if (tree.exceptions) loaders.exceptionsByRun.prime(run.id, tree.exceptions);
   if (tree.checkpoints && parts.checkpointRows !== undefined)
     loaders.checkpointPage.prime({ runId: run.id, limit: parts.checkpointRows }, tree.checkpoints);

@@ -27,6 +27,15 @@ beforeAll(async () => {
     update subtasks set node_id = null, started_at = null, status = 'CREATED'
     where run_id = ${seeded.runId} and index = 3`);
   await t.database.execute(sql`
+    insert into run_status_history (run_id, from_status, to_status, cause)
+    values (${seeded.runId}, null, 'CREATED', 'started'), (${seeded.runId}, 'CREATED', 'RUNNING', null)`);
+  const [v0, v1] = seeded.vertexIds;
+  await t.database.execute(sql`
+    insert into metrics_current (key, name, scope, run_id, vertex_id, subtask_index, value) values
+      (${`subtask:${seeded.runId}:${v0}:1`}, 'numRecordsOut', 'SUBTASK', ${seeded.runId}, ${v0}, 1, 42),
+      (${`subtask:${seeded.runId}:${v0}:1`}, 'numRecordsIn', 'SUBTASK', ${seeded.runId}, ${v0}, 1, 'NaN'),
+      (${`subtask:${seeded.runId}:${v1}:0`}, 'numRecordsIn', 'SUBTASK', ${seeded.runId}, ${v1}, 0, 7)`);
+  await t.database.execute(sql`
     insert into run_exceptions (run_id, message, vertex_name, subtask_index, global)
     values (${seeded.runId}, 'second "quoted" failure, with a newline
 here', null, null, true)`);
@@ -36,15 +45,20 @@ afterAll(() => t.close());
 /** Everything the run field can read ahead, and some it cannot. */
 const SELECTION = `
   id number status statusCause startedAt endedAt createdAt parallelism attempt
-  job { id name mode }
+  job { id name }
   vertices {
     id name kind plugin parallelism status config inputs
-    subtasks { id index status attempt startedAt endedAt runId vertexId node { id name status slots tags { key value } } }
+    subtasks {
+      id index status attempt startedAt endedAt runId vertexId
+      node { id name status slots tags { key value } }
+      metrics(names: ["numRecordsOut"]) { name value }
+    }
     metrics(names: ["numRecordsIn", "numRecordsOut"]) { name value }
     all: metrics { name value }
   }
   checkpoints(first: $first) { nodes { id number kind status triggeredAt completedAt durationMs stateSize } pageInfo { hasNextPage endCursor } }
   exceptions { at message vertex subtaskIndex global }
+  statusHistory { from to cause at }
 `;
 
 async function statementsOf<T>(work: () => Promise<T>): Promise<{ result: T; count: number }> {
@@ -75,14 +89,20 @@ describe('the run read ahead', () => {
       [seeded, 'tree', 100],
       [bare, 'bare', 5],
     ] as const) {
-      const { ahead, perLevel } = await bothWays(run, name, first);
+      const { ahead, perLevel, count } = await bothWays(run, name, first);
       expect(ahead).toEqual(perLevel);
       expect(ahead.id).toBe(run.runId);
+      // Everything selected is read ahead.
+      expect(count).toBe(1);
     }
     const { ahead } = await bothWays(seeded, 'tree', 7);
     expect(ahead.checkpoints.nodes).toHaveLength(7);
     expect(ahead.checkpoints.pageInfo.hasNextPage).toBe(true);
     expect(ahead.vertices[0].subtasks[3].node).toBeNull();
+    expect(ahead.vertices[0].subtasks[1].metrics).toEqual([{ name: 'numRecordsOut', value: 42 }]);
+    expect(ahead.vertices[1].subtasks[0].metrics).toEqual([]);
+    expect(ahead.vertices[1].inputs).toEqual(['v0']);
+    expect(ahead.statusHistory.map((h: { to: string }) => h.to)).toEqual(['CREATED', 'RUNNING']);
     expect(ahead.exceptions.map((e: { message: string }) => e.message)).toEqual([
       'boom in v0',
       'second "quoted" failure, with a newline\nhere',
