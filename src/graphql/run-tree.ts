@@ -9,7 +9,7 @@
 // asking for the same run in the same turn share the statement (loaders.ts); different runs are read
 // side by side, a statement each, so that PostgreSQL spreads them over its cores. The resolvers
 // below stay as they are and read from those loaders; a part this does not read ahead (a checkpoint
-// page after a cursor, a subtask's metrics, a vertex's inputs) is loaded by its own loader as before.
+// page after a cursor, what a job's fields read beyond its row) is loaded by its own loader as before.
 // Reading ahead never changes an answer: at worst a part is read that a skipped field did not need.
 import type {
   FieldNode,
