@@ -168,6 +168,11 @@ const { edge: EDGE, statusChange: STATUS_CHANGE } = READERS;
 type EdgeRow = ReturnType<typeof EDGE.read>[number];
 type StatusChangeRow = ReturnType<typeof STATUS_CHANGE.read>[number];
 
+/** Current metrics whose key is among `keys` (a select of keys written as lib/metric-keys.ts
+ * writes them), in the order metricsByKey reads them. */
+const metricsWithKeyIn = (keys: string) =>
+  list(METRIC.tuple, `metrics_current m where m.key in (${keys})`, 'm.key, m.name');
+
 const list = (tuple: string, from: string, order = '') =>
   `(select coalesce(json_agg(${tuple}${order ? ` order by ${order}` : ''}), '[]') from ${from})`;
 
@@ -187,11 +192,8 @@ function treeText(parts: RunParts): string {
     );
   if (parts.vertexMetrics)
     columns.push(
-      `${list(
-        METRIC.tuple,
-        `metrics_current m where m.key in (
-          select 'vertex:' || r.id || ':' || v.id from vertices v where v.job_version_id = r.job_version_id)`,
-        'm.key, m.name',
+      `${metricsWithKeyIn(
+        `select 'vertex:' || r.id || ':' || v.id from vertices v where v.job_version_id = r.job_version_id`,
       )} as "vertexMetrics"`,
     );
   if (parts.edges)
@@ -200,11 +202,8 @@ function treeText(parts: RunParts): string {
     );
   if (parts.subtaskMetrics)
     columns.push(
-      `${list(
-        METRIC.tuple,
-        `metrics_current m where m.key in (
-          select 'subtask:' || r.id || ':' || s.vertex_id || ':' || s.index from subtasks s where s.run_id = r.id)`,
-        'm.key, m.name',
+      `${metricsWithKeyIn(
+        `select 'subtask:' || r.id || ':' || s.vertex_id || ':' || s.index from subtasks s where s.run_id = r.id`,
       )} as "subtaskMetrics"`,
     );
   if (parts.statusHistory)
@@ -228,9 +227,11 @@ function treeText(parts: RunParts): string {
 
 type Tuples = readonly unknown[][];
 
-function byKey(metrics: MetricRow[]): Map<string, MetricRow[]> {
+/** Metric tuples as lists by metric key, each in the statement's order (by name). */
+function metricLists(value: unknown): Map<string, MetricRow[]> | undefined {
+  if (value === undefined) return undefined;
   const lists = new Map<string, MetricRow[]>();
-  for (const metric of metrics) {
+  for (const metric of METRIC.readTuples(value as Tuples)) {
     const list = lists.get(metric.key);
     if (list) list.push(metric);
     else lists.set(metric.key, [metric]);
@@ -248,11 +249,9 @@ function readTree(row: Record<string, unknown>): Tree {
     vertices: all(VERTEX, row.vertices),
     subtasks: all(SUBTASK, row.subtasks),
     nodes: all(NODE, row.nodes),
-    vertexMetrics:
-      row.vertexMetrics === undefined ? undefined : byKey(METRIC.readTuples(row.vertexMetrics as Tuples)),
+    vertexMetrics: metricLists(row.vertexMetrics),
     edges: all(EDGE, row.edges),
-    subtaskMetrics:
-      row.subtaskMetrics === undefined ? undefined : byKey(METRIC.readTuples(row.subtaskMetrics as Tuples)),
+    subtaskMetrics: metricLists(row.subtaskMetrics),
     statusHistory: all(STATUS_CHANGE, row.statusHistory),
     exceptions: all(EXCEPTION, row.exceptions),
     checkpoints: all(CHECKPOINT, row.checkpoints),
@@ -311,19 +310,21 @@ export async function loadRunTree(ctx: GraphQLContext, id: string, parts: RunPar
   if (tree.vertices) loaders.verticesByVersion.prime(run.jobVersionId, tree.vertices);
   if (tree.subtasks) loaders.subtasksByRun.prime(run.id, tree.subtasks);
   for (const node of tree.nodes ?? []) loaders.node.prime(node.id, node);
-  if (tree.vertexMetrics && tree.vertices) {
-    for (const vertex of tree.vertices) {
-      const key = metricKey.vertex(run.id, vertex.id);
-      loaders.metricsByKey.prime(key, tree.vertexMetrics.get(key) ?? []);
-    }
-  }
+  // Every key asked for is primed, those without metrics with [] (so no loader reads them again).
+  const primeMetrics = (keys: string[], lists: Map<string, MetricRow[]>) => {
+    for (const key of keys) loaders.metricsByKey.prime(key, lists.get(key) ?? []);
+  };
+  if (tree.vertexMetrics && tree.vertices)
+    primeMetrics(
+      tree.vertices.map((v) => metricKey.vertex(run.id, v.id)),
+      tree.vertexMetrics,
+    );
   if (tree.edges) loaders.edgesByVersion.prime(run.jobVersionId, tree.edges);
-  if (tree.subtaskMetrics && tree.subtasks) {
-    for (const subtask of tree.subtasks) {
-      const key = metricKey.subtask(run.id, subtask.vertexId, subtask.index);
-      loaders.metricsByKey.prime(key, tree.subtaskMetrics.get(key) ?? []);
-    }
-  }
+  if (tree.subtaskMetrics && tree.subtasks)
+    primeMetrics(
+      tree.subtasks.map((st) => metricKey.subtask(run.id, st.vertexId, st.index)),
+      tree.subtaskMetrics,
+    );
   if (tree.statusHistory) loaders.statusHistoryByRun.prime(run.id, tree.statusHistory);
   if (tree.exceptions) loaders.exceptionsByRun.prime(run.id, tree.exceptions);
   if (tree.checkpoints && parts.checkpointRows !== undefined)
